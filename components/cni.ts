@@ -1,0 +1,38 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHART, cniValues, ImageSettings } from "../istio";
+import { ChartSourceSpec } from "../spec/config";
+import { chartLocation } from "./chartSource";
+import { childOptions } from "./options";
+
+export interface IstioCniArgs {
+    /** Exact Istio version. CNI is one DaemonSet, upgraded in place: every control plane must be at its minor or one above. */
+    version: string;
+    /** Chain onto the cluster's CNI plugin. Default true. */
+    chained?: boolean;
+    /** Namespace of the DaemonSet. Default: the istio namespace. */
+    namespace: string;
+    istioNamespace: string;
+    images: ImageSettings;
+    /** User overrides of the cni chart values, merged last. */
+    values?: Record<string, unknown>;
+    charts: ChartSourceSpec;
+}
+
+/** The istio-cni node agent (DaemonSet `istio-cni-node`); the only Istio component allowed to be privileged. */
+export class IstioCni extends pulumi.ComponentResource {
+    public readonly release: pulumi.Resource;
+
+    constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:IstioCni", name, {}, opts);
+        this.release = new k8s.helm.v4.Chart(name, {
+            ...chartLocation(args.charts, CHART.cni, args.version),
+            namespace: args.namespace,
+            values: cniValues({
+                version: args.version, chained: args.chained ?? true, istioNamespace: args.istioNamespace,
+                images: args.images, overrides: args.values,
+            }),
+        }, childOptions(this, opts));
+        this.registerOutputs({ version: args.version });
+    }
+}

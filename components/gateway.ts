@@ -1,0 +1,50 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHART, gatewayValues, mergeValues, ServiceType } from "../istio";
+import { ChartSourceSpec } from "../spec/config";
+import { Binding } from "../spec/facts";
+import { chartLocation } from "./chartSource";
+import { childOptions } from "./options";
+
+/** Pod annotation carrying the proxy version, so an in-place upgrade of the revision rolls the gateway too. */
+export const PROXY_VERSION_ANNOTATION = "istio-mesh.dev/proxy-version";
+
+export interface IstioGatewayArgs {
+    name: string;
+    namespace: string;
+    /** The revision or tag injecting the gateway, resolved: its version is the gateway's proxy version. */
+    binding: Binding;
+    /** Service type. */
+    serviceType: ServiceType;
+    replicas: number;
+    /** Renders a PodDisruptionBudget when set. */
+    podDisruptionBudget?: { minAvailable?: number | string; maxUnavailable?: number | string };
+    imagePullSecrets?: readonly string[];
+    /** User overrides of the gateway chart values, merged last. */
+    values?: Record<string, unknown>;
+    charts: ChartSourceSpec;
+}
+
+/**
+ * An Istio gateway (gateway chart). Gateways are proxies with `image: auto`: the revision that injects them
+ * sets their version, and the chart version follows it. Moving a gateway changes its pods' `istio.io/rev`,
+ * so Kubernetes rolls it; an in-place upgrade of its revision changes the proxy-version annotation, same effect.
+ */
+export class IstioGateway extends pulumi.ComponentResource {
+    public readonly release: pulumi.Resource;
+
+    constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:IstioGateway", name, {}, opts);
+        const values = gatewayValues({
+            name: args.name, revision: args.binding.target, serviceType: args.serviceType, replicas: args.replicas,
+            podDisruptionBudget: args.podDisruptionBudget, imagePullSecrets: args.imagePullSecrets,
+            overrides: args.values,
+        });
+        this.release = new k8s.helm.v4.Chart(name, {
+            ...chartLocation(args.charts, CHART.gateway, args.binding.version),
+            namespace: args.namespace,
+            values: mergeValues(values, { podAnnotations: { [PROXY_VERSION_ANNOTATION]: args.binding.version } }),
+        }, childOptions(this, opts));
+        this.registerOutputs({ revision: args.binding.revision, version: args.binding.version });
+    }
+}

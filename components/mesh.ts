@@ -1,0 +1,165 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MeshSpec } from "../spec/config";
+import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../spec/facts";
+import { IstioBase } from "./base";
+import { IstioCni } from "./cni";
+import { IstioGateway } from "./gateway";
+import { clusterEnvironment } from "./kubectl";
+import { NamespaceBinding } from "./namespaceBinding";
+import { IstioRevision } from "./revision";
+import { RevisionTags } from "./revisionTags";
+
+export interface IstioMeshArgs {
+    /** The validated spec (spec/config.ts). */
+    spec: MeshSpec;
+    /** Its derived facts (spec/facts.ts). */
+    facts: MeshFacts;
+    /** What the previous `up` recorded; undefined on the first run. */
+    previous?: MeshState;
+    /** Registry credentials (a secret dockerconfigjson) for the pull secret `spec.pullSecretName`. */
+    registryCredentials?: pulumi.Input<string>;
+}
+
+/** Per revision, what the stack exports. */
+export interface RevisionOutput {
+    version: string;
+    istiod: string;
+    tags: string[];
+    namespaces: string[];
+    gateways: string[];
+    upgradedFrom?: string;
+}
+
+/**
+ * The whole mesh, wired in the order an upgrade must happen: CRDs (base) first; control planes next; then
+ * tags, CNI, gateways and namespaces that depend on the control planes they use. Revisions that leave the
+ * config are deleted last by Pulumi, after everything has moved off them, and only past their retirement guard.
+ */
+export class IstioMesh extends pulumi.ComponentResource {
+    public readonly revisions: Record<string, RevisionOutput>;
+    public readonly upgradePlan: UpgradePlan;
+    /** Recorded for the next run (in-place checks, restart selection, the upgrade plan). */
+    public readonly meshState: MeshState;
+
+    constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:IstioMesh", name, {}, opts);
+        const { spec, facts } = args;
+        const live = !spec.renderDirectory;
+        const kubectlEnvironment = live ? clusterEnvironment(spec.kubernetes) : undefined;
+        const parent = { parent: this };
+
+        const istioNamespace = new k8s.core.v1.Namespace("istio-namespace", {
+            metadata: { name: spec.istioNamespace },
+        }, { ...parent, retainOnDelete: true });
+        const namespaces = new Map<string, pulumi.Resource>([[spec.istioNamespace, istioNamespace]]);
+        const ensureNamespace = (ns: string): pulumi.Resource => {
+            if (!namespaces.has(ns)) {
+                // Gateway and CNI namespaces: created when missing, kept on destroy (others may use them too).
+                namespaces.set(ns, new k8s.core.v1.Namespace(`namespace-${ns}`, { metadata: { name: ns } },
+                    { ...parent, retainOnDelete: true }));
+            }
+            return namespaces.get(ns)!;
+        };
+        const pullSecrets = new Map<string, pulumi.Resource>();
+        const ensurePullSecret = (ns: string): pulumi.Resource[] => {
+            if (!spec.pullSecretName || !args.registryCredentials) {
+                return [];
+            }
+            if (!pullSecrets.has(ns)) {
+                pullSecrets.set(ns, new k8s.core.v1.Secret(`pull-secret-${ns}`, {
+                    metadata: { name: spec.pullSecretName, namespace: ns },
+                    type: "kubernetes.io/dockerconfigjson",
+                    stringData: { ".dockerconfigjson": pulumi.secret(args.registryCredentials) },
+                }, { ...parent, dependsOn: [ensureNamespace(ns)] }));
+            }
+            return [pullSecrets.get(ns)!];
+        };
+
+        const base = new IstioBase("base", {
+            version: facts.newest.version,
+            istioNamespace: spec.istioNamespace,
+            defaultRevision: facts.defaultRevision,
+            charts: spec.charts,
+        }, { ...parent, dependsOn: [istioNamespace] });
+
+        const revisions = new Map<string, IstioRevision>();
+        for (const r of facts.revisions) {
+            revisions.set(r.name, new IstioRevision(`istiod-${r.name}`, {
+                revision: r.name,
+                version: r.version,
+                istioNamespace: spec.istioNamespace,
+                images: spec.images,
+                cni: spec.cni ? { enabled: true, chained: spec.cni.chained } : undefined,
+                upgradedFrom: r.upgradedFrom,
+                kubernetesVersion: spec.kubernetesVersion,
+                values: r.values,
+                charts: spec.charts,
+                guardEnvironment: kubectlEnvironment,
+            }, { ...parent, dependsOn: [base, ...ensurePullSecret(spec.istioNamespace)] }));
+        }
+        const releaseOf = (revision: string) => revisions.get(revision)!.release;
+
+        const tags = new RevisionTags("tags", {
+            tags: spec.tags.map(t => ({ name: t.name, revision: t.revision, version: revisions.get(t.revision)!.version })),
+            istioNamespace: spec.istioNamespace,
+        }, { ...parent, dependsOn: spec.tags.map(t => releaseOf(t.revision)) });
+
+        if (spec.cni) {
+            new IstioCni("istio-cni", {
+                version: spec.cni.version,
+                chained: spec.cni.chained,
+                namespace: spec.cni.namespace,
+                istioNamespace: spec.istioNamespace,
+                images: spec.images,
+                values: spec.cni.values,
+                charts: spec.charts,
+            }, {
+                ...parent,
+                // After every control plane, so istiod is upgraded first and CNI follows.
+                dependsOn: [...revisions.values()].map(r => r.release)
+                    .concat(ensureNamespace(spec.cni.namespace), ...ensurePullSecret(spec.cni.namespace)),
+            });
+        }
+
+        for (const gw of spec.gateways) {
+            const binding = facts.gateways[gatewayId(gw)];
+            new IstioGateway(`gateway-${gw.namespace}-${gw.name}`, {
+                name: gw.name,
+                namespace: gw.namespace,
+                binding,
+                serviceType: gw.serviceType,
+                replicas: gw.replicas,
+                podDisruptionBudget: gw.podDisruptionBudget,
+                imagePullSecrets: spec.images.imagePullSecrets,
+                values: gw.values,
+                charts: spec.charts,
+            }, {
+                ...parent,
+                dependsOn: [releaseOf(binding.revision), tags, ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
+            });
+        }
+
+        for (const ns of spec.namespaces) {
+            const binding = facts.namespaces[ns.name];
+            new NamespaceBinding(`namespace-${ns.name}`, {
+                namespace: ns.name,
+                binding,
+                kubectlEnvironment,
+                restartTimeout: spec.restartTimeout,
+            }, { ...parent, dependsOn: [releaseOf(binding.revision), tags] });
+        }
+
+        this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {
+            version: r.version,
+            istiod: revisions.get(r.name)!.istiodName,
+            tags: [...r.tags],
+            namespaces: [...r.namespaces],
+            gateways: [...r.gateways],
+            ...(r.upgradedFrom ? { upgradedFrom: r.upgradedFrom } : {}),
+        }]));
+        this.upgradePlan = planUpgrade(args.previous, facts);
+        this.meshState = facts.state;
+        this.registerOutputs({ revisions: this.revisions, upgradePlan: this.upgradePlan, meshState: this.meshState });
+    }
+}

@@ -1,0 +1,36 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { tagService, tagWebhook } from "../istio";
+import { childOptions } from "./options";
+
+export interface RevisionTagsArgs {
+    /** tag -> the revision it points at, with that revision's version (the tag objects follow its chart layout). */
+    tags: { name: string; revision: string; version: string }[];
+    istioNamespace: string;
+}
+
+/**
+ * Revision tags: one MutatingWebhookConfiguration per tag (and, for 1.28+ targets, one Service), rendered
+ * like the istiod chart renders them. Each tag is one object, so moving a tag is an in-place update of its
+ * target: the preview says `istiod-1-29 -> istiod-1-30`, and nothing is deleted and recreated.
+ */
+export class RevisionTags extends pulumi.ComponentResource {
+    public readonly webhooks: k8s.admissionregistration.v1.MutatingWebhookConfiguration[] = [];
+
+    constructor(name: string, args: RevisionTagsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-mesh:index:RevisionTags", name, {}, opts);
+        for (const tag of args.tags) {
+            const webhook = tagWebhook({ tag: tag.name, revision: tag.revision, istioNamespace: args.istioNamespace });
+            this.webhooks.push(new k8s.admissionregistration.v1.MutatingWebhookConfiguration(`tag-${tag.name}`, webhook, {
+                ...childOptions(this, opts),
+                // istiod patches caBundle into the webhooks of its revision; the program must not fight it.
+                ignoreChanges: ["webhooks[*].clientConfig.caBundle", "webhooks[*].failurePolicy"],
+            }));
+            const service = tagService({ tag: tag.name, revision: tag.revision, version: tag.version, istioNamespace: args.istioNamespace });
+            if (service) {
+                new k8s.core.v1.Service(`tag-${tag.name}`, service, childOptions(this, opts));
+            }
+        }
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,7 @@
+/** Istio knowledge as plain data and pure functions, shared by the program, its config checks and the policy pack. */
+export * from "./versions";
+export * from "./support";
+export * from "./names";
+export * from "./charts";
+export * from "./tags";
+export * from "./istioctl";

@@ -1,0 +1,48 @@
+/**
+ * The names and labels Istio gives its objects, so components and policies agree on them.
+ * Source: the istiod, base and gateway Helm charts (istio/istio manifests/charts).
+ */
+
+/** Namespace/pod label binding workloads to a revision or tag. */
+export const REV_LABEL = "istio.io/rev";
+/** Label set on revision-tag webhooks and Services. */
+export const TAG_LABEL = "istio.io/tag";
+/** Legacy namespace label: `enabled` means "inject with whatever holds the default tag". */
+export const INJECTION_LABEL = "istio-injection";
+/** The tag that owns `istio-injection=enabled`, default validation and the mesh-wide leader lock. */
+export const DEFAULT_TAG = "default";
+/** The namespace istiod runs in unless configured otherwise. */
+export const DEFAULT_ISTIO_NAMESPACE = "istio-system";
+
+/** istiod Deployment and Service of a revision. */
+export function istiodName(revision: string): string {
+    return `istiod-${revision}`;
+}
+
+/** The sidecar injector webhook of a revision. */
+export function injectorWebhookName(revision: string): string {
+    return `istio-sidecar-injector-${revision}`;
+}
+
+/** The validating webhook of a revision. */
+export function validatorWebhookName(revision: string, istioNamespace: string): string {
+    return `istio-validator-${revision}-${istioNamespace}`;
+}
+
+/** The default validator rendered by the base chart for the revision holding the `default` tag. */
+export const DEFAULT_VALIDATOR_NAME = "istiod-default-validator";
+
+/** A revision tag's MutatingWebhookConfiguration (suffixed with the namespace outside istio-system). */
+export function tagWebhookName(tag: string, istioNamespace: string): string {
+    return istioNamespace === DEFAULT_ISTIO_NAMESPACE ? `istio-revision-tag-${tag}` : `istio-revision-tag-${tag}-${istioNamespace}`;
+}
+
+/** A revision tag's Service (charts 1.28+). */
+export function tagServiceName(tag: string): string {
+    return `istiod-revision-tag-${tag}`;
+}
+
+/** Kubernetes DNS-1123 label: what revision, tag, gateway and namespace names must be. */
+export function isDnsLabel(name: string): boolean {
+    return typeof name === "string" && name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
+}

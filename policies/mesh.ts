@@ -1,0 +1,398 @@
+/**
+ * The mesh observation: what a plan installs, in Istio's terms (revisions, tags, namespaces, proxies, CNI, webhooks),
+ * built from Helm releases of Istio's charts and from Kubernetes objects, whichever the plan shows. Under mocks and in
+ * previews of a Chart only its values are visible; in a real preview its children are too, and they win where both say
+ * something (they are what will run). Pure: a list of resources in, plain data out, in one pass.
+ */
+import { ChartName } from "../istio/charts";
+import { DEFAULT_TAG, INJECTION_LABEL, REV_LABEL, TAG_LABEL } from "../istio/names";
+import { compareVersions } from "../istio/versions";
+import {
+    CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceName,
+    PROXY_CONTAINER, PROXY_IMAGE_ANNOTATION, PROXY_IMAGE_AUTO, UNREVISIONED_ISTIOD, versionOfTag,
+} from "./istio-extra";
+import {
+    ChartRelease, containersOf, contentsOf, KubeObject, Origin, podTemplateOf, ResourceLike, valueAt,
+} from "./resources";
+
+/**
+ * Annotations the istio-mesh program records on each istiod Deployment (and in the istiod chart's
+ * `deploymentAnnotations` value), because the plan alone cannot say what ran before or which cluster it targets.
+ */
+export const ANNOTATION = {
+    /** The version a revision was upgraded in place from. */
+    upgradedFrom: "istio-mesh.dev/upgraded-from",
+    /** The cluster's Kubernetes version. */
+    kubernetesVersion: "istio-mesh.dev/kubernetes-version",
+} as const;
+
+export interface RevisionObservation {
+    name: string;
+    /** The Istio version it runs, when known. */
+    version?: string;
+    /** The istiod Service (and Deployment) name. */
+    serviceName: string;
+    namespace?: string;
+    /** Where images come from: `global.hub`, or the hub of the istiod image. */
+    hub?: string;
+    /** The version this revision was upgraded in place from, per the program's annotation. */
+    upgradedFrom?: string;
+    seenIn: Origin[];
+}
+
+export interface TagObservation {
+    tag: string;
+    revision: string;
+    seenIn: Origin;
+}
+
+export interface NamespaceObservation {
+    name: string;
+    /** Labels merged over every Namespace and NamespacePatch of that name. */
+    labels: Record<string, string>;
+    seenIn: Origin[];
+}
+
+/** A gateway, or a workload bound to a revision or carrying a pinned proxy image. */
+export interface ProxyObservation {
+    kind: "gateway" | "workload";
+    name: string;
+    namespace: string;
+    /** The pod-level `istio.io/rev` (a revision or a tag), if any. */
+    revisionRef?: string;
+    /** True when the pod opts into injection without naming a revision (served by the `default` tag). */
+    injectsDefault: boolean;
+    /** The proxy version when the image is pinned (explicit image or proxyImage annotation); undefined for `image: auto`. */
+    pinnedVersion?: string;
+    pinnedImage?: string;
+    seenIn: Origin[];
+}
+
+export interface CniObservation {
+    namespace: string;
+    version?: string;
+    seenIn: Origin[];
+}
+
+export interface WebhookObservation {
+    kind: "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration";
+    name: string;
+    /** The Services its webhooks call (`webhooks[].clientConfig.service`). */
+    services: Array<{ name: string; namespace?: string }>;
+    seenIn: Origin;
+}
+
+/** A reference to a revision by name that is not a namespace, a gateway or a tag (the base chart's `defaultRevision`). */
+export interface RevisionReference {
+    ref: string;
+    what: string;
+    seenIn: Origin;
+}
+
+export interface MeshObservation {
+    revisions: Map<string, RevisionObservation>;
+    tags: Map<string, TagObservation[]>;
+    namespaces: Map<string, NamespaceObservation>;
+    proxies: ProxyObservation[];
+    cni: CniObservation[];
+    webhooks: WebhookObservation[];
+    /** istiod Services declared as objects: "namespace/name" (or "name" when the namespace is not set). */
+    istiodServices: Set<string>;
+    defaultRevisionRefs: RevisionReference[];
+    /** The cluster's Kubernetes version as recorded by the program, if any. */
+    kubernetesVersion?: { version: string; seenIn: Origin };
+    /** True when some revision or tag could not be read (unknown during preview): "not installed" cannot be concluded. */
+    incomplete: boolean;
+    /** True when the plan declares any part of Istio (a chart, istiod, a tag, a webhook, CNI). */
+    declaresIstio: boolean;
+}
+
+function emptyMesh(): MeshObservation {
+    return {
+        revisions: new Map(), tags: new Map(), namespaces: new Map(), proxies: [], cni: [], webhooks: [],
+        istiodServices: new Set(), defaultRevisionRefs: [], incomplete: false, declaresIstio: false,
+    };
+}
+
+function nonEmptyString(v: unknown): string | undefined {
+    return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** The version a chart release installs: a `global.tag` that is a version overrides the chart version. */
+function chartVersion(release: ChartRelease): string | undefined {
+    const tag = nonEmptyString(valueAt(release.values, "global.tag"));
+    return (tag && versionOfTag(tag)) ?? (release.version ? versionOfTag(release.version) : undefined);
+}
+
+class MeshBuilder {
+    readonly mesh = emptyMesh();
+    private readonly proxiesByKey = new Map<string, ProxyObservation>();
+    private readonly cniByNamespace = new Map<string, CniObservation>();
+    private readonly webhooksByKey = new Map<string, WebhookObservation>();
+
+    add(resource: ResourceLike): void {
+        const { charts, objects } = contentsOf(resource);
+        for (const release of charts) {
+            this.addChart(release);
+        }
+        for (const object of objects) {
+            this.addObject(object);
+        }
+    }
+
+    private revision(name: string, serviceName: string): RevisionObservation {
+        let revision = this.mesh.revisions.get(name);
+        if (!revision) {
+            revision = { name, serviceName, seenIn: [] };
+            this.mesh.revisions.set(name, revision);
+        }
+        return revision;
+    }
+
+    private addTag(tag: string, revision: string, seenIn: Origin): void {
+        const list = this.mesh.tags.get(tag) ?? [];
+        if (!list.some(t => t.revision === revision)) {
+            list.push({ tag, revision, seenIn });
+        }
+        this.mesh.tags.set(tag, list);
+    }
+
+    private recordKubernetesVersion(annotations: unknown, seenIn: Origin): void {
+        const version = nonEmptyString((annotations as Record<string, unknown> | undefined)?.[ANNOTATION.kubernetesVersion]);
+        if (version && !this.mesh.kubernetesVersion) {
+            this.mesh.kubernetesVersion = { version, seenIn };
+        }
+    }
+
+    private proxy(key: string, init: () => ProxyObservation): ProxyObservation {
+        let proxy = this.proxiesByKey.get(key);
+        if (!proxy) {
+            proxy = init();
+            this.proxiesByKey.set(key, proxy);
+            this.mesh.proxies.push(proxy);
+        }
+        return proxy;
+    }
+
+    private cni(namespace: string): CniObservation {
+        let cni = this.cniByNamespace.get(namespace);
+        if (!cni) {
+            cni = { namespace, seenIn: [] };
+            this.cniByNamespace.set(namespace, cni);
+            this.mesh.cni.push(cni);
+        }
+        return cni;
+    }
+
+    private addChart(release: ChartRelease): void {
+        this.mesh.declaresIstio = true;
+        const handlers: Record<ChartName, (r: ChartRelease) => void> = {
+            base: r => this.addBaseChart(r),
+            istiod: r => this.addIstiodChart(r),
+            gateway: r => this.addGatewayChart(r),
+            cni: r => this.addCniChart(r),
+        };
+        handlers[release.chart](release);
+    }
+
+    private addBaseChart(release: ChartRelease): void {
+        const ref = nonEmptyString(release.values.defaultRevision);
+        if (ref) {
+            this.mesh.defaultRevisionRefs.push({ ref, what: "defaultRevision", seenIn: release.origin });
+        }
+    }
+
+    private addIstiodChart(release: ChartRelease): void {
+        if (release.unknownPaths.some(p => p === "chart" || p === "values" || p.startsWith("values.revision"))) {
+            this.mesh.incomplete = true;
+        }
+        const name = nonEmptyString(release.values.revision) ?? DEFAULT_TAG;
+        const revision = this.revision(name, nonEmptyString(release.values.revision) ? istiodServiceName(name) : UNREVISIONED_ISTIOD);
+        revision.seenIn.push(release.origin);
+        revision.version ??= chartVersion(release);
+        revision.namespace ??= release.namespace ?? nonEmptyString(valueAt(release.values, "global.istioNamespace"));
+        revision.hub ??= nonEmptyString(valueAt(release.values, "global.hub"));
+        const annotations = release.values.deploymentAnnotations;
+        revision.upgradedFrom ??= nonEmptyString(annotations?.[ANNOTATION.upgradedFrom]);
+        this.recordKubernetesVersion(annotations, release.origin);
+        for (const tag of Array.isArray(release.values.revisionTags) ? release.values.revisionTags : []) {
+            if (nonEmptyString(tag)) {
+                this.addTag(tag, name, release.origin);
+            }
+        }
+    }
+
+    private addGatewayChart(release: ChartRelease): void {
+        const name = nonEmptyString(release.values.name) ?? release.release;
+        const namespace = release.namespace ?? "default";
+        const revisionRef = nonEmptyString(release.values.revision);
+        const proxy = this.proxy(`${namespace}/${name}`, () => ({
+            kind: "gateway", name, namespace, revisionRef, injectsDefault: !revisionRef, seenIn: [],
+        }));
+        proxy.seenIn.push(release.origin);
+    }
+
+    private addCniChart(release: ChartRelease): void {
+        const cni = this.cni(release.namespace ?? "default");
+        cni.seenIn.push(release.origin);
+        cni.version ??= chartVersion(release);
+    }
+
+    private addObject(object: KubeObject): void {
+        switch (object.kind) {
+            case "Namespace":
+            case "NamespacePatch":
+                return this.addNamespace(object);
+            case "MutatingWebhookConfiguration":
+            case "ValidatingWebhookConfiguration":
+                return this.addWebhook(object);
+            case "Service":
+                if (object.name === UNREVISIONED_ISTIOD || object.name.startsWith(`${UNREVISIONED_ISTIOD}-`)) {
+                    this.mesh.istiodServices.add(object.namespace ? `${object.namespace}/${object.name}` : object.name);
+                }
+                return;
+            default:
+                return this.addWorkload(object);
+        }
+    }
+
+    private addNamespace(object: KubeObject): void {
+        let ns = this.mesh.namespaces.get(object.name);
+        if (!ns) {
+            ns = { name: object.name, labels: {}, seenIn: [] };
+            this.mesh.namespaces.set(object.name, ns);
+        }
+        Object.assign(ns.labels, object.labels);
+        ns.seenIn.push(object.origin);
+    }
+
+    private addWebhook(object: KubeObject): void {
+        const tag = object.labels[TAG_LABEL];
+        const tagRevision = object.labels[REV_LABEL];
+        if (object.kind === "MutatingWebhookConfiguration" && tag && tagRevision) {
+            this.addTag(tag, tagRevision, object.origin);
+        }
+        const services: WebhookObservation["services"] = [];
+        for (const webhook of Array.isArray(object.manifest.webhooks) ? object.manifest.webhooks : []) {
+            const service = webhook?.clientConfig?.service;
+            if (nonEmptyString(service?.name)) {
+                services.push({ name: service.name, namespace: nonEmptyString(service.namespace) });
+            }
+        }
+        const istioOwned = Boolean(tag) || services.some(s => s.name === UNREVISIONED_ISTIOD || s.name.startsWith(`${UNREVISIONED_ISTIOD}-`));
+        if (!istioOwned) {
+            if (object.partlyUnknown) {
+                this.mesh.incomplete ||= tag === undefined && object.name.startsWith("istio");
+            }
+            return;
+        }
+        this.mesh.declaresIstio = true;
+        const key = `${object.kind}/${object.name}`;
+        if (!this.webhooksByKey.has(key)) {
+            const observation: WebhookObservation = { kind: object.kind as WebhookObservation["kind"], name: object.name, services, seenIn: object.origin };
+            this.webhooksByKey.set(key, observation);
+            this.mesh.webhooks.push(observation);
+        }
+    }
+
+    private addWorkload(object: KubeObject): void {
+        const pod = podTemplateOf(object);
+        if (!pod) {
+            return;
+        }
+        const containers = containersOf(pod.spec);
+        const isIstiod = object.kind === "Deployment" &&
+            (object.labels.app === ISTIOD_APP || pod.labels.app === ISTIOD_APP) &&
+            containers.some(c => c.name === ISTIOD_CONTAINER);
+        if (isIstiod) {
+            return this.addIstiodDeployment(object, pod.labels, containers);
+        }
+        const cniContainer = containers.find(c => typeof c.image === "string" && imageName(c.image) === CNI_IMAGE);
+        if (object.kind === "DaemonSet" && (object.name === CNI_DAEMONSET || cniContainer)) {
+            this.mesh.declaresIstio = true;
+            const cni = this.cni(object.namespace ?? "default");
+            cni.seenIn.unshift(object.origin);
+            const version = typeof cniContainer?.image === "string" ? imageVersion(cniContainer.image) : undefined;
+            cni.version = version ?? cni.version;
+            return;
+        }
+        const proxyContainer = containers.find(c => c.name === PROXY_CONTAINER);
+        const pinnedImage = nonEmptyString(pod.annotations[PROXY_IMAGE_ANNOTATION]) ??
+            (typeof proxyContainer?.image === "string" && proxyContainer.image !== PROXY_IMAGE_AUTO ? proxyContainer.image : undefined);
+        const revisionRef = nonEmptyString(pod.labels[REV_LABEL]);
+        if (!proxyContainer && !pinnedImage && !revisionRef) {
+            return;
+        }
+        const namespace = object.namespace ?? "default";
+        const proxy = this.proxy(`${namespace}/${object.name}`, () => ({
+            kind: proxyContainer ? "gateway" : "workload", name: object.name, namespace, injectsDefault: false, seenIn: [],
+        }));
+        // The object is what runs: its labels and image replace what the chart's values said.
+        proxy.revisionRef = revisionRef;
+        proxy.injectsDefault = !revisionRef && (pod.labels[INJECT_LABEL] === "true" || pod.annotations[INJECT_LABEL] === "true");
+        proxy.pinnedImage = pinnedImage;
+        proxy.pinnedVersion = pinnedImage ? imageVersion(pinnedImage) : undefined;
+        proxy.seenIn.unshift(object.origin);
+    }
+
+    private addIstiodDeployment(object: KubeObject, podLabels: Record<string, string>, containers: Array<Record<string, any>>): void {
+        this.mesh.declaresIstio = true;
+        const name = object.labels[REV_LABEL] ?? podLabels[REV_LABEL] ?? DEFAULT_TAG;
+        if (object.partlyUnknown && !object.labels[REV_LABEL] && !podLabels[REV_LABEL]) {
+            this.mesh.incomplete = true;
+        }
+        const revision = this.revision(name, object.name);
+        revision.serviceName = object.name;
+        revision.namespace = object.namespace ?? revision.namespace;
+        revision.seenIn.unshift(object.origin);
+        const image = containers.find(c => c.name === ISTIOD_CONTAINER)?.image;
+        if (typeof image === "string") {
+            revision.version = imageVersion(image) ?? revision.version;
+            revision.hub = image.includes("/") ? image.slice(0, image.lastIndexOf("/")) : revision.hub;
+        }
+        revision.upgradedFrom = nonEmptyString(object.annotations[ANNOTATION.upgradedFrom]) ?? revision.upgradedFrom;
+        this.recordKubernetesVersion(object.annotations, object.origin);
+    }
+}
+
+/** Builds the mesh observation of a plan: linear in the number of resources. */
+export function observeMesh(resources: readonly ResourceLike[]): MeshObservation {
+    const builder = new MeshBuilder();
+    for (const resource of resources) {
+        builder.add(resource);
+    }
+    return builder.mesh;
+}
+
+/** The installed revision a revision-or-tag name leads to, and the tag it went through (a tag wins over a revision of the same name). */
+export function resolveRevision(mesh: MeshObservation, ref: string): { revision?: RevisionObservation; tag?: TagObservation } {
+    const tag = mesh.tags.get(ref)?.[0];
+    if (tag) {
+        return { revision: mesh.revisions.get(tag.revision), tag };
+    }
+    return { revision: mesh.revisions.get(ref) };
+}
+
+/**
+ * The revision-or-tag name that injects a proxy's pods. Namespace labels win over pod labels, and the legacy
+ * `istio-injection=enabled` wins over `istio.io/rev` (it means "whatever holds the default tag").
+ */
+export function servingRef(mesh: MeshObservation, proxy: ProxyObservation): string | undefined {
+    const labels = mesh.namespaces.get(proxy.namespace)?.labels ?? {};
+    if (labels[INJECTION_LABEL] !== undefined) {
+        return labels[INJECTION_LABEL] === "enabled" ? DEFAULT_TAG : undefined;
+    }
+    return labels[REV_LABEL] ?? proxy.revisionRef ?? (proxy.injectsDefault ? DEFAULT_TAG : undefined);
+}
+
+/** Revisions with a known version, oldest first. */
+export function versionedRevisions(mesh: MeshObservation): Array<RevisionObservation & { version: string }> {
+    return [...mesh.revisions.values()]
+        .filter((r): r is RevisionObservation & { version: string } => r.version !== undefined)
+        .sort((a, b) => compareVersions(a.version, b.version));
+}
+
+/** "Deployment istio-system/istiod-1-30 (resource istiod-1-30)": what a violation names. */
+export function describe(origin: Origin): string {
+    return origin.object.endsWith(origin.resource.name) ? origin.object : `${origin.object} (resource "${origin.resource.name}")`;
+}

@@ -1,0 +1,477 @@
+#!/usr/bin/env bash
+# scripts/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
+# outside the repo:
+#   pulumi (CLI), pulumi-language-nodejs, providers kubernetes + command (installed into PULUMI_HOME),
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
+#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni).
+#
+# Usage:
+#   scripts/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
+#                                      the others; exits non-zero at the end if a required one failed)
+#   scripts/toolchain.sh --only a,b    build only the named targets (names as printed by --list)
+#   scripts/toolchain.sh --check       quick: exit 0 only if everything the e2e test needs is present;
+#                                      one line per missing item
+#   scripts/toolchain.sh --env         print `export ...` lines:  eval "$(scripts/toolchain.sh --env)"
+#   scripts/toolchain.sh --list        print the targets with their versions
+#
+# Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
+#   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
+#   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
+#   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod
+#   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
+# Versions are pinned in scripts/toolchain.versions (the one place to change them).
+#
+# Provider binaries that cannot be built here can be supplied:
+#   KUBERNETES_PROVIDER_BINARY=/path/to/pulumi-resource-kubernetes COMMAND_PROVIDER_BINARY=... scripts/toolchain.sh
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/toolchain.versions
+source "$SCRIPT_DIR/toolchain.versions"
+
+CACHE=${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
+BIN=$CACHE/bin
+SRC=$CACHE/src
+LOGS=$CACHE/logs
+CHARTS=$CACHE/charts
+STAMPS=$BIN/.stamps
+TOOLCHAIN_PULUMI_HOME=$CACHE/pulumi-home
+TIMES=$CACHE/build-times.txt
+
+ISTIO_MINORS=("$ISTIO_OLD_MINOR" "$ISTIO_NEW_MINOR")
+istio_module_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_MODULE_VERSION"; else echo "$ISTIO_NEW_MODULE_VERSION"; fi; }
+istio_chart_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_CHART_VERSION"; else echo "$ISTIO_NEW_CHART_VERSION"; fi; }
+
+NODEJS_HOST_SRC=$SCRIPT_DIR/toolchain-nodejs-host.go
+
+# ------------------------------------------------------------------------------------------------
+# targets: name|version|required(1/0)|path that must exist
+
+nodejs_host_version() {
+	local sum
+	sum=$(sha256sum "$NODEJS_HOST_SRC" | cut -c1-8)
+	echo "$PULUMI_VERSION+src.$sum"
+}
+
+targets() {
+	echo "pulumi|$PULUMI_VERSION|1|$BIN/pulumi"
+	echo "pulumi-language-nodejs|$(nodejs_host_version)|1|$BIN/pulumi-language-nodejs"
+	echo "pulumi-resource-kubernetes|$KUBERNETES_PROVIDER_VERSION|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
+	echo "pulumi-resource-command|$COMMAND_PROVIDER_VERSION|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-command-v$COMMAND_PROVIDER_VERSION/pulumi-resource-command"
+	echo "kube-apiserver|$KUBERNETES_VERSION|1|$BIN/kube-apiserver"
+	echo "kube-controller-manager|$KUBERNETES_VERSION|1|$BIN/kube-controller-manager"
+	echo "kube-scheduler|$KUBERNETES_VERSION|1|$BIN/kube-scheduler"
+	echo "kubectl|$KUBERNETES_VERSION|1|$BIN/kubectl"
+	echo "etcd|$ETCD_VERSION|1|$BIN/etcd"
+	echo "kwok|$KWOK_VERSION|1|$BIN/kwok"
+	echo "kwokctl|$KWOK_VERSION|1|$BIN/kwokctl"
+	local m
+	for m in "${ISTIO_MINORS[@]}"; do
+		echo "istioctl-$m|$(istio_chart_version "$m")|1|$BIN/istioctl-$m"
+		echo "charts-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/istiod/Chart.yaml"
+	done
+}
+
+stamp_ok() { # name version path
+	[[ -e $3 && -f $STAMPS/$1 && "$(cat "$STAMPS/$1")" == "$2" ]]
+}
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+export GOTOOLCHAIN=local
+export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+: "${GOMAXPROCS:=$(nproc)}"
+export GOMAXPROCS
+GOBUILD=(go build -p "$GOMAXPROCS")
+
+pulumi_env() {
+	export PULUMI_HOME=$TOOLCHAIN_PULUMI_HOME
+	export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+	export PULUMI_SKIP_UPDATE_CHECK=true
+	export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+}
+
+# write_if_changed FILE CONTENT: keeps go.sum valid when nothing changed.
+write_if_changed() {
+	if [[ ! -f $1 || "$(cat "$1")" != "$2" ]]; then
+		printf '%s\n' "$2" >"$1"
+		return 0
+	fi
+	return 1
+}
+
+# wrapper_module DIR MODULE GOVERSION REQUIRES REPLACES IMPORTS: a throwaway module that pins the upstream
+# module(s) and lists the packages to build in a tools.go, then `go mod tidy`.
+wrapper_module() {
+	local dir=$1 module=$2 gover=$3 requires=$4 replaces=$5 imports=$6
+	mkdir -p "$dir"
+	local gomod="module $module
+
+go $gover
+
+require (
+$requires
+)"
+	if [[ -n $replaces ]]; then
+		gomod+="
+
+replace (
+$replaces
+)"
+	fi
+	local tools="//go:build tools
+
+package tools
+
+import (
+$imports
+)"
+	local changed=0
+	if [[ -n $imports ]]; then
+		write_if_changed "$dir/tools.go" "$tools" && changed=1
+	fi
+	write_if_changed "$dir/go.mod.in" "$gomod" && changed=1
+	if [[ $changed == 1 || ! -f $dir/go.sum ]]; then
+		cp "$dir/go.mod.in" "$dir/go.mod"
+		rm -f "$dir/go.sum"
+		echo "+ go mod tidy in $dir"
+		(cd "$dir" && go mod tidy)
+	fi
+}
+
+module_dir() { # module@version -> directory in the module cache (downloads it)
+	go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
+
+# ------------------------------------------------------------------------------------------------
+# build recipes (each runs in its own subshell with set -e; output goes to logs/<name>.log)
+
+pulumi_wrapper() {
+	local from=${PULUMI_CLIPBOARD_REPLACE%%=*} to=${PULUMI_CLIPBOARD_REPLACE#*=}
+	wrapper_module "$SRC/pulumi" istio-mesh-toolchain/pulumi 1.25 \
+		"	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" \
+		"	$from => ${to%@*} ${to#*@}" \
+		'	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"'
+}
+
+build_pulumi() {
+	pulumi_wrapper
+	cd "$SRC/pulumi"
+	"${GOBUILD[@]}" -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+		-o "$BIN/pulumi.new" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	mv "$BIN/pulumi.new" "$BIN/pulumi"
+	pulumi_env
+	"$BIN/pulumi" version
+}
+
+build_pulumi-language-nodejs() {
+	local dir=$SRC/nodejs-host
+	mkdir -p "$dir"
+	cp "$NODEJS_HOST_SRC" "$dir/main.go"
+	wrapper_module "$dir" istio-mesh-toolchain/nodejs-host 1.25 \
+		"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "" ""
+	cd "$dir"
+	"${GOBUILD[@]}" -tags toolchain_nodejs_host -ldflags "-s -w -X main.version=$PULUMI_VERSION" \
+		-o "$BIN/pulumi-language-nodejs" .
+	# Shim the Node.js SDK expects next to the CLI (dynamic providers, pulumi.dynamic.Resource).
+	local sdk
+	sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")
+	install -m 0755 "$sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+	# Older CLIs look for these analyzer shims when no language host is found; harmless otherwise.
+	local f
+	for f in pulumi-analyzer-policy pulumi-analyzer-policy-python; do
+		if [[ -f $sdk/nodejs/dist/$f ]]; then install -m 0755 "$sdk/nodejs/dist/$f" "$BIN/$f"; fi
+	done
+	"$BIN/pulumi-language-nodejs" --version
+}
+
+# install_plugin KIND NAME VERSION BINARY: into PULUMI_HOME, without any download.
+install_plugin() {
+	pulumi_env
+	[[ -x $BIN/pulumi ]] || { echo "pulumi CLI missing: build target 'pulumi' first"; return 1; }
+	"$BIN/pulumi" plugin rm "$1" "$2" "$3" --yes >/dev/null 2>&1 || true
+	"$BIN/pulumi" plugin install "$1" "$2" "v$3" --file "$4"
+	"$BIN/pulumi" plugin ls
+}
+
+# fetch_provider_module MODULE VERSION: prints the module cache dir, or explains why it cannot.
+fetch_provider_module() {
+	local mod=$1 ver=$2 out
+	if ! out=$(go mod download -json "$mod@$ver" 2>&1); then
+		echo "cannot fetch $mod@$ver from the Go module proxy:" >&2
+		echo "$out" >&2
+		local proxy=${GOPROXY:-https://proxy.golang.org}
+		proxy=${proxy%%,*}
+		echo "probe: $proxy/$mod/@v/$ver.info -> $(curl -s -o /dev/null -w '%{http_code}' "$proxy/$mod/@v/$ver.info" || echo unreachable)" >&2
+		return 1
+	fi
+	sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$out"
+}
+
+build_pulumi-resource-kubernetes() {
+	local v=$KUBERNETES_PROVIDER_VERSION binary=${KUBERNETES_PROVIDER_BINARY:-}
+	if [[ -z $binary ]]; then
+		local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 dir work
+		dir=$(fetch_provider_module "$mod" "v$v")
+		# The provider's main embeds the generated schema (cmd/pulumi-resource-kubernetes/schema-embed.json),
+		# produced upstream by `make schema`; build from a writable copy with it in place.
+		work=$SRC/pulumi-kubernetes-provider
+		rm -rf "$work"
+		cp -r "$dir" "$work"
+		chmod -R u+w "$work"
+		cd "$work"
+		if [[ ! -f cmd/pulumi-resource-kubernetes/schema-embed.json ]]; then
+			mkdir -p "$work/schema-out"
+			go run ./cmd/pulumi-gen-kubernetes schema "$work/schema-out"
+			cp "$work/schema-out/schema.json" cmd/pulumi-resource-kubernetes/schema-embed.json
+		fi
+		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
+			-o "$BIN/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+		binary=$BIN/pulumi-resource-kubernetes
+	fi
+	install_plugin resource kubernetes "$v" "$binary"
+}
+
+build_pulumi-resource-command() {
+	local v=$COMMAND_PROVIDER_VERSION binary=${COMMAND_PROVIDER_BINARY:-}
+	if [[ -z $binary ]]; then
+		local mod=github.com/pulumi/pulumi-command/provider dir work
+		dir=$(fetch_provider_module "$mod" "v$v")
+		work=$SRC/pulumi-command-provider
+		rm -rf "$work"
+		cp -r "$dir" "$work"
+		chmod -R u+w "$work"
+		cd "$work"
+		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
+			-o "$BIN/pulumi-resource-command" ./cmd/pulumi-resource-command
+		binary=$BIN/pulumi-resource-command
+	fi
+	install_plugin resource command "$v" "$binary"
+}
+
+kubernetes_wrapper() {
+	local dir=$SRC/kubernetes mod replaces="" staging
+	# k8s.io/kubernetes replaces its staging modules with ./staging/...; point them at the published copies.
+	staging=$(curl -fsS "${GOPROXY%%,*}/k8s.io/kubernetes/@v/v$KUBERNETES_VERSION.mod" 2>/dev/null |
+		sed -n 's#^\t\(k8s.io/[^ ]*\) => ./staging/.*#\1#p' || true)
+	if [[ -z $staging ]]; then
+		# proxy not reachable by curl (e.g. GOPROXY=off with a warm cache): read the go.mod from the cache
+		staging=$(sed -n 's#^\t\(k8s.io/[^ ]*\) => ./staging/.*#\1#p' \
+			"$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$KUBERNETES_VERSION.mod")
+	fi
+	for mod in $staging; do replaces+="	$mod => $mod v$KUBERNETES_STAGING_VERSION"$'\n'; done
+	wrapper_module "$dir" istio-mesh-toolchain/kubernetes 1.24.0 \
+		"	k8s.io/kubernetes v$KUBERNETES_VERSION" "${replaces%$'\n'}" \
+		'	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"'
+}
+
+build_kube() { # command name
+	kubernetes_wrapper
+	cd "$SRC/kubernetes"
+	local minor=${KUBERNETES_VERSION#*.}
+	minor=${minor%%.*}
+	local date x="" pkg
+	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		x+=" -X $pkg.gitVersion=v$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+		x+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+	done
+	"${GOBUILD[@]}" -ldflags "-s -w$x" -o "$BIN/$1" "k8s.io/kubernetes/cmd/$1"
+	"$BIN/$1" --version 2>/dev/null || "$BIN/$1" version --client
+}
+build_kube-apiserver() { build_kube kube-apiserver; }
+build_kube-controller-manager() { build_kube kube-controller-manager; }
+build_kube-scheduler() { build_kube kube-scheduler; }
+build_kubectl() { build_kube kubectl; }
+
+build_etcd() {
+	# Debian 12's etcd-server is 3.4.23, older than kube-apiserver 1.34 supports, so build etcd 3.6.
+	# etcd/server/v3's go.mod replaces its sibling modules with ../; require the published ones instead.
+	local v=v$ETCD_VERSION
+	wrapper_module "$SRC/etcd" istio-mesh-toolchain/etcd 1.24 \
+		"	go.etcd.io/etcd/api/v3 $v
+	go.etcd.io/etcd/client/pkg/v3 $v
+	go.etcd.io/etcd/client/v3 $v
+	go.etcd.io/etcd/pkg/v3 $v
+	go.etcd.io/etcd/server/v3 $v" "" '	_ "go.etcd.io/etcd/server/v3"'
+	cd "$SRC/etcd"
+	"${GOBUILD[@]}" -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+	"$BIN/etcd" --version
+}
+
+kwok_wrapper() {
+	wrapper_module "$SRC/kwok" istio-mesh-toolchain/kwok 1.26.0 "	sigs.k8s.io/kwok v$KWOK_VERSION" "" \
+		'	_ "sigs.k8s.io/kwok/cmd/kwok"
+	_ "sigs.k8s.io/kwok/cmd/kwokctl"'
+}
+build_kwok() {
+	kwok_wrapper
+	cd "$SRC/kwok"
+	"${GOBUILD[@]}" -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" -o "$BIN/kwok" sigs.k8s.io/kwok/cmd/kwok
+	"$BIN/kwok" --version
+}
+build_kwokctl() {
+	kwok_wrapper
+	cd "$SRC/kwok"
+	"${GOBUILD[@]}" -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" -o "$BIN/kwokctl" sigs.k8s.io/kwok/cmd/kwokctl
+	"$BIN/kwokctl" --version
+}
+
+build_istioctl() { # minor
+	local m=$1 modver chartver dir
+	modver=$(istio_module_version "$m")
+	chartver=$(istio_chart_version "$m")
+	dir=$SRC/istio-$m
+	wrapper_module "$dir" istio-mesh-toolchain/istio 1.26.0 "	istio.io/istio $modver" "" \
+		'	_ "istio.io/istio/istioctl/cmd/istioctl"'
+	cd "$dir"
+	local p=istio.io/istio/pkg/version sha=${modver##*-}
+	"${GOBUILD[@]}" -ldflags "-s -w -X $p.buildVersion=$chartver -X $p.buildGitRevision=$sha -X $p.buildStatus=Clean \
+		-X $p.buildTag=$chartver -X $p.buildHub=docker.io/istio -X $p.buildOS=linux -X $p.buildArch=$(go env GOARCH)" \
+		-o "$BIN/istioctl-$m" istio.io/istio/istioctl/cmd/istioctl
+	"$BIN/istioctl-$m" version --remote=false
+	# `istioctl` is the newer minor.
+	if [[ $m == "$ISTIO_NEW_MINOR" ]]; then ln -sfn "istioctl-$m" "$BIN/istioctl"; fi
+}
+
+build_charts() { # minor: export charts from the module cache, stamped with a real version
+	local m=$1 modver chartver src dst name from
+	modver=$(istio_module_version "$m")
+	chartver=$(istio_chart_version "$m")
+	src=$(module_dir "istio.io/istio@$modver")
+	dst=$CHARTS/$m
+	rm -rf "$dst.tmp"
+	mkdir -p "$dst.tmp"
+	for name in base:base istiod:istio-control/istio-discovery gateway:gateway cni:istio-cni; do
+		from=$src/manifests/charts/${name#*:}
+		cp -r "$from" "$dst.tmp/${name%%:*}"
+	done
+	chmod -R u+w "$dst.tmp"
+	for name in base istiod gateway cni; do
+		sed -i -e "s/^version: .*/version: $chartver/" -e "s/^appVersion: .*/appVersion: $chartver/" \
+			"$dst.tmp/$name/Chart.yaml"
+	done
+	printf '%s\n' "$chartver" >"$dst.tmp/VERSION"
+	printf 'istio.io/istio %s\n' "$modver" >"$dst.tmp/SOURCE"
+	rm -rf "$dst"
+	mv "$dst.tmp" "$dst"
+	grep -H '^version:' "$dst"/*/Chart.yaml
+}
+
+build_target() { # name
+	case $1 in
+	istioctl-*) build_istioctl "${1#istioctl-}" ;;
+	charts-*) build_charts "${1#charts-}" ;;
+	*) "build_$1" ;;
+	esac
+}
+
+# ------------------------------------------------------------------------------------------------
+# modes
+
+mode_env() {
+	cat <<EOF
+export ISTIO_MESH_TOOLCHAIN='$CACHE'
+export PATH='$BIN':"\$PATH"
+export PULUMI_HOME='$TOOLCHAIN_PULUMI_HOME'
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+export ISTIO_MESH_CHARTS='$CHARTS'
+export ISTIO_MESH_ISTIO_OLD='$ISTIO_OLD_MINOR' ISTIO_MESH_ISTIO_NEW='$ISTIO_NEW_MINOR'
+EOF
+}
+
+mode_check() {
+	local missing=0 name ver req path
+	while IFS='|' read -r name ver req path; do
+		[[ $req == 1 ]] || continue
+		if [[ ! -e $path ]]; then
+			echo "missing: $name $ver ($path)"
+			missing=1
+		elif ! stamp_ok "$name" "$ver" "$path"; then
+			echo "missing: $name $ver (present but built at '$(cat "$STAMPS/$name" 2>/dev/null || echo unknown)')"
+			missing=1
+		fi
+	done < <(targets)
+	command -v node >/dev/null || { echo "missing: node (Node.js on PATH)"; missing=1; }
+	return $missing
+}
+
+mode_list() {
+	local name ver req path
+	while IFS='|' read -r name ver req path; do
+		printf '%-28s %-28s %s\n' "$name" "$ver" "$path"
+	done < <(targets)
+}
+
+print_summary() {
+	local name ver req path state
+	echo
+	echo "toolchain in $CACHE:"
+	printf '  %-28s %-28s %-8s %s\n' NAME VERSION STATE PATH
+	while IFS='|' read -r name ver req path; do
+		if stamp_ok "$name" "$ver" "$path"; then state=ok; else state=MISSING; fi
+		printf '  %-28s %-28s %-8s %s\n' "$name" "$ver" "$state" "$path"
+	done < <(targets)
+	echo
+	echo "use it:  eval \"\$($SCRIPT_DIR/toolchain.sh --env)\""
+}
+
+mode_build() {
+	local only=${1:-}
+	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME"
+	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
+	local failed=() name ver req path start secs rc
+	while IFS='|' read -r name ver req path; do
+		if [[ -n $only && ",$only," != *",$name,"* ]]; then continue; fi
+		if stamp_ok "$name" "$ver" "$path"; then
+			echo "== $name $ver: up to date"
+			continue
+		fi
+		echo "== $name $ver: building (log: $LOGS/$name.log)"
+		start=$(date +%s)
+		set +e
+		(
+			set -euo pipefail
+			build_target "$name"
+		) >"$LOGS/$name.log" 2>&1 </dev/null
+		rc=$?
+		set -e
+		secs=$(($(date +%s) - start))
+		if [[ $rc == 0 && -e $path ]]; then
+			printf '%s\n' "$ver" >"$STAMPS/$name"
+			printf '%s %s %s %ss ok\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$ver" "$secs" >>"$TIMES"
+			echo "   ok in ${secs}s"
+		else
+			rm -f "$STAMPS/$name"
+			printf '%s %s %s %ss FAILED\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$ver" "$secs" >>"$TIMES"
+			echo "   FAILED after ${secs}s; last lines of $LOGS/$name.log:"
+			tail -n 15 "$LOGS/$name.log" | sed 's/^/   | /'
+			[[ $req == 1 ]] && failed+=("$name")
+		fi
+	done < <(targets)
+	print_summary
+	if ((${#failed[@]})); then
+		echo "FAILED (required): ${failed[*]}" >&2
+		return 1
+	fi
+}
+
+case ${1:-} in
+--check) mode_check ;;
+--env) mode_env ;;
+--list) mode_list ;;
+--only) mode_build "${2:?--only needs a comma-separated list of targets}" ;;
+"" | --build) mode_build ;;
+-h | --help) sed -n '2,25p' "$0" ;;
+*)
+	echo "unknown argument: $1 (try --help)" >&2
+	exit 2
+	;;
+esac

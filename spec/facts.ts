@@ -1,0 +1,188 @@
+/**
+ * Derived facts of a validated MeshSpec (pure): which revision each namespace and gateway effectively runs,
+ * what the previous `up` recorded, and what this step changes in upgrade terms (the `upgradePlan`).
+ * Components receive these facts; none re-derives them.
+ */
+import { compareVersions, DEFAULT_TAG } from "../istio";
+import { MeshSpec, PreviousState, RevisionSpec } from "./config";
+
+/** Where a namespace or gateway points and what that resolves to. */
+export interface Binding {
+    /** The revision or tag as configured (written as istio.io/rev). */
+    readonly target: string;
+    /** The revision that target resolves to. */
+    readonly revision: string;
+    /** That revision's Istio version: the proxy version after a restart. */
+    readonly version: string;
+}
+
+/** The state each `up` records in the `meshState` output, read back by the next run. */
+export interface MeshState extends PreviousState {
+    readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly namespaces: Readonly<Record<string, Binding>>;
+    readonly gateways: Readonly<Record<string, Binding>>;
+    readonly cni?: { readonly version: string };
+}
+
+export interface RevisionFacts extends RevisionSpec {
+    /** The version this revision was upgraded in place from, when it was (sticky until the next in-place change). */
+    readonly upgradedFrom?: string;
+    readonly tags: readonly string[];
+    readonly namespaces: readonly string[];
+    /** Gateways as namespace/name. */
+    readonly gateways: readonly string[];
+}
+
+export interface MeshFacts {
+    readonly revisions: readonly RevisionFacts[];
+    /** The newest revision: the base chart (CRDs) follows it, since CRDs must be upgraded before any new istiod. */
+    readonly newest: RevisionSpec;
+    /** The revision the `default` tag points at (it owns default validation), if there is a default tag. */
+    readonly defaultRevision?: string;
+    readonly namespaces: Readonly<Record<string, Binding>>;
+    readonly gateways: Readonly<Record<string, Binding>>;
+    /** The state to record for the next run. */
+    readonly state: MeshState;
+}
+
+/** The key of a gateway in facts and state. */
+export function gatewayId(g: { namespace: string; name: string }): string {
+    return `${g.namespace}/${g.name}`;
+}
+
+/** Resolves a revision or tag to its revision. The spec is validated, so every target resolves. */
+export function resolveTarget(spec: MeshSpec, target: string): RevisionSpec {
+    const revisionName = spec.tags.find(t => t.name === target)?.revision ?? target;
+    const revision = spec.revisions.find(r => r.name === revisionName);
+    if (!revision) {
+        throw new Error(`"${target}" resolves to no revision: the spec was not validated`);
+    }
+    return revision;
+}
+
+function bind(spec: MeshSpec, target: string): Binding {
+    const revision = resolveTarget(spec, target);
+    return { target, revision: revision.name, version: revision.version };
+}
+
+function upgradedFrom(revision: RevisionSpec, previous?: PreviousState): string | undefined {
+    const before = previous?.revisions[revision.name];
+    if (!before) {
+        return undefined;
+    }
+    return before.version !== revision.version ? before.version : before.upgradedFrom;
+}
+
+/** Computes the facts of a spec, given what the previous run recorded. */
+export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
+    const namespaces: Record<string, Binding> = {};
+    for (const ns of spec.namespaces) {
+        namespaces[ns.name] = bind(spec, ns.target);
+    }
+    const gateways: Record<string, Binding> = {};
+    for (const gw of spec.gateways) {
+        gateways[gatewayId(gw)] = bind(spec, gw.target);
+    }
+    const revisions: RevisionFacts[] = spec.revisions.map(r => ({
+        ...r,
+        upgradedFrom: upgradedFrom(r, previous),
+        tags: spec.tags.filter(t => t.revision === r.name).map(t => t.name),
+        namespaces: Object.keys(namespaces).filter(n => namespaces[n].revision === r.name),
+        gateways: Object.keys(gateways).filter(g => gateways[g].revision === r.name),
+    }));
+    const newest = [...spec.revisions].sort((a, b) => compareVersions(b.version, a.version))[0];
+    const state: MeshState = {
+        revisions: Object.fromEntries(revisions.map(r => [r.name,
+            r.upgradedFrom ? { version: r.version, upgradedFrom: r.upgradedFrom } : { version: r.version }])),
+        tags: Object.fromEntries(spec.tags.map(t => [t.name, t.revision])),
+        namespaces,
+        gateways,
+        ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
+    };
+    return {
+        revisions, newest, namespaces, gateways, state,
+        defaultRevision: spec.tags.find(t => t.name === DEFAULT_TAG)?.revision,
+    };
+}
+
+/** A namespace or gateway whose effective revision or version changes. */
+export interface Move {
+    readonly name: string;
+    readonly from?: Binding;
+    readonly to?: Binding;
+}
+
+/** What this config changes, in upgrade terms. */
+export interface UpgradePlan {
+    readonly revisionsAdded: readonly { name: string; version: string }[];
+    readonly revisionsRetired: readonly { name: string; version: string }[];
+    readonly revisionsUpgradedInPlace: readonly { name: string; from: string; to: string }[];
+    readonly tagsMoved: readonly { tag: string; from?: string; to?: string }[];
+    /** Namespaces whose workloads restart: their effective revision or its version changes (or they are newly bound). */
+    readonly namespacesMoving: readonly Move[];
+    /** Namespaces no longer managed: their istio.io/rev label is removed; nothing restarts. */
+    readonly namespacesReleased: readonly string[];
+    readonly gatewaysMoving: readonly Move[];
+    readonly cni?: { readonly from?: string; readonly to?: string };
+    /** One line per change, in the order `up` carries them out; empty when nothing changes. */
+    readonly summary: readonly string[];
+}
+
+function sameBinding(a?: Binding, b?: Binding): boolean {
+    return !!a && !!b && a.revision === b.revision && a.version === b.version && a.target === b.target;
+}
+
+/** True when a binding change needs the workloads restarted (what the sidecars run changes). */
+export function needsRestart(from: Binding | undefined, to: Binding): boolean {
+    return !from || from.revision !== to.revision || from.version !== to.version;
+}
+
+function describe(b?: Binding): string {
+    if (!b) {
+        return "(none)";
+    }
+    return b.target === b.revision ? `${b.revision} (${b.version})` : `${b.target} -> ${b.revision} (${b.version})`;
+}
+
+/** Compares the recorded previous state with the new facts. */
+export function planUpgrade(previous: MeshState | undefined, facts: MeshFacts): UpgradePlan {
+    const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
+    const now = facts.state;
+    const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])
+        .map(([name, r]) => ({ name, version: r.version }));
+    const revisionsRetired = Object.entries(before.revisions).filter(([n]) => !now.revisions[n])
+        .map(([name, r]) => ({ name, version: r.version }));
+    const revisionsUpgradedInPlace = Object.entries(now.revisions)
+        .filter(([n, r]) => before.revisions[n] && before.revisions[n].version !== r.version)
+        .map(([name, r]) => ({ name, from: before.revisions[name].version, to: r.version }));
+    const tagNames = [...new Set([...Object.keys(before.tags ?? {}), ...Object.keys(now.tags)])].sort();
+    const tagsMoved = tagNames.filter(t => before.tags?.[t] !== now.tags[t])
+        .map(tag => ({ tag, from: before.tags?.[tag], to: now.tags[tag] }));
+    const namespacesMoving = Object.entries(now.namespaces)
+        .filter(([n, to]) => needsRestart(before.namespaces?.[n], to) || !sameBinding(before.namespaces?.[n], to))
+        .map(([name, to]) => ({ name, from: before.namespaces?.[name], to }));
+    const namespacesReleased = Object.keys(before.namespaces ?? {}).filter(n => !now.namespaces[n]);
+    const gatewayIds = [...new Set([...Object.keys(before.gateways ?? {}), ...Object.keys(now.gateways)])].sort();
+    const gatewaysMoving = gatewayIds.filter(g => !sameBinding(before.gateways?.[g], now.gateways[g]))
+        .map(name => ({ name, from: before.gateways?.[name], to: now.gateways[name] }));
+    const cni = before.cni?.version !== now.cni?.version ? { from: before.cni?.version, to: now.cni?.version } : undefined;
+
+    const summary: string[] = [];
+    revisionsAdded.forEach(r => summary.push(`add control plane ${r.name} (${r.version})`));
+    revisionsUpgradedInPlace.forEach(r => summary.push(`upgrade control plane ${r.name} in place: ${r.from} -> ${r.to}`));
+    if (cni) {
+        summary.push(`istio-cni: ${cni.from ?? "(none)"} -> ${cni.to ?? "(removed)"}`);
+    }
+    tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
+    gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
+    namespacesMoving.forEach(m => summary.push(
+        `namespace ${m.name}: ${describe(m.from)} -> ${describe(m.to)}` +
+        (needsRestart(m.from, m.to!) ? "; restart its Deployments, StatefulSets and DaemonSets" : "; label only, no restart")));
+    namespacesReleased.forEach(n => summary.push(`namespace ${n}: no longer managed (label removed, no restart)`));
+    revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
+    return {
+        revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
+        gatewaysMoving, cni, summary,
+    };
+}
