@@ -1,6 +1,6 @@
 /**
  * The Pulumi program: stack config -> validated spec -> facts -> the IstioMesh component -> stack outputs.
- * Bad config fails here, before any Kubernetes resource is registered.
+ * Bad config fails here, before any Kubernetes resource (or the provider) is registered.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -31,8 +31,7 @@ async function previousState(): Promise<MeshState | undefined> {
 
 export async function run() {
     const { raw, hasCredentials } = rawConfigFromPulumi(pulumi.runtime.allConfig());
-    // Structure first: nothing at all is registered for config that cannot be right.
-    validate(raw, undefined, hasCredentials);
+    // Only a read of this stack's own last outputs precedes validation: bad config registers no cluster object.
     const previous = await previousState();
     const spec = validate(raw, previous, hasCredentials);
     const facts = meshFacts(spec, previous);

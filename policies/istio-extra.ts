@@ -7,13 +7,11 @@
 import { DEFAULT_TAG, istiodName, tagServiceName } from "../istio/names";
 import { parseVersion } from "../istio/versions";
 
-/** The Service and Deployment of the unrevisioned control plane (chart `revision: ""`, labelled `istio.io/rev: default`). */
+/**
+ * The Service and Deployment of the unrevisioned control plane (chart `revision: ""`, labelled `istio.io/rev: default`);
+ * the base chart's `defaultRevision: default` points its validator here.
+ */
 export const UNREVISIONED_ISTIOD = "istiod";
-
-/** The name the charts give istiod's Deployment and Service: `defaultRevision: default` means the unrevisioned `istiod`. */
-export function istiodServiceName(revision: string): string {
-    return revision === DEFAULT_TAG ? UNREVISIONED_ISTIOD : istiodName(revision);
-}
 
 /** What an istiod Service name stands for: a revision's Service, a tag's Service (charts 1.28+), or neither. */
 export function istiodServiceTarget(serviceName: string): { revision: string } | { tag: string } | undefined {
@@ -71,3 +69,9 @@ export function imageVersion(image: string): string | undefined {
     const repository = imageRepository(withoutDigest);
     return repository.length < withoutDigest.length ? versionOfTag(withoutDigest.slice(repository.length + 1)) : undefined;
 }
+
+/**
+ * Where Istio publishes its release images without credentials: Docker Hub, the GCR mirror, and the registry
+ * 1.30 defaults to (being retired: set `global.hub` explicitly).
+ */
+export const ISTIO_PUBLIC_HUBS: readonly string[] = ["docker.io/istio", "gcr.io/istio-release", "registry.istio.io"];

@@ -5,14 +5,14 @@
  * something (they are what will run). Pure: a list of resources in, plain data out, in one pass.
  */
 import { ChartName } from "../istio/charts";
-import { DEFAULT_TAG, INJECTION_LABEL, REV_LABEL, TAG_LABEL } from "../istio/names";
+import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, INJECTION_LABEL, istiodName, REV_LABEL, TAG_LABEL, tagWebhookName } from "../istio/names";
 import { compareVersions } from "../istio/versions";
 import {
-    CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceName,
+    CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceTarget,
     PROXY_CONTAINER, PROXY_IMAGE_ANNOTATION, PROXY_IMAGE_AUTO, UNREVISIONED_ISTIOD, versionOfTag,
 } from "./istio-extra";
 import {
-    ChartRelease, containersOf, contentsOf, KubeObject, Origin, podTemplateOf, ResourceLike, valueAt,
+    ChartRelease, containersOf, contentsOf, KubeObject, Origin, PodTemplate, podTemplateOf, ResourceLike, valueAt,
 } from "./resources";
 
 /**
@@ -114,6 +114,13 @@ function emptyMesh(): MeshObservation {
     };
 }
 
+/** Tag webhooks are `istio-revision-tag-<tag>[-<namespace>]`. */
+const TAG_WEBHOOK_PREFIX = tagWebhookName("", DEFAULT_ISTIO_NAMESPACE);
+
+function isIstiodServiceName(name: string): boolean {
+    return istiodServiceTarget(name) !== undefined;
+}
+
 function nonEmptyString(v: unknown): string | undefined {
     return typeof v === "string" && v !== "" ? v : undefined;
 }
@@ -207,7 +214,7 @@ class MeshBuilder {
             this.mesh.incomplete = true;
         }
         const name = nonEmptyString(release.values.revision) ?? DEFAULT_TAG;
-        const revision = this.revision(name, nonEmptyString(release.values.revision) ? istiodServiceName(name) : UNREVISIONED_ISTIOD);
+        const revision = this.revision(name, nonEmptyString(release.values.revision) ? istiodName(name) : UNREVISIONED_ISTIOD);
         revision.seenIn.push(release.origin);
         revision.version ??= chartVersion(release);
         revision.namespace ??= release.namespace ?? nonEmptyString(valueAt(release.values, "global.istioNamespace"));
@@ -247,7 +254,7 @@ class MeshBuilder {
             case "ValidatingWebhookConfiguration":
                 return this.addWebhook(object);
             case "Service":
-                if (object.name === UNREVISIONED_ISTIOD || object.name.startsWith(`${UNREVISIONED_ISTIOD}-`)) {
+                if (isIstiodServiceName(object.name)) {
                     this.mesh.istiodServices.add(object.namespace ? `${object.namespace}/${object.name}` : object.name);
                 }
                 return;
@@ -269,21 +276,22 @@ class MeshBuilder {
     private addWebhook(object: KubeObject): void {
         const tag = object.labels[TAG_LABEL];
         const tagRevision = object.labels[REV_LABEL];
-        if (object.kind === "MutatingWebhookConfiguration" && tag && tagRevision) {
-            this.addTag(tag, tagRevision, object.origin);
+        if (object.kind === "MutatingWebhookConfiguration") {
+            if (tag && tagRevision) {
+                this.addTag(tag, tagRevision, object.origin);
+            } else if (object.partlyUnknown && object.name.startsWith(TAG_WEBHOOK_PREFIX)) {
+                this.mesh.incomplete = true;
+            }
         }
         const services: WebhookObservation["services"] = [];
         for (const webhook of Array.isArray(object.manifest.webhooks) ? object.manifest.webhooks : []) {
             const service = webhook?.clientConfig?.service;
-            if (nonEmptyString(service?.name)) {
-                services.push({ name: service.name, namespace: nonEmptyString(service.namespace) });
+            const namespace = nonEmptyString(service?.namespace);
+            if (nonEmptyString(service?.name) && !services.some(s => s.name === service.name && s.namespace === namespace)) {
+                services.push({ name: service.name, namespace });
             }
         }
-        const istioOwned = Boolean(tag) || services.some(s => s.name === UNREVISIONED_ISTIOD || s.name.startsWith(`${UNREVISIONED_ISTIOD}-`));
-        if (!istioOwned) {
-            if (object.partlyUnknown) {
-                this.mesh.incomplete ||= tag === undefined && object.name.startsWith("istio");
-            }
+        if (!tag && !services.some(s => isIstiodServiceName(s.name))) {
             return;
         }
         this.mesh.declaresIstio = true;
@@ -296,36 +304,32 @@ class MeshBuilder {
     }
 
     private addWorkload(object: KubeObject): void {
-        const pod = podTemplateOf(object);
-        if (!pod) {
+        const workload = istioWorkloadOf(object);
+        if (!workload) {
             return;
         }
-        const containers = containersOf(pod.spec);
-        const isIstiod = object.kind === "Deployment" &&
-            (object.labels.app === ISTIOD_APP || pod.labels.app === ISTIOD_APP) &&
-            containers.some(c => c.name === ISTIOD_CONTAINER);
-        if (isIstiod) {
+        const { role, pod, containers } = workload;
+        if (role === "istiod") {
             return this.addIstiodDeployment(object, pod.labels, containers);
         }
-        const cniContainer = containers.find(c => typeof c.image === "string" && imageName(c.image) === CNI_IMAGE);
-        if (object.kind === "DaemonSet" && (object.name === CNI_DAEMONSET || cniContainer)) {
+        if (role === "cni") {
             this.mesh.declaresIstio = true;
             const cni = this.cni(object.namespace ?? "default");
             cni.seenIn.unshift(object.origin);
-            const version = typeof cniContainer?.image === "string" ? imageVersion(cniContainer.image) : undefined;
-            cni.version = version ?? cni.version;
+            const image = containers.find(c => isImageNamed(c, CNI_IMAGE))?.image;
+            cni.version = (image && imageVersion(image)) ?? cni.version;
             return;
         }
         const proxyContainer = containers.find(c => c.name === PROXY_CONTAINER);
         const pinnedImage = nonEmptyString(pod.annotations[PROXY_IMAGE_ANNOTATION]) ??
             (typeof proxyContainer?.image === "string" && proxyContainer.image !== PROXY_IMAGE_AUTO ? proxyContainer.image : undefined);
         const revisionRef = nonEmptyString(pod.labels[REV_LABEL]);
-        if (!proxyContainer && !pinnedImage && !revisionRef) {
+        if (role === undefined && !pinnedImage && !revisionRef) {
             return;
         }
         const namespace = object.namespace ?? "default";
         const proxy = this.proxy(`${namespace}/${object.name}`, () => ({
-            kind: proxyContainer ? "gateway" : "workload", name: object.name, namespace, injectsDefault: false, seenIn: [],
+            kind: role ?? "workload", name: object.name, namespace, injectsDefault: false, seenIn: [],
         }));
         // The object is what runs: its labels and image replace what the chart's values said.
         proxy.revisionRef = revisionRef;
@@ -353,6 +357,33 @@ class MeshBuilder {
         revision.upgradedFrom = nonEmptyString(object.annotations[ANNOTATION.upgradedFrom]) ?? revision.upgradedFrom;
         this.recordKubernetesVersion(object.annotations, object.origin);
     }
+}
+
+function isImageNamed(container: Record<string, any>, name: string): boolean {
+    return typeof container.image === "string" && imageName(container.image) === name;
+}
+
+/** What part of Istio a workload is: istiod, the CNI node agent, or a gateway (a pod with its own istio-proxy container). */
+export type IstioRole = "istiod" | "cni" | "gateway";
+
+/** The workload's pod template and containers, and its Istio role if it has one. */
+export function istioWorkloadOf(object: KubeObject):
+    { role?: IstioRole; pod: PodTemplate; containers: Array<Record<string, any>> } | undefined {
+    const pod = podTemplateOf(object);
+    if (!pod) {
+        return undefined;
+    }
+    const containers = containersOf(pod.spec);
+    let role: IstioRole | undefined;
+    if (object.kind === "Deployment" && (object.labels.app === ISTIOD_APP || pod.labels.app === ISTIOD_APP) &&
+        containers.some(c => c.name === ISTIOD_CONTAINER)) {
+        role = "istiod";
+    } else if (object.kind === "DaemonSet" && (object.name === CNI_DAEMONSET || containers.some(c => isImageNamed(c, CNI_IMAGE)))) {
+        role = "cni";
+    } else if (containers.some(c => c.name === PROXY_CONTAINER)) {
+        role = "gateway";
+    }
+    return { role, pod, containers };
 }
 
 /** Builds the mesh observation of a plan: linear in the number of resources. */
@@ -392,7 +423,20 @@ export function versionedRevisions(mesh: MeshObservation): Array<RevisionObserva
         .sort((a, b) => compareVersions(a.version, b.version));
 }
 
+/** All revisions, oldest version first, those of unknown version last. */
+export function revisionsOldestFirst(mesh: MeshObservation): RevisionObservation[] {
+    return [...versionedRevisions(mesh), ...[...mesh.revisions.values()].filter(r => r.version === undefined)];
+}
+
 /** "Deployment istio-system/istiod-1-30 (resource istiod-1-30)": what a violation names. */
 export function describe(origin: Origin): string {
     return origin.object.endsWith(origin.resource.name) ? origin.object : `${origin.object} (resource "${origin.resource.name}")`;
+}
+
+/** Every Istio version the plan runs (control planes and CNI), with what runs it. */
+export function istioInstalls(mesh: MeshObservation): Array<{ what: string; version: string; origin: Origin }> {
+    return [
+        ...versionedRevisions(mesh).map(r => ({ what: `revision ${r.name}`, version: r.version, origin: r.seenIn[0] })),
+        ...mesh.cni.flatMap(c => c.version ? [{ what: "istio-cni", version: c.version, origin: c.seenIn[0] }] : []),
+    ];
 }

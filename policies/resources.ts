@@ -204,8 +204,14 @@ export function contentsOf(resource: ResourceLike): ResourceContents {
     return contents;
 }
 
+export interface PodTemplate {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    spec: Record<string, any>;
+}
+
 /** The pod template of a workload, or undefined for other kinds. */
-export function podTemplateOf(object: KubeObject): { labels: Record<string, string>; annotations: Record<string, string>; spec: Record<string, any> } | undefined {
+export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
     if (object.kind !== "Deployment" && object.kind !== "DaemonSet" && object.kind !== "StatefulSet") {
         return undefined;
     }

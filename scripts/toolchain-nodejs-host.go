@@ -74,13 +74,13 @@ func main() {
 	_ = fs.String("packagemanager", "", "package manager (ignored: npm is used)")
 	_ = fs.Bool("logtostderr", false, "ignored")
 	_ = fs.Int("v", 0, "ignored")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
 	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
 		fmt.Println(version)
 		return
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	h := &host{typescript: *typescript, tsconfig: *tsconfig, nodeargs: *nodeargs, tracing: *tracing}
 	if fs.NArg() > 0 {

@@ -80,6 +80,12 @@ stamp_ok() { # name version path
 # helpers
 
 export GOTOOLCHAIN=local
+# Only ever talk to the module proxy: never fall back to "direct" (a VCS fetch from the source host).
+GOPROXY=$(go env GOPROXY 2>/dev/null || true)
+GOPROXY=${GOPROXY%,direct}
+GOPROXY=${GOPROXY%|direct}
+if [[ -z $GOPROXY || $GOPROXY == direct ]]; then GOPROXY=https://proxy.golang.org; fi
+export GOPROXY
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 : "${GOMAXPROCS:=$(nproc)}"
 export GOMAXPROCS

@@ -126,6 +126,8 @@ const DURATION = /^\d+(ms|s|m|h)$/;
 
 class Collector {
     readonly problems: ConfigProblem[] = [];
+    /** Revisions and tags already reported as broken: references to them are not reported again. */
+    readonly broken = new Set<string>();
     add(key: string, value: unknown, message: string, fix: string): void {
         this.problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, value, message, fix });
     }
@@ -177,6 +179,8 @@ function parseRevisions(c: Collector, raw: unknown, istioNamespace: string): Rev
         if (!version || typeof entry.version !== "string" || !/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(entry.version)) {
             c.add(`${key}.version`, entry.version, "is not an exact Istio version x.y.z",
                 `write the full release, e.g. "1.30.2" (quoted in YAML)`);
+            const loose = /^v?(\d+)\.(\d+)/.exec(String(entry.version ?? ""));
+            c.broken.add(typeof entry.name === "string" ? entry.name : loose ? `${loose[1]}-${loose[2]}` : "");
             return;
         }
         let name: string;
@@ -237,11 +241,17 @@ function parseTags(c: Collector, raw: unknown, revisions: readonly RevisionSpec[
             continue;
         }
         if (names.includes(tag)) {
+            c.broken.add(tag);
             c.add(key, target, `tag "${tag}" has the name of a revision; Istio cannot tell them apart`,
                 `rename the tag (e.g. "${tag}-tag") or the revision`);
             continue;
         }
+        if (typeof target === "string" && c.broken.has(target)) {
+            c.broken.add(tag);
+            continue;
+        }
         if (typeof target !== "string" || !names.includes(target)) {
+            c.broken.add(tag);
             c.add(key, target, "does not name a revision of this stack (tags point at revisions, not at tags)",
                 `use one of: ${names.join(", ") || "(no revisions)"}`);
             continue;
@@ -256,6 +266,9 @@ function targetProblem(c: Collector, key: string, target: unknown, revisions: re
     const valid = [...revisions.map(r => r.name), ...tags.map(t => t.name)];
     if (typeof target === "string" && valid.includes(target)) {
         return false;
+    }
+    if (typeof target === "string" && c.broken.has(target)) {
+        return true;
     }
     if (typeof target === "string" && retired.includes(target)) {
         c.add(key, target, `${what} still uses revision "${target}", which this config retires`,
@@ -507,7 +520,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
 export const CREDENTIALS_KEY = "registryCredentials";
 
 /**
- * This program's keys from Pulumi's flat config map (`istio-mesh:revisions` -> `revisions`), structured values
+ * This program's keys from Pulumi's flat config map (`istio-mesh:revisions` -> `revisions`), maps and lists
  * parsed from their JSON text. The credentials key is left out: its value is a secret and only its presence matters.
  */
 export function rawConfigFromPulumi(all: Record<string, string>): { raw: RawConfig; hasCredentials: boolean } {
@@ -522,11 +535,8 @@ export function rawConfigFromPulumi(all: Record<string, string>): { raw: RawConf
             hasCredentials = text !== "";
             continue;
         }
-        try {
-            raw[key] = JSON.parse(text);
-        } catch {
-            raw[key] = text;
-        }
+        // Maps and lists arrive as JSON text; scalars are plain text ("1.33" is a version, not a number).
+        raw[key] = /^\s*[[{]/.test(text) ? JSON.parse(text) : text;
     }
     return { raw, hasCredentials };
 }

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# scripts/cluster.sh: a throwaway KWOK Kubernetes cluster on 127.0.0.1 for the end-to-end test.
+#
+#   scripts/cluster.sh start    start one (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
+#                               kwok controller as local processes, random free ports), write its kubeconfig,
+#                               create simulated nodes; prints the `export` lines to use it
+#   scripts/cluster.sh env      print those lines again:  eval "$(scripts/cluster.sh env)"
+#   scripts/cluster.sh status   kubectl get nodes
+#   scripts/cluster.sh stop     stop every process of the cluster and delete its directory
+#
+# Everything lives in one directory: $ISTIO_MESH_CLUSTER_DIR if set, else a new `mktemp -d`. The directory of
+# the last cluster started without ISTIO_MESH_CLUSTER_DIR is remembered in $CACHE/cluster-current, so
+# `start` then `stop` works without any variable. Nodes and pods are simulated by kwok: pods of Deployments
+# and DaemonSets become Running/Ready, so rollouts complete; no container ever runs.
+#
+# Admission webhooks and ValidatingAdmissionPolicies are switched off in kube-apiserver: nothing runs
+# istiod, so Istio's webhooks (sidecar injection, config validation) would otherwise reject objects.
+#
+# Options (environment): CLUSTER_NODES (default 2), CLUSTER_NAME (default istio-mesh),
+#   ISTIO_MESH_TOOLCHAIN (where scripts/toolchain.sh built the binaries).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/toolchain.versions
+source "$SCRIPT_DIR/toolchain.versions"
+CACHE=${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
+BIN=$CACHE/bin
+CURRENT=$CACHE/cluster-current
+NAME=${CLUSTER_NAME:-istio-mesh}
+NODES=${CLUSTER_NODES:-2}
+export PATH="$BIN:$PATH"
+
+die() {
+	echo "cluster.sh: $*" >&2
+	exit 1
+}
+
+cluster_dir() { # the existing cluster's directory
+	if [[ -n ${ISTIO_MESH_CLUSTER_DIR:-} ]]; then
+		echo "$ISTIO_MESH_CLUSTER_DIR"
+	elif [[ -f $CURRENT ]]; then
+		cat "$CURRENT"
+	else
+		die "no cluster: set ISTIO_MESH_CLUSTER_DIR or run '$0 start'"
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
+		node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+kwokctl_in() { # dir args...
+	local dir=$1
+	shift
+	KWOK_WORKDIR=$dir/kwok kwokctl --name "$NAME" "$@"
+}
+
+print_env() {
+	local dir=$1
+	echo "export ISTIO_MESH_CLUSTER_DIR='$dir'"
+	echo "export KUBECONFIG='$dir/kubeconfig'"
+}
+
+start() {
+	local b
+	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
+		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run scripts/toolchain.sh first"
+	done
+	local dir
+	if [[ -n ${ISTIO_MESH_CLUSTER_DIR:-} ]]; then
+		dir=$ISTIO_MESH_CLUSTER_DIR
+		mkdir -p "$dir"
+		[[ ! -e $dir/kwokctl.yaml ]] || die "$dir already holds a cluster; '$0 stop' it first"
+	else
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/istio-mesh-cluster.XXXXXX")
+		mkdir -p "$CACHE"
+		echo "$dir" >"$CURRENT"
+	fi
+	touch "$dir/.created-by-cluster-sh"
+
+	cat >"$dir/kwokctl.yaml" <<EOF
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  runtime: binary
+  kubeVersion: v$KUBERNETES_VERSION
+  etcdVersion: $ETCD_VERSION
+  kwokVersion: v$KWOK_VERSION
+  bindAddress: 127.0.0.1
+  securePort: true
+  quietPull: true
+  # only local binaries: kwokctl never downloads anything
+  kubeApiserverBinary: $BIN/kube-apiserver
+  kubeControllerManagerBinary: $BIN/kube-controller-manager
+  kubeSchedulerBinary: $BIN/kube-scheduler
+  kubectlBinary: $BIN/kubectl
+  etcdBinary: $BIN/etcd
+  kwokControllerBinary: $BIN/kwok
+  cacheDir: $dir/kwok/cache
+  kubeApiserverPort: $(free_port)
+  etcdPort: $(free_port)
+  etcdPeerPort: $(free_port)
+  kubeControllerManagerPort: $(free_port)
+  kubeSchedulerPort: $(free_port)
+  kwokControllerPort: $(free_port)
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: disable-admission-plugins
+    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy
+EOF
+
+	echo "cluster.sh: starting KWOK cluster '$NAME' in $dir" >&2
+	if ! kwokctl_in "$dir" create cluster --config "$dir/kwokctl.yaml" --kubeconfig "$dir/kubeconfig" \
+		--wait 3m >"$dir/create.log" 2>&1; then
+		cat "$dir/create.log" >&2
+		die "kwokctl create cluster failed (logs: $dir/create.log, $dir/kwok/clusters/$NAME/logs)"
+	fi
+	export KUBECONFIG=$dir/kubeconfig
+
+	local i
+	for i in $(seq 1 "$NODES"); do
+		cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: kwok-node-$i
+    kubernetes.io/os: linux
+    kubernetes.io/role: agent
+    node-role.kubernetes.io/agent: ""
+    topology.kubernetes.io/zone: zone-$i
+    type: kwok
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: v$KUBERNETES_VERSION}
+---
+EOF
+	done >"$dir/nodes.yaml"
+	kubectl apply -f "$dir/nodes.yaml" >&2
+	kubectl wait --for=condition=Ready node --all --timeout=120s >&2
+	# Namespaces get their default ServiceAccount from kube-controller-manager; wait so pods can be created.
+	local n
+	for n in $(seq 1 60); do
+		kubectl -n default get serviceaccount default >/dev/null 2>&1 && break
+		sleep 1
+	done
+	kubectl get nodes >&2
+	print_env "$dir"
+}
+
+stop() {
+	local dir
+	dir=$(cluster_dir)
+	[[ -d $dir ]] || {
+		rm -f "$CURRENT"
+		echo "cluster.sh: $dir is already gone" >&2
+		return 0
+	}
+	if [[ -d $dir/kwok/clusters/$NAME ]]; then
+		kwokctl_in "$dir" delete cluster >"$dir/delete.log" 2>&1 || cat "$dir/delete.log" >&2
+	fi
+	# Anything kwokctl left behind: its processes record their pids under the cluster dir.
+	local pidfile pid
+	while IFS= read -r pidfile; do
+		pid=$(cat "$pidfile" 2>/dev/null || true)
+		[[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null || true
+	done < <(find "$dir" -name '*.pid' 2>/dev/null)
+	if [[ -f $dir/.created-by-cluster-sh ]]; then
+		rm -rf "$dir"
+	fi
+	if [[ -f $CURRENT && "$(cat "$CURRENT")" == "$dir" ]]; then rm -f "$CURRENT"; fi
+	echo "cluster.sh: stopped and removed $dir" >&2
+}
+
+case ${1:-} in
+start) start ;;
+stop) stop ;;
+env) print_env "$(cluster_dir)" ;;
+status) KUBECONFIG=$(cluster_dir)/kubeconfig kubectl get nodes,pods -A ;;
+*)
+	sed -n '2,20p' "$0" >&2
+	exit 2
+	;;
+esac

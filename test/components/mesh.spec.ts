@@ -1,0 +1,240 @@
+/**
+ * The whole program under Pulumi's mocks, step by step through the canary runbook: what it registers, with
+ * which chart values, and which namespaces restart.
+ */
+import * as assert from "assert";
+import { RawConfig } from "../../spec/config";
+import { MeshState } from "../../spec/facts";
+import { find, ofType, ProgramRun, runProgram, TYPES } from "../support/mocks";
+import { stackConfig } from "../support/stacks";
+
+const base: RawConfig = {
+    registry: { hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] },
+    cni: { enabled: true, chained: false },
+    gateways: [{ name: "ingress", namespace: "istio-ingress", revision: "default", serviceType: "NodePort", replicas: 2, podDisruptionBudget: { minAvailable: 1 } }],
+};
+const steps: Record<string, RawConfig> = {
+    start: { ...base, revisions: [{ version: "1.29.3" }], tags: { default: "1-29" }, namespaces: { shop: "default", cart: "default" } },
+    installAlongside: { ...base, revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" }, namespaces: { shop: "default", cart: "default" } },
+    moveShop: { ...base, revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" }, namespaces: { shop: "1-30", cart: "default" } },
+    moveGateway: {
+        ...base, revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" }, namespaces: { shop: "1-30", cart: "default" },
+        gateways: [{ ...(base.gateways as any[])[0], revision: "1-30" }],
+    },
+    moveDefaultTag: {
+        ...base, revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-30" }, namespaces: { shop: "1-30", cart: "default" },
+        gateways: [{ ...(base.gateways as any[])[0], revision: "1-30" }],
+    },
+    retire: {
+        ...base, revisions: [{ version: "1.30.2" }], tags: { default: "1-30" }, namespaces: { shop: "1-30", cart: "default" },
+        gateways: [{ ...(base.gateways as any[])[0], revision: "1-30" }], cni: { enabled: true, chained: false, version: "1.30.2" },
+    },
+};
+
+const charts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.chart).map(c => [c.name, c.inputs]));
+const restartEnv = (run: ProgramRun, ns: string) => find(run, TYPES.command, `namespace-${ns}-restart`).inputs.environment;
+
+/** Runs the steps in order, each with the state the previous one recorded. */
+async function runSteps(...names: string[]): Promise<{ run: ProgramRun; before?: ProgramRun }> {
+    let previous: MeshState | undefined;
+    let before: ProgramRun | undefined;
+    let run: ProgramRun | undefined;
+    for (const name of names) {
+        before = run;
+        run = await runProgram(steps[name], previous);
+        previous = run.outputs.meshState;
+    }
+    return { run: run!, before };
+}
+
+describe("IstioMesh under mocks: the canary runbook", function () {
+    it("start: CRDs, one istiod, tags, CNI, a gateway and two namespace bindings", async () => {
+        const { run } = await runSteps("start");
+        const c = charts(run);
+        assert.deepStrictEqual(Object.keys(c).sort(), ["base", "gateway-istio-ingress-ingress", "istio-cni", "istiod-1-29"]);
+        assert.strictEqual(c.base.chart, "oci://ghcr.io/istio/release/charts/base");
+        assert.strictEqual(c.base.version, "1.29.3");
+        assert.strictEqual(c.base.values.defaultRevision, "1-29");
+        const istiod = c["istiod-1-29"];
+        assert.strictEqual(istiod.chart, "oci://ghcr.io/istio/release/charts/istiod");
+        assert.strictEqual(istiod.namespace, "istio-system");
+        assert.strictEqual(istiod.values.revision, "1-29");
+        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] });
+        assert.deepStrictEqual(istiod.values.pilot, { cni: { enabled: true } });
+        const cni = c["istio-cni"];
+        assert.strictEqual(cni.version, "1.29.3");
+        assert.strictEqual(cni.values.chained, false);
+        const gw = c["gateway-istio-ingress-ingress"];
+        assert.strictEqual(gw.namespace, "istio-ingress");
+        assert.strictEqual(gw.version, "1.29.3");
+        assert.strictEqual(gw.values.revision, "default");
+        assert.deepStrictEqual(gw.values.service, { type: "NodePort" });
+        assert.deepStrictEqual(gw.values.podDisruptionBudget, { minAvailable: 1 });
+        assert.deepStrictEqual(gw.values.imagePullSecrets, [{ name: "istio-pull" }]);
+        const tag = find(run, TYPES.webhook, "tag-default");
+        assert.strictEqual(tag.inputs.webhooks[0].clientConfig.service.name, "istiod-1-29");
+        const patch = find(run, TYPES.namespacePatch, "namespace-shop");
+        assert.deepStrictEqual(patch.inputs.metadata.labels, { "istio.io/rev": "default" });
+        assert.deepStrictEqual(restartEnv(run, "shop"), { NAMESPACE: "shop", REVISION: "1-29", VERSION: "1.29.3", TIMEOUT: "5m" });
+        assert.deepStrictEqual(run.outputs.upgradePlan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
+    });
+
+    it("never creates or deletes application namespaces: only patches them", async () => {
+        const { run } = await runSteps("start");
+        const created = ofType(run, TYPES.namespace).map(n => n.inputs.metadata.name).sort();
+        assert.deepStrictEqual(created, ["istio-ingress", "istio-system"]);
+        assert.deepStrictEqual(ofType(run, TYPES.namespacePatch).map(p => p.inputs.metadata.name).sort(), ["cart", "shop"]);
+    });
+
+    it("install alongside: a second istiod; bindings and restarts unchanged", async () => {
+        const { run, before } = await runSteps("start", "installAlongside");
+        const c = charts(run);
+        assert.strictEqual(c["istiod-1-30"].values.revision, "1-30");
+        assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        assert.strictEqual(c.base.version, "1.30.2", "CRDs follow the newest revision");
+        assert.strictEqual(c.base.values.defaultRevision, "1-29");
+        for (const ns of ["shop", "cart"]) {
+            assert.deepStrictEqual(restartEnv(run, ns), restartEnv(before!, ns));
+        }
+        assert.deepStrictEqual(run.outputs.upgradePlan.summary, ["add control plane 1-30 (1.30.2)"]);
+        assert.deepStrictEqual(run.outputs.revisions["1-30"], { version: "1.30.2", istiod: "istiod-1-30", tags: [], namespaces: [], gateways: [] });
+    });
+
+    it("move one namespace: its label and its restart change, the other's do not", async () => {
+        const { run, before } = await runSteps("start", "installAlongside", "moveShop");
+        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "1-30" });
+        assert.strictEqual(restartEnv(run, "shop").REVISION, "1-30");
+        assert.notDeepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
+        assert.deepStrictEqual(restartEnv(run, "cart"), restartEnv(before!, "cart"));
+        assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
+        assert.deepStrictEqual(run.outputs.revisions["1-30"].namespaces, ["shop"]);
+    });
+
+    it("move the gateway: its chart follows the new revision's version", async () => {
+        const { run } = await runSteps("start", "installAlongside", "moveShop", "moveGateway");
+        const gw = charts(run)["gateway-istio-ingress-ingress"];
+        assert.strictEqual(gw.values.revision, "1-30");
+        assert.strictEqual(gw.version, "1.30.2");
+        assert.strictEqual(gw.values.podAnnotations["istio-mesh.dev/proxy-version"], "1.30.2");
+        assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving, []);
+    });
+
+    it("move the default tag: one webhook updated in place; the namespaces following it restart", async () => {
+        const { run, before } = await runSteps("start", "installAlongside", "moveShop", "moveGateway", "moveDefaultTag");
+        const tags = ofType(run, TYPES.webhook);
+        assert.deepStrictEqual(tags.map(t => t.name), ["tag-default"]);
+        assert.ok(tags[0].inputs.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-30"));
+        assert.strictEqual(find(run, TYPES.service, "tag-default").inputs.spec.selector["istio.io/rev"], "1-30");
+        assert.strictEqual(charts(run).base.values.defaultRevision, "1-30");
+        assert.strictEqual(restartEnv(run, "cart").REVISION, "1-30");
+        assert.deepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
+        assert.deepStrictEqual(run.outputs.upgradePlan.tagsMoved, [{ tag: "default", from: "1-29", to: "1-30" }]);
+    });
+
+    it("retire the old revision: its istiod and guard leave the program; the plan says so", async () => {
+        const { run, before } = await runSteps("start", "installAlongside", "moveShop", "moveGateway", "moveDefaultTag", "retire");
+        assert.ok(find(before!, TYPES.command, "istiod-1-29-retirement-guard").inputs.delete.includes("istio.io/rev=$REVISION"));
+        assert.deepStrictEqual(Object.keys(charts(run)).filter(n => n.startsWith("istiod-")), ["istiod-1-30"]);
+        assert.ok(!run.resources.some(r => r.name.includes("1-29")));
+        assert.deepStrictEqual(run.outputs.upgradePlan.revisionsRetired, [{ name: "1-29", version: "1.29.3" }]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving, []);
+    });
+
+    it("roll back one namespace: it moves back to the old revision and restarts", async () => {
+        const { run } = await runSteps("start", "installAlongside", "moveShop", "installAlongside");
+        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "default" });
+        assert.strictEqual(restartEnv(run, "shop").REVISION, "1-29");
+        assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
+    });
+
+    it("refuses to retire a revision a namespace still uses, registering nothing of the cluster", async () => {
+        let previous: MeshState | undefined;
+        for (const name of ["start", "installAlongside"]) {
+            previous = (await runProgram(steps[name], previous)).outputs.meshState;
+        }
+        const resources: unknown[] = [];
+        await assert.rejects(async () => {
+            const run = await runProgram({ ...steps.installAlongside, revisions: [{ version: "1.30.2" }], tags: { default: "1-30" }, namespaces: { shop: "1-29" } }, previous);
+            resources.push(...run.resources);
+        }, /namespaces\.shop = "1-29": namespace shop still uses revision "1-29", which this config retires/);
+        assert.deepStrictEqual(resources, []);
+    });
+});
+
+describe("IstioMesh under mocks: settings", () => {
+    it("render mode: no kubectl step at all, same objects", async () => {
+        const run = await runProgram({ ...steps.moveShop, renderDirectory: "/tmp/rendered" });
+        assert.deepStrictEqual(ofType(run, TYPES.command), []);
+        assert.strictEqual(ofType(run, TYPES.namespacePatch).length, 2);
+        assert.strictEqual(find(run, "pulumi:providers:kubernetes", "cluster").inputs.renderYamlToDirectory, "/tmp/rendered");
+        assert.strictEqual(run.outputs.renderDirectory, "/tmp/rendered");
+    });
+
+    it("points kubectl at the provider's kubeconfig and context", async () => {
+        const run = await runProgram({ ...steps.start, kubernetes: { kubeconfig: "/k/config", context: "staging" } });
+        const provider = find(run, "pulumi:providers:kubernetes", "cluster");
+        assert.strictEqual(provider.inputs.kubeconfig, "/k/config");
+        assert.strictEqual(provider.inputs.context, "staging");
+        assert.strictEqual(restartEnv(run, "shop").KUBECONFIG, "/k/config");
+        assert.strictEqual(restartEnv(run, "shop").KUBE_CONTEXT, "staging");
+    });
+
+    it("local chart directories per version", async () => {
+        const run = await runProgram({ ...steps.installAlongside, charts: { localDir: "/charts/{version}" } });
+        const c = charts(run);
+        assert.strictEqual(c["istiod-1-29"].chart, "/charts/1.29.3/istiod");
+        assert.strictEqual(c["istiod-1-30"].chart, "/charts/1.30.2/istiod");
+        assert.strictEqual(c["istiod-1-30"].version, undefined);
+    });
+
+    it("an HTTP chart repository", async () => {
+        const run = await runProgram({ ...steps.start, charts: { repository: "https://charts.example.com/istio" } });
+        const istiod = charts(run)["istiod-1-29"];
+        assert.strictEqual(istiod.chart, "istiod");
+        assert.deepStrictEqual(istiod.repositoryOpts, { repo: "https://charts.example.com/istio" });
+    });
+
+    it("registry credentials become a secret pull secret in each namespace that pulls", async () => {
+        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{}}}" });
+        const secrets = ofType(run, TYPES.secret);
+        assert.deepStrictEqual(secrets.map(s => s.inputs.metadata.namespace).sort(), ["istio-ingress", "istio-system"]);
+        assert.strictEqual(secrets[0].inputs.type, "kubernetes.io/dockerconfigjson");
+        assert.deepStrictEqual(charts(run)["istiod-1-29"].values.global.imagePullSecrets, ["istio-pull", "istio-registry-credentials"]);
+        assert.ok(!JSON.stringify(run.outputs).includes("auths"), "credentials never reach the outputs");
+    });
+
+    it("in-place upgrade: records where it came from on istiod, restarts namespaces on it", async () => {
+        const v1 = await runProgram({ revisions: [{ name: "stable", version: "1.29.3" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" });
+        const run = await runProgram({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" }, v1.outputs.meshState);
+        const values = charts(run)["istiod-stable"].values;
+        assert.deepStrictEqual(values.deploymentAnnotations, { "istio-mesh.dev/upgraded-from": "1.29.3", "istio-mesh.dev/kubernetes-version": "1.33" });
+        assert.strictEqual(restartEnv(run, "shop").VERSION, "1.30.2");
+        assert.deepStrictEqual(run.outputs.upgradePlan.revisionsUpgradedInPlace, [{ name: "stable", from: "1.29.3", to: "1.30.2" }]);
+    });
+
+    it("refuses an in-place jump of two minors before registering anything of the cluster", async () => {
+        const v1 = await runProgram({ revisions: [{ name: "stable", version: "1.28.4" }] });
+        await assert.rejects(runProgram({ revisions: [{ name: "stable", version: "1.30.2" }] }, v1.outputs.meshState),
+            /revisions\[0\]\.version = "1\.30\.2": revision "stable" runs 1\.28\.4 now/);
+    });
+
+    it("istioctl renderer: each revision rendered by its own istioctl into a ConfigGroup", async () => {
+        const run = await runProgram({ ...steps.installAlongside, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
+            undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: `# rendered by ${inputs.command.split(" ")[0]}`, stderr: "" } : {});
+        const commands = run.calls.filter(c => c.token === "command:local:run").map(c => c.inputs.command as string);
+        assert.ok(commands.some(c => c.startsWith("'/opt/istio-1.29.3/bin/istioctl' manifest generate") && c.includes("'revision=1-29'")));
+        assert.ok(commands.some(c => c.startsWith("'/opt/istio-1.30.2/bin/istioctl' manifest generate") && c.includes("'revision=1-30'")));
+        const groups = ofType(run, TYPES.configGroup).map(g => g.name).sort();
+        assert.deepStrictEqual(groups, ["base-manifest", "istiod-1-29-manifest", "istiod-1-30-manifest"]);
+        assert.ok(!ofType(run, TYPES.chart).some(c => c.name.startsWith("istiod")));
+    });
+
+    for (const stack of ["staging", "prod"] as const) {
+        it(`the ${stack} stack registers every namespace binding and gateway it declares`, async () => {
+            const config = stackConfig(stack);
+            const run = await runProgram(config);
+            assert.strictEqual(ofType(run, TYPES.namespacePatch).length, Object.keys(config.namespaces as object).length);
+            assert.strictEqual(ofType(run, TYPES.chart).filter(c => c.name.startsWith("gateway-")).length, (config.gateways as unknown[]).length);
+        });
+    }
+});

@@ -1,0 +1,107 @@
+import * as assert from "assert";
+import { baseValues, cniValues, gatewayValues, istiodValues, mergeValues, tagService, tagWebhook, tagWebhookName } from "../../istio";
+import { istioctlCommand, istioctlRevisionSets } from "../../istio";
+
+describe("istio/charts: value layouts per version", () => {
+    const images = { hub: "registry.example.com/istio", tag: "1.30.2-distroless", imagePullSecrets: ["pull"] };
+
+    it("istiod: revision, registry, istio namespace, no chart-rendered tags", () => {
+        const v = istiodValues({ version: "1.30.2", revision: "1-30", istioNamespace: "mesh", images });
+        assert.deepStrictEqual(v, {
+            revision: "1-30",
+            revisionTags: [],
+            global: { istioNamespace: "mesh", hub: images.hub, tag: images.tag, imagePullSecrets: ["pull"] },
+        });
+    });
+
+    it("istiod: CNI switch moved to pilot.cni.enabled in 1.24", () => {
+        const now = istiodValues({ version: "1.24.0", revision: "r", cni: { enabled: true } });
+        assert.deepStrictEqual(now.pilot, { cni: { enabled: true } });
+        assert.strictEqual(now.istio_cni, undefined);
+        const before = istiodValues({ version: "1.23.6", revision: "r", cni: { enabled: true, chained: false } });
+        assert.deepStrictEqual(before.istio_cni, { enabled: true, chained: false });
+        assert.strictEqual(before.pilot, undefined);
+    });
+
+    it("istiod: user overrides merge last, deeply", () => {
+        const v = istiodValues({ version: "1.30.2", revision: "r", images, overrides: { global: { logAsJson: true }, pilot: { replicaCount: 3 } } });
+        assert.deepStrictEqual(v.global, { istioNamespace: "istio-system", hub: images.hub, tag: images.tag, imagePullSecrets: ["pull"], logAsJson: true });
+        assert.deepStrictEqual(v.pilot, { replicaCount: 3 });
+    });
+
+    it("mergeValues replaces arrays and scalars, merges maps, leaves inputs alone", () => {
+        const a = { x: { y: 1, z: [1] } };
+        const out = mergeValues(a, { x: { z: [2] } });
+        assert.deepStrictEqual(out, { x: { y: 1, z: [2] } });
+        assert.deepStrictEqual(a, { x: { y: 1, z: [1] } });
+    });
+
+    it("cni: settings at the top level from 1.24, under cni: before", () => {
+        assert.strictEqual(cniValues({ version: "1.29.3", chained: false }).chained, false);
+        assert.deepStrictEqual(cniValues({ version: "1.23.1", chained: false }).cni, { chained: false });
+    });
+
+    it("base: the default validator follows the default tag, or is not rendered", () => {
+        assert.strictEqual(baseValues({ defaultRevision: "1-30" }).defaultRevision, "1-30");
+        assert.strictEqual(baseValues({}).defaultRevision, "");
+    });
+
+    it("gateway: revision, replicas, Service type, PDB, pull secrets in the chart's schema", () => {
+        const v = gatewayValues({ name: "ingress", revision: "prod-stable", serviceType: "NodePort", replicas: 3,
+            podDisruptionBudget: { minAvailable: 2 }, imagePullSecrets: ["pull"] });
+        assert.deepStrictEqual(v, {
+            name: "ingress", revision: "prod-stable", replicaCount: 3, autoscaling: { enabled: false },
+            service: { type: "NodePort" }, podDisruptionBudget: { minAvailable: 2 }, imagePullSecrets: [{ name: "pull" }],
+        });
+        assert.strictEqual(gatewayValues({ name: "g", revision: "r", serviceType: "ClusterIP", replicas: 1 }).podDisruptionBudget, undefined);
+    });
+});
+
+describe("istio/tags: revision tags as objects", () => {
+    it("points the tag webhook at the revision's istiod and selects the tag", () => {
+        const w = tagWebhook({ tag: "prod-stable", revision: "1-30", istioNamespace: "istio-system" });
+        assert.strictEqual(w.metadata.name, "istio-revision-tag-prod-stable");
+        assert.deepStrictEqual(w.metadata.labels["istio.io/rev"], "1-30");
+        assert.strictEqual(w.webhooks.length, 2);
+        for (const hook of w.webhooks) {
+            assert.strictEqual(hook.clientConfig.service.name, "istiod-1-30");
+        }
+        assert.deepStrictEqual(w.webhooks[0].namespaceSelector.matchExpressions[0], { key: "istio.io/rev", operator: "In", values: ["prod-stable"] });
+    });
+
+    it("the default tag also serves istio-injection=enabled and opt-in pods", () => {
+        const w = tagWebhook({ tag: "default", revision: "1-30", istioNamespace: "istio-system" });
+        assert.deepStrictEqual(w.webhooks.map((h: any) => h.name),
+            ["rev.namespace.sidecar-injector.istio.io", "rev.object.sidecar-injector.istio.io", "namespace.sidecar-injector.istio.io", "object.sidecar-injector.istio.io"]);
+    });
+
+    it("suffixes the webhook name outside istio-system", () => {
+        assert.strictEqual(tagWebhookName("default", "mesh"), "istio-revision-tag-default-mesh");
+    });
+
+    it("renders a tag Service for 1.28+ targets only", () => {
+        assert.strictEqual(tagService({ tag: "canary", revision: "1-27", version: "1.27.3", istioNamespace: "istio-system" }), undefined);
+        const svc = tagService({ tag: "canary", revision: "1-28", version: "1.28.0", istioNamespace: "istio-system" })!;
+        assert.strictEqual(svc.metadata.name, "istiod-revision-tag-canary");
+        assert.deepStrictEqual(svc.spec.selector, { app: "istiod", "istio.io/rev": "1-28" });
+    });
+});
+
+describe("istio/istioctl: manifest generate flags", () => {
+    it("renders one revision without CRDs, with registry and CNI per version", () => {
+        const sets = istioctlRevisionSets({ version: "1.30.2", revision: "1-30", istioNamespace: "istio-system",
+            images: { hub: "r.example.com/istio", imagePullSecrets: ["pull"] }, cni: { enabled: true } });
+        assert.ok(sets.includes("revision=1-30"));
+        assert.ok(sets.includes("components.base.enabled=false"));
+        assert.ok(sets.includes("hub=r.example.com/istio"));
+        assert.ok(sets.includes("values.global.imagePullSecrets[0]=pull"));
+        assert.ok(sets.includes("values.pilot.cni.enabled=true"));
+        assert.ok(istioctlRevisionSets({ version: "1.23.0", revision: "r", istioNamespace: "x", cni: { enabled: true } })
+            .includes("values.istio_cni.enabled=true"));
+    });
+
+    it("quotes every argument for the shell", () => {
+        assert.strictEqual(istioctlCommand("/opt/istio 1.30/istioctl", ["a=b'c"]),
+            `'/opt/istio 1.30/istioctl' manifest generate --set 'a=b'\\''c'`);
+    });
+});

@@ -1,0 +1,117 @@
+import * as assert from "assert";
+import { parseMeshConfig, RawConfig } from "../../spec/config";
+import { MeshState, meshFacts, needsRestart, planUpgrade } from "../../spec/facts";
+
+/** Runs config through spec and facts, with `previous` as the recorded state. */
+function step(raw: RawConfig, previous?: MeshState) {
+    const facts = meshFacts(parseMeshConfig(raw, previous), previous);
+    return { facts, plan: planUpgrade(previous, facts) };
+}
+
+/** The canary runbook as a sequence of configs. */
+const canary = {
+    before: { revisions: [{ version: "1.29.3" }], tags: { default: "1-29" }, namespaces: { shop: "default", cart: "default" },
+        gateways: [{ name: "ingress", revision: "default" }] },
+    installAlongside: { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
+        namespaces: { shop: "default", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] },
+    moveShop: { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
+        namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] },
+    moveGatewayAndTag: { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-30" },
+        namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "1-30" }] },
+    retire: { revisions: [{ version: "1.30.2" }], tags: { default: "1-30" },
+        namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "1-30" }] },
+};
+
+describe("spec/facts: effective revisions and the upgrade plan", () => {
+    it("resolves tags to revisions for namespaces and gateways", () => {
+        const { facts } = step(canary.moveShop);
+        assert.deepStrictEqual(facts.namespaces.cart, { target: "default", revision: "1-29", version: "1.29.3" });
+        assert.deepStrictEqual(facts.namespaces.shop, { target: "1-30", revision: "1-30", version: "1.30.2" });
+        assert.deepStrictEqual(facts.gateways["istio-system/ingress"], { target: "default", revision: "1-29", version: "1.29.3" });
+        assert.strictEqual(facts.defaultRevision, "1-29");
+        assert.strictEqual(facts.newest.name, "1-30");
+        const r129 = facts.revisions.find(r => r.name === "1-29")!;
+        assert.deepStrictEqual(r129.namespaces, ["cart"]);
+        assert.deepStrictEqual(r129.tags, ["default"]);
+        assert.deepStrictEqual(r129.gateways, ["istio-system/ingress"]);
+    });
+
+    it("first run: everything is added and every namespace restarts once", () => {
+        const { plan } = step(canary.before);
+        assert.deepStrictEqual(plan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["shop", "cart"]);
+    });
+
+    it("install alongside: a control plane appears, nothing moves", () => {
+        const before = step(canary.before).facts.state;
+        const { plan } = step(canary.installAlongside, before);
+        assert.deepStrictEqual(plan.revisionsAdded, [{ name: "1-30", version: "1.30.2" }]);
+        assert.deepStrictEqual(plan.namespacesMoving, []);
+        assert.deepStrictEqual(plan.gatewaysMoving, []);
+        assert.deepStrictEqual(plan.tagsMoved, []);
+        assert.deepStrictEqual(plan.summary, ["add control plane 1-30 (1.30.2)"]);
+    });
+
+    it("move one namespace: only it moves and restarts", () => {
+        const before = step(canary.installAlongside, step(canary.before).facts.state).facts.state;
+        const { plan } = step(canary.moveShop, before);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["shop"]);
+        assert.strictEqual(plan.namespacesMoving[0].from!.revision, "1-29");
+        assert.strictEqual(plan.namespacesMoving[0].to!.revision, "1-30");
+        assert.deepStrictEqual(plan.summary, ["namespace shop: default -> 1-29 (1.29.3) -> 1-30 (1.30.2); restart its Deployments, StatefulSets and DaemonSets"]);
+    });
+
+    it("move the default tag: every namespace following it moves; the gateway moves", () => {
+        const before = step(canary.moveShop).facts.state;
+        const { plan } = step(canary.moveGatewayAndTag, before);
+        assert.deepStrictEqual(plan.tagsMoved, [{ tag: "default", from: "1-29", to: "1-30" }]);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["cart"]);
+        assert.deepStrictEqual(plan.gatewaysMoving.map(g => g.name), ["istio-system/ingress"]);
+    });
+
+    it("retire: the old control plane goes, nothing restarts", () => {
+        const before = step(canary.moveGatewayAndTag).facts.state;
+        const { plan } = step(canary.retire, before);
+        assert.deepStrictEqual(plan.revisionsRetired, [{ name: "1-29", version: "1.29.3" }]);
+        assert.deepStrictEqual(plan.namespacesMoving, []);
+        assert.deepStrictEqual(plan.summary, ["retire control plane 1-29 (1.29.3) once no running pod uses it"]);
+    });
+
+    it("roll back one namespace: it moves back and restarts", () => {
+        const before = step(canary.moveShop).facts.state;
+        const { plan } = step(canary.installAlongside, before);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => [m.name, m.to!.revision]), [["shop", "1-29"]]);
+    });
+
+    it("a label-only change (tag replaced by the revision it points at) restarts nothing", () => {
+        const before = step(canary.moveShop).facts.state;
+        const { plan } = step({ ...canary.moveShop, namespaces: { shop: "1-30", cart: "1-29" } }, before);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["cart"]);
+        assert.ok(!needsRestart(plan.namespacesMoving[0].from, plan.namespacesMoving[0].to!));
+        assert.match(plan.summary[0], /label only, no restart/);
+    });
+
+    it("in-place upgrade: recorded as upgradedFrom (sticky) and every namespace on it restarts", () => {
+        const v1 = step({ revisions: [{ name: "stable", version: "1.29.3" }], namespaces: { shop: "stable" } }).facts.state;
+        const { facts, plan } = step({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" } }, v1);
+        assert.deepStrictEqual(plan.revisionsUpgradedInPlace, [{ name: "stable", from: "1.29.3", to: "1.30.2" }]);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["shop"]);
+        assert.strictEqual(facts.revisions[0].upgradedFrom, "1.29.3");
+        const again = step({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" } }, facts.state);
+        assert.strictEqual(again.facts.revisions[0].upgradedFrom, "1.29.3");
+        assert.deepStrictEqual(again.plan.summary, []);
+    });
+
+    it("a namespace dropped from config is released without a restart", () => {
+        const before = step(canary.moveShop).facts.state;
+        const { plan } = step({ ...canary.moveShop, namespaces: { shop: "1-30" } }, before);
+        assert.deepStrictEqual(plan.namespacesReleased, ["cart"]);
+        assert.deepStrictEqual(plan.namespacesMoving, []);
+    });
+
+    it("CNI version changes are part of the plan", () => {
+        const before = step({ ...canary.installAlongside, cni: { enabled: true, version: "1.29.3" } }).facts.state;
+        const { plan } = step({ ...canary.installAlongside, cni: { enabled: true, version: "1.30.2" } }, before);
+        assert.deepStrictEqual(plan.cni, { from: "1.29.3", to: "1.30.2" });
+    });
+});

@@ -1,0 +1,88 @@
+/**
+ * Runs the real program under Pulumi's mocks and returns what it registered. Nothing leaves the process:
+ * resources echo their inputs, the self stack reference returns the given previous state.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RawConfig } from "../../spec/config";
+import { MeshState } from "../../spec/facts";
+
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    /** The parent chain's names, innermost first, e.g. ["namespace-shop", "mesh"]. */
+    urn: string;
+}
+
+export interface ProgramRun {
+    resources: Registered[];
+    outputs: Record<string, any>;
+    /** Invokes the program made (e.g. istioctl renders), with their args. */
+    calls: { token: string; inputs: Record<string, any> }[];
+}
+
+// The mocks' RPC queue is internal to the SDK; waiting for it is how tests know every registration happened.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+/**
+ * Runs program.ts with `config` (keys without the `istio-mesh:` prefix) and `previous` as the recorded state.
+ * `secrets` are set as secret config (e.g. registryCredentials).
+ */
+export async function runProgram(config: RawConfig, previous?: MeshState, secrets: Record<string, string> = {},
+                                 callResult: (token: string, inputs: any) => Record<string, any> = () => ({})): Promise<ProgramRun> {
+    const resources: Registered[] = [];
+    const calls: ProgramRun["calls"] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                return { id: args.name, state: { outputs: previous ? { meshState: previous } : {} } };
+            }
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: args.urn ?? "" });
+            return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            calls.push({ token: args.token, inputs: args.inputs });
+            return callResult(args.token, args.inputs);
+        },
+    }, "istio-mesh", "test", false, "organization");
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        all[`istio-mesh:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(secrets)) {
+        all[`istio-mesh:${k}`] = v;
+    }
+    pulumi.runtime.setAllConfig(all, Object.keys(secrets).map(k => `istio-mesh:${k}`));
+    // Import late so the program's module-level code (none today) would see the mocks.
+    const { run } = await import("../../program");
+    const outputs = await run();
+    await settings.waitForRPCs();
+    return { resources, outputs, calls };
+}
+
+/** The resources of one type, e.g. "kubernetes:helm.sh/v4:Chart". */
+export function ofType(run: ProgramRun, type: string): Registered[] {
+    return run.resources.filter(r => r.type === type);
+}
+
+/** The one resource with this type and name; throws a readable error listing what exists otherwise. */
+export function find(run: ProgramRun, type: string, name: string): Registered {
+    const found = run.resources.find(r => r.type === type && r.name === name);
+    if (!found) {
+        const names = ofType(run, type).map(r => r.name).join(", ");
+        throw new Error(`no ${type} named ${name}; registered: ${names || "(none)"}`);
+    }
+    return found;
+}
+
+export const TYPES = {
+    chart: "kubernetes:helm.sh/v4:Chart",
+    configGroup: "kubernetes:yaml/v2:ConfigGroup",
+    namespacePatch: "kubernetes:core/v1:NamespacePatch",
+    namespace: "kubernetes:core/v1:Namespace",
+    secret: "kubernetes:core/v1:Secret",
+    service: "kubernetes:core/v1:Service",
+    webhook: "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+    command: "command:local:Command",
+} as const;

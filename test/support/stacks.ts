@@ -1,0 +1,15 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { RawConfig } from "../../spec/config";
+
+/** The config of an example stack file (Pulumi.<stack>.yaml), keys without the `istio-mesh:` prefix. */
+export function stackConfig(stack: "staging" | "prod"): RawConfig {
+    const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const raw: RawConfig = {};
+    for (const [k, v] of Object.entries(doc.config)) {
+        raw[k.replace(/^istio-mesh:/, "")] = v;
+    }
+    return raw;
+}
