@@ -1,0 +1,25 @@
+import * as assert from "assert";
+import { chartLocation, istioctlPath } from "../../components/chartSource";
+import { ChartSourceSpec } from "../../spec/config";
+
+const source = (s: Partial<ChartSourceSpec>): ChartSourceSpec => ({ renderer: "helm", repository: "oci://ghcr.io/istio/release/charts", ...s });
+
+describe("chart sources", () => {
+    it("OCI repository: the chart is a reference under the repository", () => {
+        assert.deepStrictEqual(chartLocation(source({ repository: "oci://mirror.example.com/istio/" }), "istiod", "1.30.2"),
+            { chart: "oci://mirror.example.com/istio/istiod", version: "1.30.2" });
+    });
+
+    it("HTTP repository: chart name with repositoryOpts", () => {
+        assert.deepStrictEqual(chartLocation(source({ repository: "https://blob.istio.io/istio-release/charts" }), "gateway", "1.30.2"),
+            { chart: "gateway", version: "1.30.2", repositoryOpts: { repo: "https://blob.istio.io/istio-release/charts" } });
+    });
+
+    it("local directory per version wins over the repository", () => {
+        assert.deepStrictEqual(chartLocation(source({ localDir: "/srv/charts/{version}/" }), "cni", "1.29.3"), { chart: "/srv/charts/1.29.3/cni" });
+    });
+
+    it("istioctl of each version", () => {
+        assert.strictEqual(istioctlPath(source({ istioctl: "/opt/istio-{version}/bin/istioctl" }), "1.30.2"), "/opt/istio-1.30.2/bin/istioctl");
+    });
+});
