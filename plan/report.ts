@@ -1,0 +1,206 @@
+/**
+ * Engine events of a `pulumi preview` -> an upgrade-step report (pure). The command in scripts/plan.ts runs
+ * the preview and gathers what this needs; everything here is tested on recorded event streams.
+ */
+import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
+import { checkProxySkew } from "../istio";
+import { Binding, MeshState, needsRestart, UpgradePlan } from "../spec/facts";
+
+/** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
+export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;
+export type Phase = typeof PHASES[number];
+
+const PHASE_OF_COMPONENT: Record<string, Phase> = {
+    "istio-mesh:index:IstioBase": "CRDs",
+    "istio-mesh:index:IstioRevision": "control planes",
+    "istio-mesh:index:IstioCni": "CNI",
+    "istio-mesh:index:RevisionTags": "tags",
+    "istio-mesh:index:IstioGateway": "gateways",
+    "istio-mesh:index:NamespaceBinding": "namespaces",
+};
+
+export interface Change {
+    readonly op: OpType;
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    /** Top-level properties that differ (updates and replaces). */
+    readonly diffs?: readonly string[];
+}
+
+export interface SkewRow {
+    /** "namespace shop" or "gateway istio-ingress/ingress". */
+    readonly proxies: string;
+    readonly before?: { revision: string; version: string };
+    readonly after?: { revision: string; version: string };
+    /** True when, after this step, the proxies' version is supported by the control plane serving them. */
+    readonly ok: boolean;
+    readonly reason?: string;
+}
+
+export interface NamespaceMove {
+    readonly namespace: string;
+    readonly from?: Binding;
+    readonly to: Binding;
+    readonly restart: boolean;
+    /** Deployments, StatefulSets and DaemonSets that restart; null when they could not be counted. */
+    readonly workloads: number | null;
+}
+
+export interface PolicyResult {
+    readonly policy: string;
+    readonly pack: string;
+    readonly level: "mandatory" | "warning";
+    readonly message: string;
+    readonly resource?: string;
+    /** The policy's description: what to do instead. */
+    readonly advice?: string;
+}
+
+export interface PlanReport {
+    readonly stack: string;
+    /** False when the preview failed or a mandatory policy objects. */
+    readonly safe: boolean;
+    /** Why it is not safe. */
+    readonly reasons: readonly string[];
+    readonly phases: readonly { phase: Phase; changes: readonly Change[] }[];
+    /** The program's upgradePlan output; undefined when the preview failed before the program finished. */
+    readonly upgrade?: UpgradePlan;
+    readonly namespaces: readonly NamespaceMove[];
+    /** Whether workload counts come from the cluster. */
+    readonly workloadsCounted: boolean;
+    readonly skew: readonly SkewRow[];
+    readonly policies: readonly PolicyResult[];
+    readonly counts: Readonly<Record<string, number>>;
+    readonly errors: readonly string[];
+}
+
+export interface ReportContext {
+    stack: string;
+    /** The meshState output before this step (the stack's current outputs); undefined for a new stack. */
+    previous?: MeshState;
+    /** Workloads per namespace, counted from the cluster; undefined when it was not reachable. */
+    workloads?: Readonly<Record<string, number>>;
+    /** Policy descriptions by name, for the advice column. */
+    advice?: Readonly<Record<string, string>>;
+    /** Set when the preview itself failed. */
+    previewError?: string;
+}
+
+/** The component types in a URN's type chain, e.g. [IstioMesh, IstioRevision, Chart]. */
+function typeChain(urn: string): string[] {
+    const parts = urn.split("::");
+    return parts.length >= 4 ? parts[2].split("$") : [];
+}
+
+function nameOf(urn: string): string {
+    const parts = urn.split("::");
+    return parts[parts.length - 1];
+}
+
+function phaseOf(change: Change): Phase {
+    const chain = typeChain(change.urn);
+    const component = chain.map(t => PHASE_OF_COMPONENT[t]).find(p => p !== undefined);
+    if (component === "control planes" && (change.op === "delete" || change.op === "delete-replaced")) {
+        return "retirements";
+    }
+    return component ?? "other";
+}
+
+const COUNTED_OPS: readonly OpType[] = ["create", "update", "delete", "replace", "same"];
+
+function skewRows(previous: MeshState | undefined, now: MeshState | undefined): SkewRow[] {
+    const rows: SkewRow[] = [];
+    const groups: [string, Record<string, Binding> | undefined, Record<string, Binding> | undefined][] = [
+        ["namespace", previous?.namespaces, now?.namespaces],
+        ["gateway", previous?.gateways, now?.gateways],
+    ];
+    for (const [kind, before, after] of groups) {
+        const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort();
+        for (const name of names) {
+            const b = before?.[name];
+            const a = after?.[name];
+            const servedBy = a ? now?.revisions[a.revision]?.version : undefined;
+            const verdict = a && servedBy ? checkProxySkew(a.version, servedBy) : { ok: true as const };
+            rows.push({
+                proxies: `${kind} ${name}`,
+                before: b && { revision: b.revision, version: b.version },
+                after: a && { revision: a.revision, version: a.version },
+                ok: verdict.ok,
+                ...(verdict.ok ? {} : { reason: verdict.reason }),
+            });
+        }
+    }
+    return rows;
+}
+
+/** Builds the report of one preview from its engine events. */
+export function buildReport(events: readonly EngineEvent[], ctx: ReportContext): PlanReport {
+    const changes: Change[] = [];
+    const policies: PolicyResult[] = [];
+    const errors: string[] = [];
+    let counts: Record<string, number> = {};
+    let outputs: Record<string, any> | undefined;
+
+    for (const e of events) {
+        const step = e.resourcePreEvent?.metadata;
+        if (step && step.type !== "pulumi:pulumi:Stack") {
+            changes.push({ op: step.op, type: step.type, name: nameOf(step.urn), urn: step.urn, ...(step.diffs?.length ? { diffs: step.diffs } : {}) });
+        }
+        const out = e.resOutputsEvent?.metadata;
+        if (out?.type === "pulumi:pulumi:Stack") {
+            outputs = out.new?.outputs;
+        }
+        if (e.policyEvent) {
+            const p = e.policyEvent;
+            policies.push({
+                policy: p.policyName, pack: p.policyPackName, level: p.enforcementLevel, message: p.message.trim(),
+                ...(p.resourceUrn ? { resource: nameOf(p.resourceUrn) } : {}),
+                ...(ctx.advice?.[p.policyName] ? { advice: ctx.advice[p.policyName] } : {}),
+            });
+        }
+        if (e.diagnosticEvent?.severity === "error") {
+            errors.push(e.diagnosticEvent.message.trim());
+        }
+        if (e.summaryEvent) {
+            counts = { ...e.summaryEvent.resourceChanges } as Record<string, number>;
+        }
+    }
+    policies.sort((a, b) => (a.level === b.level ? a.policy.localeCompare(b.policy) : a.level === "mandatory" ? -1 : 1));
+
+    const upgrade = outputs?.upgradePlan as UpgradePlan | undefined;
+    const meshState = outputs?.meshState as MeshState | undefined;
+    const namespaces: NamespaceMove[] = (upgrade?.namespacesMoving ?? []).map(m => {
+        const restart = needsRestart(m.from, m.to!);
+        return {
+            namespace: m.name, from: m.from, to: m.to!, restart,
+            workloads: restart ? (ctx.workloads ? ctx.workloads[m.name] ?? 0 : null) : 0,
+        };
+    });
+    const phases = PHASES.map(phase => ({
+        phase,
+        changes: changes.filter(c => c.op !== "same" && c.op !== "read" && phaseOf(c) === phase),
+    })).filter(p => p.changes.length > 0);
+
+    const reasons: string[] = [];
+    if (ctx.previewError || errors.length > 0) {
+        reasons.push(`the preview failed: ${ctx.previewError ?? errors[0]}`);
+    }
+    const mandatory = policies.filter(p => p.level === "mandatory");
+    if (mandatory.length > 0) {
+        reasons.push(`${mandatory.length} mandatory policy violation(s): ${[...new Set(mandatory.map(p => p.policy))].join(", ")}`);
+    }
+    return {
+        stack: ctx.stack,
+        safe: reasons.length === 0,
+        reasons,
+        phases,
+        upgrade,
+        namespaces,
+        workloadsCounted: ctx.workloads !== undefined,
+        skew: skewRows(ctx.previous, meshState),
+        policies,
+        counts: Object.fromEntries(COUNTED_OPS.map(op => [op, counts[op] ?? 0])),
+        errors,
+    };
+}

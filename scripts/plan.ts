@@ -1,0 +1,107 @@
+/**
+ * `npm run plan -- --stack <name> [--format text|markdown|json] [--policy-pack ./policies]`
+ *
+ * Runs `pulumi preview` through the Automation API (the real CLI underneath; any backend the CLI is logged
+ * into, a local file backend included), and prints the step in upgrade terms. Exit status: 0 when the step is
+ * safe, 1 when a mandatory policy objects, 2 when the preview fails or the arguments are wrong; the reason goes
+ * to stderr.
+ */
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
+import { istioMeshPolicies } from "../policies/policies";
+import { clusterEnvironment } from "../components/kubectl";
+import { MeshState } from "../spec/facts";
+import { buildReport } from "../plan/report";
+import { exitCode, Format, FORMATS, render } from "../plan/render";
+
+interface Args { stack: string; format: Format; policyPacks: string[]; policyPackConfigs: string[] }
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { stack: "", format: "text", policyPacks: [], policyPackConfigs: [] };
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].split("=", 2);
+        const value = () => inline ?? argv[++i];
+        switch (flag) {
+            case "--stack": args.stack = value(); break;
+            case "--format": args.format = value() as Format; break;
+            case "--policy-pack": args.policyPacks.push(path.resolve(value())); break;
+            case "--policy-pack-config": args.policyPackConfigs.push(path.resolve(value())); break;
+            default: throw new Error(`unknown argument ${argv[i]}`);
+        }
+    }
+    if (!args.stack) {
+        throw new Error("--stack is required, e.g. npm run plan -- --stack staging");
+    }
+    if (!FORMATS.includes(args.format)) {
+        throw new Error(`--format must be one of ${FORMATS.join(", ")}, not ${args.format}`);
+    }
+    return args;
+}
+
+/** Counts Deployments, StatefulSets and DaemonSets per namespace; undefined when the cluster is not reachable. */
+function countWorkloads(namespaces: string[], kubernetes: { kubeconfig?: string; context?: string } | undefined): Record<string, number> | undefined {
+    const env = { ...process.env, ...clusterEnvironment(kubernetes ?? {}) };
+    const context = env.KUBE_CONTEXT ? ["--context", env.KUBE_CONTEXT] : [];
+    const counts: Record<string, number> = {};
+    try {
+        for (const ns of namespaces) {
+            const out = execFileSync("kubectl", [...context, "get", "deployments,statefulsets,daemonsets", "-n", ns, "-o", "name", "--request-timeout=10s"],
+                { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+            counts[ns] = out.split("\n").filter(Boolean).length;
+        }
+        return counts;
+    } catch {
+        return undefined;
+    }
+}
+
+function progress(): { onEvent: (e: EngineEvent) => void; done: () => void } {
+    const tty = process.stderr.isTTY;
+    let steps = 0;
+    return {
+        onEvent: e => {
+            if (tty && e.resourcePreEvent) {
+                steps++;
+                process.stderr.write(`\rpreviewing... ${steps} objects`);
+            }
+        },
+        done: () => { if (tty) { process.stderr.write("\r\x1b[K"); } },
+    };
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const stack = await LocalWorkspace.selectStack({ stackName: args.stack, workDir: path.join(__dirname, "..") });
+    const config = await stack.getAllConfig();
+    const previous = (await stack.outputs()).meshState?.value as MeshState | undefined;
+    const events: EngineEvent[] = [];
+    const bar = progress();
+    let previewError: string | undefined;
+    try {
+        await stack.preview({
+            onEvent: e => { events.push(e); bar.onEvent(e); },
+            policyPacks: args.policyPacks.length ? args.policyPacks : undefined,
+            policyPackConfigs: args.policyPackConfigs.length ? args.policyPackConfigs : undefined,
+        });
+    } catch (e) {
+        previewError = (e instanceof Error ? e.message : String(e)).split("\n").filter(l => /error|violation|invalid/i.test(l)).slice(0, 5).join(" ") || "see the output above";
+    } finally {
+        bar.done();
+    }
+    const renderDir = config["istio-mesh:renderDirectory"]?.value;
+    const kubernetes = config["istio-mesh:kubernetes"] ? JSON.parse(config["istio-mesh:kubernetes"].value) : undefined;
+    const first = buildReport(events, { stack: args.stack, previous });
+    const moving = first.namespaces.filter(n => n.restart).map(n => n.namespace);
+    const workloads = renderDir ? undefined : countWorkloads(moving, kubernetes);
+    const advice = Object.fromEntries(istioMeshPolicies.map(p => [p.name, p.description]));
+    const report = buildReport(events, { stack: args.stack, previous, workloads, advice, previewError });
+    process.stdout.write(render(report, args.format));
+    report.reasons.forEach(r => process.stderr.write(`istio-mesh plan: ${r}\n`));
+    return exitCode(report);
+}
+
+main().then(code => process.exit(code), e => {
+    process.stderr.write(`istio-mesh plan: ${e instanceof Error ? e.message : e}\n`);
+    process.exit(2);
+});

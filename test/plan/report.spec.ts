@@ -1,0 +1,179 @@
+import * as assert from "assert";
+import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
+import { parseMeshConfig, RawConfig } from "../../spec/config";
+import { MeshState, meshFacts, planUpgrade } from "../../spec/facts";
+import { buildReport, PlanReport } from "../../plan/report";
+import { exitCode, render, renderJson, renderMarkdown, renderText } from "../../plan/render";
+
+const PREFIX = "urn:pulumi:staging::istio-mesh::";
+const MESH = "istio-mesh:index:IstioMesh";
+
+/** An engine event stream like `pulumi preview` emits (the shape of Automation API events). */
+class Stream {
+    private seq = 0;
+    readonly events: EngineEvent[] = [];
+    private push(e: Partial<EngineEvent>) {
+        this.events.push({ sequence: this.seq++, timestamp: 0, ...e } as EngineEvent);
+    }
+    step(op: OpType, chain: string[], name: string, diffs?: string[]): this {
+        const type = chain[chain.length - 1];
+        const urn = `${PREFIX}${chain.join("$")}::${name}`;
+        this.push({ resourcePreEvent: { metadata: { op, urn, type, provider: "", ...(diffs ? { diffs } : {}) } } } as any);
+        return this;
+    }
+    outputs(outputs: Record<string, unknown>): this {
+        const urn = `${PREFIX}pulumi:pulumi:Stack::istio-mesh-staging`;
+        this.push({ resOutputsEvent: { metadata: { op: "same", urn, type: "pulumi:pulumi:Stack", provider: "", new: { outputs } } } } as any);
+        return this;
+    }
+    policy(policyName: string, level: "mandatory" | "warning", message: string, resource?: string): this {
+        this.push({ policyEvent: { policyName, enforcementLevel: level, message, color: "never", policyPackName: "istio-mesh", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", ...(resource ? { resourceUrn: `${PREFIX}x::${resource}` } : {}) } } as any);
+        return this;
+    }
+    error(message: string): this {
+        this.push({ diagnosticEvent: { message, color: "never", severity: "error" } } as any);
+        return this;
+    }
+    summary(changes: Record<string, number>): this {
+        this.push({ summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: changes, policyPacks: {} } } as any);
+        return this;
+    }
+}
+
+function state(raw: RawConfig, previous?: MeshState) {
+    const facts = meshFacts(parseMeshConfig(raw, previous), previous);
+    return { facts, plan: planUpgrade(previous, facts) };
+}
+
+const installed = state({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
+    namespaces: { shop: "default", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] }).facts.state;
+const moved = state({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
+    namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] }, installed);
+
+/** The preview of "move namespace shop to 1-30". */
+function moveShopStream(): Stream {
+    return new Stream()
+        .step("same", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-29")
+        .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "kubernetes:core/v1:NamespacePatch"], "namespace-shop", ["metadata"])
+        .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "command:local:Command"], "namespace-shop-restart", ["environment"])
+        .outputs({ upgradePlan: moved.plan, meshState: moved.facts.state })
+        .summary({ same: 40, update: 2 });
+}
+
+describe("plan report: events -> an upgrade step", () => {
+    it("groups object changes by phase, in the order up carries them out", () => {
+        const s = new Stream()
+            .step("delete", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-28")
+            .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "kubernetes:core/v1:NamespacePatch"], "namespace-shop")
+            .step("create", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-30")
+            .step("update", [MESH, "istio-mesh:index:IstioBase", "kubernetes:helm.sh/v4:Chart"], "base")
+            .step("update", [MESH, "istio-mesh:index:RevisionTags", "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"], "tag-default")
+            .step("update", [MESH, "istio-mesh:index:IstioCni", "kubernetes:helm.sh/v4:Chart"], "istio-cni")
+            .step("update", [MESH, "istio-mesh:index:IstioGateway", "kubernetes:helm.sh/v4:Chart"], "gateway-istio-ingress-ingress")
+            .step("same", [MESH, "kubernetes:core/v1:Namespace"], "istio-namespace");
+        const r = buildReport(s.events, { stack: "staging" });
+        assert.deepStrictEqual(r.phases.map(p => [p.phase, p.changes.map(c => `${c.op} ${c.name}`)]), [
+            ["CRDs", ["update base"]],
+            ["control planes", ["create istiod-1-30"]],
+            ["CNI", ["update istio-cni"]],
+            ["tags", ["update tag-default"]],
+            ["gateways", ["update gateway-istio-ingress-ingress"]],
+            ["namespaces", ["update namespace-shop"]],
+            ["retirements", ["delete istiod-1-28"]],
+        ]);
+    });
+
+    it("lists namespace moves with the workloads counted from the cluster", () => {
+        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed, workloads: { shop: 3 } });
+        assert.deepStrictEqual(r.namespaces, [{ namespace: "shop", from: installed.namespaces.shop, to: moved.facts.state.namespaces.shop, restart: true, workloads: 3 }]);
+        assert.strictEqual(r.workloadsCounted, true);
+        assert.match(renderText(r), /shop: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart 3 workloads/);
+    });
+
+    it("says when workloads could not be counted", () => {
+        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed });
+        assert.strictEqual(r.namespaces[0].workloads, null);
+        assert.match(renderText(r), /workloads not counted: cluster not reachable/);
+    });
+
+    it("builds the skew table before and after for every proxy group", () => {
+        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed });
+        assert.deepStrictEqual(r.skew.map(s => [s.proxies, s.before?.version, s.after?.version, s.ok]), [
+            ["namespace cart", "1.29.3", "1.29.3", true],
+            ["namespace shop", "1.29.3", "1.30.2", true],
+            ["gateway istio-system/ingress", "1.29.3", "1.29.3", true],
+        ]);
+    });
+
+    it("flags proxies left too far behind their control plane", () => {
+        const now = { ...moved.facts.state, revisions: { ...moved.facts.state.revisions, "1-29": { version: "1.31.0" } } };
+        const s = new Stream().outputs({ upgradePlan: moved.plan, meshState: now });
+        const r = buildReport(s.events, { stack: "staging", previous: installed });
+        const cart = r.skew.find(x => x.proxies === "namespace cart")!;
+        assert.strictEqual(cart.ok, false);
+        assert.match(cart.reason!, /2 minors ahead/);
+    });
+
+    it("lists policy results mandatory first, with advice; a mandatory one makes the step unsafe", () => {
+        const s = moveShopStream()
+            .policy("istio-end-of-life", "warning", "Istio 1.29 reached end of life", "istiod-1-29")
+            .policy("istio-proxy-not-newer-than-control-plane", "mandatory", "gateway ingress (1.31.0) is newer than istiod-1-30 (1.30.2)", "gateway");
+        const r = buildReport(s.events, { stack: "staging", advice: { "istio-proxy-not-newer-than-control-plane": "Upgrade istiod first." } });
+        assert.deepStrictEqual(r.policies.map(p => p.level), ["mandatory", "warning"]);
+        assert.strictEqual(r.policies[0].advice, "Upgrade istiod first.");
+        assert.strictEqual(r.safe, false);
+        assert.match(r.reasons[0], /1 mandatory policy violation\(s\): istio-proxy-not-newer-than-control-plane/);
+        assert.strictEqual(exitCode(r), 1);
+    });
+
+    it("a warning alone keeps the step safe", () => {
+        const r = buildReport(moveShopStream().policy("istio-end-of-life", "warning", "old").events, { stack: "staging" });
+        assert.strictEqual(r.safe, true);
+        assert.strictEqual(exitCode(r), 0);
+    });
+
+    it("a failed preview is unsafe with exit status 2 and the reason", () => {
+        const s = new Stream().error("invalid istio-mesh stack config (1 problem): ...");
+        const r = buildReport(s.events, { stack: "staging", previewError: "preview failed" });
+        assert.strictEqual(r.safe, false);
+        assert.match(r.reasons[0], /the preview failed/);
+        assert.strictEqual(exitCode(r), 2);
+        assert.strictEqual(r.upgrade, undefined);
+    });
+
+    it("counts objects by operation from the summary", () => {
+        const r = buildReport(moveShopStream().events, { stack: "staging" });
+        assert.deepStrictEqual(r.counts, { create: 0, update: 2, delete: 0, replace: 0, same: 40 });
+    });
+});
+
+describe("plan report: formats", () => {
+    let report: PlanReport;
+    before(() => {
+        report = buildReport(moveShopStream().policy("istio-end-of-life", "warning", "Istio 1.29 | past EOL").events,
+            { stack: "staging", previous: installed, workloads: { shop: 2 } });
+    });
+
+    it("text: verdict, changes, namespaces, skew, policies, counts", () => {
+        const t = renderText(report);
+        assert.match(t, /^Upgrade step for stack staging: SAFE/);
+        assert.match(t, /namespace shop: default -> 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart/);
+        assert.match(t, /\[warning\] istio-end-of-life/);
+        assert.match(t, /Objects: 0 create, 2 update, 0 delete, 0 replace, 40 same/);
+    });
+
+    it("markdown: tables a pull request renders, pipes escaped", () => {
+        const m = renderMarkdown(report);
+        assert.match(m, /^### Istio upgrade step: `staging` ✅ safe/);
+        assert.match(m, /\| shop \| 1-29 \(1\.29\.3\) \| 1-30 \(1\.30\.2\) \| restart 2 workloads \|/);
+        assert.match(m, /Istio 1\.29 \\\| past EOL/);
+    });
+
+    it("json: stable, versioned, parseable", () => {
+        const j = JSON.parse(renderJson(report));
+        assert.strictEqual(j.formatVersion, 1);
+        assert.strictEqual(j.safe, true);
+        assert.deepStrictEqual(Object.keys(j), ["formatVersion", "stack", "safe", "reasons", "phases", "upgrade", "namespaces", "workloadsCounted", "skew", "policies", "counts", "errors"]);
+        assert.strictEqual(render(report, "json"), renderJson(report));
+    });
+});
