@@ -1,13 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHART, gatewayValues, mergeValues, ServiceType } from "../istio";
+import { ANNOTATION, CHART, gatewayValues, mergeValues, ServiceType } from "../istio";
 import { ChartSourceSpec } from "../spec/config";
 import { Binding } from "../spec/facts";
 import { chartLocation } from "./chartSource";
 import { childOptions } from "./options";
-
-/** Pod annotation carrying the proxy version, so an in-place upgrade of the revision rolls the gateway too. */
-export const PROXY_VERSION_ANNOTATION = "istio-mesh.dev/proxy-version";
 
 export interface IstioGatewayArgs {
     name: string;
@@ -43,7 +40,7 @@ export class IstioGateway extends pulumi.ComponentResource {
         this.release = new k8s.helm.v4.Chart(name, {
             ...chartLocation(args.charts, CHART.gateway, args.binding.version),
             namespace: args.namespace,
-            values: mergeValues(values, { podAnnotations: { [PROXY_VERSION_ANNOTATION]: args.binding.version } }),
+            values: mergeValues(values, { podAnnotations: { [ANNOTATION.proxyVersion]: args.binding.version } }),
         }, childOptions(this, opts));
         this.registerOutputs({ revision: args.binding.revision, version: args.binding.version });
     }

@@ -82,12 +82,23 @@ fi
 echo "revision $REVISION serves no running pods: retiring it"
 `;
 
-/** Removes the legacy ${INJECTION_LABEL} label: it would override the revision label (maintainers: never set both). */
-export const REMOVE_LEGACY_LABEL_SCRIPT = `${PRELUDE}
-if ! k get namespace "$NAMESPACE" >/dev/null 2>&1; then
-  echo "istio-mesh: namespace $NAMESPACE does not exist. istio-mesh labels existing application namespaces and never creates them: create it, or remove istio-mesh:namespaces.$NAMESPACE." >&2
+/**
+ * Before any namespace is labelled: every namespace in $NAMESPACES (space-separated) must exist, since the
+ * program labels existing application namespaces and never creates them; then the legacy ${INJECTION_LABEL}
+ * label is removed from all of them, since it would override the revision label (maintainers: never set both).
+ * Two kubectl calls whatever the number of namespaces.
+ */
+export const NAMESPACE_PREFLIGHT_SCRIPT = `${PRELUDE}
+read -r -a namespaces <<< "$NAMESPACES"
+[ \${#namespaces[@]} -gt 0 ] || exit 0
+found=$(k get namespace "\${namespaces[@]}" -o name --ignore-not-found | sed 's#^namespace/##')
+missing=()
+for ns in "\${namespaces[@]}"; do grep -qx "$ns" <<< "$found" || missing+=("$ns"); done
+if [ \${#missing[@]} -gt 0 ]; then
+  echo "istio-mesh: these namespaces do not exist: \${missing[*]}." >&2
+  echo "istio-mesh labels existing application namespaces and never creates them: create them, or remove them from istio-mesh:namespaces." >&2
   exit 1
 fi
-k label namespace "$NAMESPACE" ${INJECTION_LABEL}- >/dev/null 2>&1 || true
-echo "namespace $NAMESPACE: ${INJECTION_LABEL} label absent"
+k label namespace "\${namespaces[@]}" ${INJECTION_LABEL}- >/dev/null 2>&1 || true
+echo "\${#namespaces[@]} namespaces exist; ${INJECTION_LABEL} label absent"
 `;

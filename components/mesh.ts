@@ -1,3 +1,4 @@
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshSpec } from "../spec/config";
@@ -5,7 +6,7 @@ import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../sp
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
-import { clusterEnvironment } from "./kubectl";
+import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
 import { NamespaceBinding } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
@@ -140,6 +141,13 @@ export class IstioMesh extends pulumi.ComponentResource {
             });
         }
 
+        // One check for all bound namespaces (they must exist; their legacy label goes), before any is labelled.
+        const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
+            create: NAMESPACE_PREFLIGHT_SCRIPT,
+            update: NAMESPACE_PREFLIGHT_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            environment: { ...kubectlEnvironment, NAMESPACES: spec.namespaces.map(n => n.name).sort().join(" ") },
+        }, parent)] : [];
         for (const ns of spec.namespaces) {
             const binding = facts.namespaces[ns.name];
             new NamespaceBinding(`namespace-${ns.name}`, {
@@ -147,7 +155,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 binding,
                 kubectlEnvironment,
                 restartTimeout: spec.restartTimeout,
-            }, { ...parent, dependsOn: [releaseOf(binding.revision), tags] });
+            }, { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { REV_LABEL } from "../istio";
 import { Binding } from "../spec/facts";
-import { REMOVE_LEGACY_LABEL_SCRIPT, RESTART_ON_CHANGE_SCRIPT, RESTART_SCRIPT } from "./kubectl";
+import { RESTART_ON_CHANGE_SCRIPT, RESTART_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";
 
 export interface NamespaceBindingArgs {
@@ -12,8 +12,7 @@ export interface NamespaceBindingArgs {
     /** The revision or tag it is bound to, resolved. */
     binding: Binding;
     /**
-     * Environment for kubectl (cluster access). When set, the legacy `istio-injection` label is removed and the
-     * namespace's workloads restart when first bound and whenever its effective revision or version changes
+     * Environment for kubectl (cluster access). When set, the namespace's workloads restart when first bound and whenever its effective revision or version changes
      * (a label-only change, such as a tag replaced by the revision it points at, restarts nothing). Unset in render mode.
      */
     kubectlEnvironment?: Record<string, string>;
@@ -34,11 +33,6 @@ export class NamespaceBinding extends pulumi.ComponentResource {
     constructor(name: string, args: NamespaceBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:NamespaceBinding", name, {}, opts);
         const env = args.kubectlEnvironment;
-        const legacy = env && new command.local.Command(`${name}-legacy-label`, {
-            create: REMOVE_LEGACY_LABEL_SCRIPT,
-            interpreter: ["/bin/bash", "-c"],
-            environment: { ...env, NAMESPACE: args.namespace },
-        }, childOptions(this, opts));
         this.patch = new k8s.core.v1.NamespacePatch(name, {
             metadata: {
                 name: args.namespace,
@@ -46,7 +40,7 @@ export class NamespaceBinding extends pulumi.ComponentResource {
                 // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
                 annotations: { "pulumi.com/patchForce": "true" },
             },
-        }, { ...childOptions(this, opts), dependsOn: legacy ? [legacy] : opts?.dependsOn });
+        }, childOptions(this, opts));
         if (env) {
             this.restart = new command.local.Command(`${name}-restart`, {
                 create: RESTART_SCRIPT,

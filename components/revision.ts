@@ -1,19 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { CHART, ImageSettings, istioctlCommand, istioctlRevisionSets, istiodName, istiodValues, mergeValues } from "../istio";
+import { ANNOTATION, CHART, ImageSettings, istioctlCommand, istioctlRevisionSets, istiodName, istiodValues, mergeValues } from "../istio";
 import { ChartSourceSpec } from "../spec/config";
 import { chartLocation, istioctlPath } from "./chartSource";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";
-
-/** Annotations the program records on istiod, for the policy pack (it sees only the new state of a plan). */
-export const ANNOTATION = {
-    /** The version this revision was upgraded in place from, so a policy can judge the jump. */
-    upgradedFrom: "istio-mesh.dev/upgraded-from",
-    /** The cluster's Kubernetes version from config, so a policy can check the support table. */
-    kubernetesVersion: "istio-mesh.dev/kubernetes-version",
-} as const;
 
 export interface IstioRevisionArgs {
     /** Revision name: istiod-<revision>, istio.io/rev=<revision>. */

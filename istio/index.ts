@@ -5,3 +5,4 @@ export * from "./names";
 export * from "./charts";
 export * from "./tags";
 export * from "./istioctl";
+export * from "./images";

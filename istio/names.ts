@@ -46,3 +46,15 @@ export function tagServiceName(tag: string): string {
 export function isDnsLabel(name: string): boolean {
     return typeof name === "string" && name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
 }
+
+/**
+ * Annotations istio-mesh records on the objects it installs, for the policy pack, which sees only the new state
+ * of a plan: what a revision was upgraded in place from, the cluster's Kubernetes version (both on istiod, via
+ * the chart's deploymentAnnotations), and a gateway's proxy version (on its pods, so an in-place upgrade of its
+ * revision rolls it).
+ */
+export const ANNOTATION = {
+    upgradedFrom: "istio-mesh.dev/upgraded-from",
+    kubernetesVersion: "istio-mesh.dev/kubernetes-version",
+    proxyVersion: "istio-mesh.dev/proxy-version",
+} as const;

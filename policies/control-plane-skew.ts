@@ -1,7 +1,8 @@
 /** Versions of the control planes: between coexisting revisions, and across an in-place upgrade of one revision. */
 import { StackValidationPolicy } from "@pulumi/policy";
 import { checkCanarySpan, checkInPlaceChange, parseVersion } from "../istio/versions";
-import { ANNOTATION, versionedRevisions } from "./mesh";
+import { ANNOTATION } from "../istio/names";
+import { versionedRevisions } from "./mesh";
 import { meshValidation, reportAt } from "./policy-kit";
 
 export const controlPlaneSkew: StackValidationPolicy = {

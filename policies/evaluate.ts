@@ -17,8 +17,14 @@ export interface Violation {
     urn?: string;
 }
 
-/** Thrown by `notApplicable()`, as the engine's own runner does. */
-class NotApplicable extends Error {}
+/** Thrown by `notApplicable()`, as the engine's own runner does; no stack trace, as it is thrown for many resources. */
+class NotApplicable {
+    constructor(readonly reason?: string) {}
+}
+
+export function isNotApplicable(e: unknown): boolean {
+    return e instanceof NotApplicable;
+}
 
 const NO_OPTIONS: PolicyResourceOptions = {
     protect: false,
@@ -99,7 +105,7 @@ async function guarded(run: () => void | Promise<void>): Promise<void> {
     try {
         await run();
     } catch (e) {
-        if (!(e instanceof NotApplicable)) {
+        if (!isNotApplicable(e)) {
             throw e;
         }
     }

@@ -1,7 +1,8 @@
 /** Istio versions against the cluster's Kubernetes version. */
 import { StackValidationPolicy } from "@pulumi/policy";
 import { checkKubernetesSupport } from "../istio/support";
-import { ANNOTATION, describe, istioInstalls } from "./mesh";
+import { ANNOTATION } from "../istio/names";
+import { describe, istioInstalls } from "./mesh";
 import { meshValidation, reportAt, settingsOf } from "./policy-kit";
 
 export interface KubernetesSupportSettings {

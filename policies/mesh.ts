@@ -4,27 +4,15 @@
  * previews of a Chart only its values are visible; in a real preview its children are too, and they win where both say
  * something (they are what will run). Pure: a list of resources in, plain data out, in one pass.
  */
-import { ChartName } from "../istio/charts";
-import { DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, INJECTION_LABEL, istiodName, REV_LABEL, TAG_LABEL, tagWebhookName } from "../istio/names";
+import { ANNOTATION, DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, INJECTION_LABEL, istiodName, REV_LABEL, TAG_LABEL, tagWebhookName } from "../istio/names";
 import { compareVersions } from "../istio/versions";
 import {
     CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceTarget,
     PROXY_CONTAINER, PROXY_IMAGE_ANNOTATION, PROXY_IMAGE_AUTO, UNREVISIONED_ISTIOD, versionOfTag,
-} from "./istio-extra";
+} from "../istio/images";
 import {
     ChartRelease, containersOf, contentsOf, KubeObject, Origin, PodTemplate, podTemplateOf, ResourceLike, valueAt,
 } from "./resources";
-
-/**
- * Annotations the istio-mesh program records on each istiod Deployment (and in the istiod chart's
- * `deploymentAnnotations` value), because the plan alone cannot say what ran before or which cluster it targets.
- */
-export const ANNOTATION = {
-    /** The version a revision was upgraded in place from. */
-    upgradedFrom: "istio-mesh.dev/upgraded-from",
-    /** The cluster's Kubernetes version. */
-    kubernetesVersion: "istio-mesh.dev/kubernetes-version",
-} as const;
 
 export interface RevisionObservation {
     name: string;
@@ -32,9 +20,6 @@ export interface RevisionObservation {
     version?: string;
     /** The istiod Service (and Deployment) name. */
     serviceName: string;
-    namespace?: string;
-    /** Where images come from: `global.hub`, or the hub of the istiod image. */
-    hub?: string;
     /** The version this revision was upgraded in place from, per the program's annotation. */
     upgradedFrom?: string;
     seenIn: Origin[];
@@ -193,13 +178,16 @@ class MeshBuilder {
 
     private addChart(release: ChartRelease): void {
         this.mesh.declaresIstio = true;
-        const handlers: Record<ChartName, (r: ChartRelease) => void> = {
-            base: r => this.addBaseChart(r),
-            istiod: r => this.addIstiodChart(r),
-            gateway: r => this.addGatewayChart(r),
-            cni: r => this.addCniChart(r),
-        };
-        handlers[release.chart](release);
+        switch (release.chart) {
+            case "base":
+                return this.addBaseChart(release);
+            case "istiod":
+                return this.addIstiodChart(release);
+            case "gateway":
+                return this.addGatewayChart(release);
+            case "cni":
+                return this.addCniChart(release);
+        }
     }
 
     private addBaseChart(release: ChartRelease): void {
@@ -217,8 +205,6 @@ class MeshBuilder {
         const revision = this.revision(name, nonEmptyString(release.values.revision) ? istiodName(name) : UNREVISIONED_ISTIOD);
         revision.seenIn.push(release.origin);
         revision.version ??= chartVersion(release);
-        revision.namespace ??= release.namespace ?? nonEmptyString(valueAt(release.values, "global.istioNamespace"));
-        revision.hub ??= nonEmptyString(valueAt(release.values, "global.hub"));
         const annotations = release.values.deploymentAnnotations;
         revision.upgradedFrom ??= nonEmptyString(annotations?.[ANNOTATION.upgradedFrom]);
         this.recordKubernetesVersion(annotations, release.origin);
@@ -317,7 +303,7 @@ class MeshBuilder {
             const cni = this.cni(object.namespace ?? "default");
             cni.seenIn.unshift(object.origin);
             const image = containers.find(c => isImageNamed(c, CNI_IMAGE))?.image;
-            cni.version = (image && imageVersion(image)) ?? cni.version;
+            cni.version = (image && imageVersion(image)) || cni.version;
             return;
         }
         const proxyContainer = containers.find(c => c.name === PROXY_CONTAINER);
@@ -347,13 +333,9 @@ class MeshBuilder {
         }
         const revision = this.revision(name, object.name);
         revision.serviceName = object.name;
-        revision.namespace = object.namespace ?? revision.namespace;
         revision.seenIn.unshift(object.origin);
         const image = containers.find(c => c.name === ISTIOD_CONTAINER)?.image;
-        if (typeof image === "string") {
-            revision.version = imageVersion(image) ?? revision.version;
-            revision.hub = image.includes("/") ? image.slice(0, image.lastIndexOf("/")) : revision.hub;
-        }
+        revision.version = (typeof image === "string" && imageVersion(image)) || revision.version;
         revision.upgradedFrom = nonEmptyString(object.annotations[ANNOTATION.upgradedFrom]) ?? revision.upgradedFrom;
         this.recordKubernetesVersion(object.annotations, object.origin);
     }
@@ -428,7 +410,7 @@ export function revisionsOldestFirst(mesh: MeshObservation): RevisionObservation
     return [...versionedRevisions(mesh), ...[...mesh.revisions.values()].filter(r => r.version === undefined)];
 }
 
-/** "Deployment istio-system/istiod-1-30 (resource istiod-1-30)": what a violation names. */
+/** What a violation names: `Deployment istio-system/istiod-1-30`, or `istiod chart (resource "istiod-1-30")`. */
 export function describe(origin: Origin): string {
     return origin.object.endsWith(origin.resource.name) ? origin.object : `${origin.object} (resource "${origin.resource.name}")`;
 }

@@ -1,6 +1,6 @@
 /** Where Istio's images come from: allowed registries, and pull secrets for private ones. */
 import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { imageRepository, ISTIO_PUBLIC_HUBS, PROXY_IMAGE_AUTO } from "./istio-extra";
+import { imageRepository, ISTIO_PUBLIC_HUBS, PROXY_IMAGE_AUTO } from "../istio/images";
 import { istioWorkloadOf } from "./mesh";
 import { reportAt, settingsOf } from "./policy-kit";
 import { contentsOf, Origin, valueAt } from "./resources";
@@ -96,9 +96,9 @@ export const imagesFromAllowedRegistries: ResourceValidationPolicy = {
         }
         for (const source of imageSources(args)) {
             if (!isUnder(source, allowedRegistries)) {
+                const fix = source.isHub ? "mirror Istio's images there and set global.hub to it" : "mirror the image there and use that copy";
                 reportAt(report, source.origin,
-                    `${source.what} uses ${source.ref}, which is not under an allowed registry (${allowedRegistries.join(", ")}); ` +
-                    `mirror the images there and set global.hub to it`);
+                    `${source.what} uses ${source.ref}, which is not under an allowed registry (${allowedRegistries.join(", ")}); ${fix}`);
             }
         }
     },

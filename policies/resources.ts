@@ -73,7 +73,7 @@ const OBJECT_TYPES: Record<string, string> = {
 const OBJECT_KINDS = new Set(Object.values(OBJECT_TYPES));
 
 /** True for the resource types this pack reads; everything else (including `istio-mesh:*` components) is skipped. */
-export function isRelevantType(type: string): boolean {
+function isRelevantType(type: string): boolean {
     return CHART_TYPES.has(type) || CONFIG_GROUP_TYPES.has(type) || type in OBJECT_TYPES;
 }
 

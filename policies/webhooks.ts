@@ -1,6 +1,6 @@
 /** Webhooks left behind by a retired revision. */
 import { StackValidationPolicy } from "@pulumi/policy";
-import { istiodServiceTarget } from "./istio-extra";
+import { istiodServiceTarget } from "../istio/images";
 import { resolveRevision } from "./mesh";
 import { meshValidation, reportAt } from "./policy-kit";
 

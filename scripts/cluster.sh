@@ -180,13 +180,18 @@ stop() {
 	echo "cluster.sh: stopped and removed $dir" >&2
 }
 
-case ${1:-} in
-start) start ;;
-stop) stop ;;
-env) print_env "$(cluster_dir)" ;;
-status) KUBECONFIG=$(cluster_dir)/kubeconfig kubectl get nodes,pods -A ;;
-*)
-	sed -n '2,20p' "$0" >&2
-	exit 2
-	;;
-esac
+main() {
+	case ${1:-} in
+	start) start ;;
+	stop) stop ;;
+	env) print_env "$(cluster_dir)" ;;
+	status) KUBECONFIG=$(cluster_dir)/kubeconfig kubectl get nodes,pods -A ;;
+	*)
+		sed -n '2,20p' "$0" >&2
+		exit 2
+		;;
+	esac
+}
+
+# One line, read whole before it runs: editing this file while it runs cannot derail it.
+main "$@"; exit $?

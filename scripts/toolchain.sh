@@ -17,12 +17,17 @@
 # Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 #   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
-#   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod
+#   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
+#                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
 # Versions are pinned in scripts/toolchain.versions (the one place to change them).
 #
 # Provider binaries that cannot be built here can be supplied:
 #   KUBERNETES_PROVIDER_BINARY=/path/to/pulumi-resource-kubernetes COMMAND_PROVIDER_BINARY=... scripts/toolchain.sh
+# The kubernetes provider defaults to a local stand-in (scripts/toolchain-kubernetes-provider.go) for the same
+# reason; KUBERNETES_PROVIDER_STANDIN=0 tries the real module instead.
+# The command provider defaults to a local stand-in (scripts/toolchain-command-provider.go) because the proxy
+# refuses the real one; COMMAND_PROVIDER_STANDIN=0 tries the real module instead.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,11 +58,31 @@ nodejs_host_version() {
 	echo "$PULUMI_VERSION+src.$sum"
 }
 
+COMMAND_STANDIN_SRC=$SCRIPT_DIR/toolchain-command-provider.go
+command_standin() { [[ -z ${COMMAND_PROVIDER_BINARY:-} && ${COMMAND_PROVIDER_STANDIN:-1} == 1 ]]; }
+command_provider_version() {
+	if command_standin; then
+		echo "$COMMAND_PROVIDER_VERSION+standin.$(sha256sum "$COMMAND_STANDIN_SRC" | cut -c1-8)"
+	else
+		echo "$COMMAND_PROVIDER_VERSION"
+	fi
+}
+
+KUBERNETES_STANDIN_SRC=$SCRIPT_DIR/toolchain-kubernetes-provider.go
+kubernetes_standin() { [[ -z ${KUBERNETES_PROVIDER_BINARY:-} && ${KUBERNETES_PROVIDER_STANDIN:-1} == 1 ]]; }
+kubernetes_provider_version() {
+	if kubernetes_standin; then
+		echo "$KUBERNETES_PROVIDER_VERSION+standin.$(sha256sum "$KUBERNETES_STANDIN_SRC" | cut -c1-8)"
+	else
+		echo "$KUBERNETES_PROVIDER_VERSION"
+	fi
+}
+
 targets() {
 	echo "pulumi|$PULUMI_VERSION|1|$BIN/pulumi"
 	echo "pulumi-language-nodejs|$(nodejs_host_version)|1|$BIN/pulumi-language-nodejs"
-	echo "pulumi-resource-kubernetes|$KUBERNETES_PROVIDER_VERSION|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
-	echo "pulumi-resource-command|$COMMAND_PROVIDER_VERSION|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-command-v$COMMAND_PROVIDER_VERSION/pulumi-resource-command"
+	echo "pulumi-resource-kubernetes|$(kubernetes_provider_version)|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
+	echo "pulumi-resource-command|$(command_provider_version)|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-command-v$COMMAND_PROVIDER_VERSION/pulumi-resource-command"
 	echo "kube-apiserver|$KUBERNETES_VERSION|1|$BIN/kube-apiserver"
 	echo "kube-controller-manager|$KUBERNETES_VERSION|1|$BIN/kube-controller-manager"
 	echo "kube-scheduler|$KUBERNETES_VERSION|1|$BIN/kube-scheduler"
@@ -142,7 +167,8 @@ $imports
 		cp "$dir/go.mod.in" "$dir/go.mod"
 		rm -f "$dir/go.sum"
 		echo "+ go mod tidy in $dir"
-		(cd "$dir" && go mod tidy)
+		# -e: a module refused by the proxy that the build does not need must not stop us
+		(cd "$dir" && go mod tidy -e)
 	fi
 }
 
@@ -218,7 +244,24 @@ fetch_provider_module() {
 
 build_pulumi-resource-kubernetes() {
 	local v=$KUBERNETES_PROVIDER_VERSION binary=${KUBERNETES_PROVIDER_BINARY:-}
-	if [[ -z $binary ]]; then
+	if kubernetes_standin; then
+		# The real provider's module is refused by the proxy: build scripts/toolchain-kubernetes-provider.go
+		# (server-side apply of any kind, Patch types, helm.sh/v4:Chart from local charts, yaml/v2:ConfigGroup).
+		local dir=$SRC/kubernetes-standin kv=v$KUBERNETES_STAGING_VERSION
+		mkdir -p "$dir"
+		cp "$KUBERNETES_STANDIN_SRC" "$dir/main.go"
+		wrapper_module "$dir" istio-mesh-toolchain/kubernetes-standin 1.25 \
+			"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
+	helm.sh/helm/v3 v$HELM_VERSION
+	k8s.io/api $kv
+	k8s.io/apimachinery $kv
+	k8s.io/client-go $kv" "" ""
+		cd "$dir"
+		"${GOBUILD[@]}" -tags toolchain_kubernetes_provider -ldflags "-s -w -X main.version=$v" \
+			-o "$BIN/pulumi-resource-kubernetes" .
+		echo "NOTE: installed the stand-in kubernetes provider (KUBERNETES_PROVIDER_STANDIN=0 to try the real one)"
+		binary=$BIN/pulumi-resource-kubernetes
+	elif [[ -z $binary ]]; then
 		local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 dir work
 		dir=$(fetch_provider_module "$mod" "v$v")
 		# The provider's main embeds the generated schema (cmd/pulumi-resource-kubernetes/schema-embed.json),
@@ -242,7 +285,20 @@ build_pulumi-resource-kubernetes() {
 
 build_pulumi-resource-command() {
 	local v=$COMMAND_PROVIDER_VERSION binary=${COMMAND_PROVIDER_BINARY:-}
-	if [[ -z $binary ]]; then
+	if command_standin; then
+		# The real provider's module is refused by the proxy: build scripts/toolchain-command-provider.go,
+		# which implements command:local:Command and command:local:run (see the file's header).
+		local dir=$SRC/command-standin
+		mkdir -p "$dir"
+		cp "$COMMAND_STANDIN_SRC" "$dir/main.go"
+		wrapper_module "$dir" istio-mesh-toolchain/command-standin 1.25 \
+			"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "" ""
+		cd "$dir"
+		"${GOBUILD[@]}" -tags toolchain_command_provider -ldflags "-s -w -X main.version=$v" \
+			-o "$BIN/pulumi-resource-command" .
+		echo "NOTE: installed the stand-in command provider (COMMAND_PROVIDER_STANDIN=0 to try the real one)"
+		binary=$BIN/pulumi-resource-command
+	elif [[ -z $binary ]]; then
 		local mod=github.com/pulumi/pulumi-command/provider dir work
 		dir=$(fetch_provider_module "$mod" "v$v")
 		work=$SRC/pulumi-command-provider
@@ -333,7 +389,15 @@ build_istioctl() { # minor
 	modver=$(istio_module_version "$m")
 	chartver=$(istio_chart_version "$m")
 	dir=$SRC/istio-$m
-	wrapper_module "$dir" istio-mesh-toolchain/istio 1.26.0 "	istio.io/istio $modver" "" \
+	mkdir -p "$dir/stub-agentgateway-api"
+	printf 'module github.com/agentgateway/agentgateway/api\n\ngo 1.24\n' >"$dir/stub-agentgateway-api/go.mod"
+	local cp=github.com/envoyproxy/go-control-plane
+	wrapper_module "$dir" istio-mesh-toolchain/istio 1.26.0 "	istio.io/istio $modver" \
+		"	istio.io/api => istio.io/api $ISTIO_API_VERSION
+	istio.io/client-go => istio.io/client-go $ISTIO_CLIENT_GO_VERSION
+	$cp/envoy => $cp/envoy $ENVOY_GO_CONTROL_PLANE_ENVOY_VERSION
+	$cp/contrib => $cp/contrib $ENVOY_GO_CONTROL_PLANE_CONTRIB_VERSION
+	github.com/agentgateway/agentgateway/api => ./stub-agentgateway-api" \
 		'	_ "istio.io/istio/istioctl/cmd/istioctl"'
 	cd "$dir"
 	local p=istio.io/istio/pkg/version sha=${modver##*-}
@@ -341,7 +405,8 @@ build_istioctl() { # minor
 		-X $p.buildTag=$chartver -X $p.buildHub=docker.io/istio -X $p.buildOS=linux -X $p.buildArch=$(go env GOARCH)" \
 		-o "$BIN/istioctl-$m" istio.io/istio/istioctl/cmd/istioctl
 	"$BIN/istioctl-$m" version --remote=false
-	# `istioctl` is the newer minor.
+	# Also reachable by exact version (the program's `istioctl-{version}` pattern); `istioctl` is the newer minor.
+	ln -sfn "istioctl-$m" "$BIN/istioctl-$chartver"
 	if [[ $m == "$ISTIO_NEW_MINOR" ]]; then ln -sfn "istioctl-$m" "$BIN/istioctl"; fi
 }
 
@@ -366,6 +431,8 @@ build_charts() { # minor: export charts from the module cache, stamped with a re
 	printf 'istio.io/istio %s\n' "$modver" >"$dst.tmp/SOURCE"
 	rm -rf "$dst"
 	mv "$dst.tmp" "$dst"
+	# Also reachable by exact version: charts/<version>/<chart> (the program's `{version}` pattern).
+	ln -sfn "$m" "$CHARTS/$chartver"
 	grep -H '^version:' "$dst"/*/Chart.yaml
 }
 
@@ -433,6 +500,12 @@ mode_build() {
 	local only=${1:-}
 	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME"
 	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
+	# One build at a time per cache folder.
+	exec 9>"$CACHE/.build.lock"
+	if ! flock -n 9; then
+		echo "another scripts/toolchain.sh is building in $CACHE; waiting for it" >&2
+		flock 9
+	fi
 	local failed=() name ver req path start secs rc
 	while IFS='|' read -r name ver req path; do
 		if [[ -n $only && ",$only," != *",$name,"* ]]; then continue; fi
@@ -469,15 +542,20 @@ mode_build() {
 	fi
 }
 
-case ${1:-} in
---check) mode_check ;;
---env) mode_env ;;
---list) mode_list ;;
---only) mode_build "${2:?--only needs a comma-separated list of targets}" ;;
-"" | --build) mode_build ;;
--h | --help) sed -n '2,25p' "$0" ;;
-*)
-	echo "unknown argument: $1 (try --help)" >&2
-	exit 2
-	;;
-esac
+main() {
+	case ${1:-} in
+	--check) mode_check ;;
+	--env) mode_env ;;
+	--list) mode_list ;;
+	--only) mode_build "${2:?--only needs a comma-separated list of targets}" ;;
+	"" | --build) mode_build ;;
+	-h | --help) sed -n '2,25p' "$0" ;;
+	*)
+		echo "unknown argument: $1 (try --help)" >&2
+		exit 2
+		;;
+	esac
+}
+
+# One line, read whole before it runs: editing this file while it runs cannot derail it.
+main "$@"; exit $?

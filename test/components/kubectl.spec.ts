@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clusterEnvironment, REMOVE_LEGACY_LABEL_SCRIPT, RESTART_ON_CHANGE_SCRIPT, RESTART_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
+import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTART_ON_CHANGE_SCRIPT, RESTART_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
 
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >> "$FAKE_LOG"
@@ -16,7 +16,7 @@ case "$args" in
   *" get deployments,statefulsets,daemonsets "*) printf '%s' "\${FAKE_WORKLOADS:-}" | tr ',' '\\n' ;;
   *" rollout status "*) [[ "$args" == *"\${FAKE_STUCK:-none}"* ]] && exit 1 || exit 0 ;;
   *" get pods "*) printf '%s' "\${FAKE_PODS:-}" | tr ',' '\\n' ;;
-  *" get namespace "*) [ "\${FAKE_NO_NAMESPACE:-}" = "1" ] && exit 1 || exit 0 ;;
+  *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
 `;
@@ -109,16 +109,19 @@ describe("kubectl steps", () => {
         assert.deepStrictEqual(r.calls, []);
     });
 
-    it("legacy label: removes istio-injection", () => {
-        const r = runScript(REMOVE_LEGACY_LABEL_SCRIPT, { NAMESPACE: "shop" });
-        assert.strictEqual(r.code, 0);
-        assert.deepStrictEqual(r.calls, ["get namespace shop", "label namespace shop istio-injection-"]);
+    it("namespace preflight: all namespaces exist, the legacy label goes from all, in two kubectl calls", () => {
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.calls, ["get namespace cart shop -o name --ignore-not-found", "label namespace cart shop istio-injection-"]);
+        assert.match(r.stdout, /2 namespaces exist/);
     });
 
-    it("legacy label: a missing namespace is an error saying the program never creates it", () => {
-        const r = runScript(REMOVE_LEGACY_LABEL_SCRIPT, { NAMESPACE: "shop", FAKE_NO_NAMESPACE: "1" });
+    it("namespace preflight: missing namespaces fail, all named, nothing labelled, the program never creates them", () => {
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop search", FAKE_MISSING: "shop search" });
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /namespace shop does not exist.*never creates them.*istio-mesh:namespaces\.shop/);
+        assert.match(r.stderr, /these namespaces do not exist: shop search\./);
+        assert.match(r.stderr, /never creates them.*remove them from istio-mesh:namespaces/);
+        assert.strictEqual(r.calls.length, 1);
     });
 
     it("cluster environment carries kubeconfig and context only when set", () => {

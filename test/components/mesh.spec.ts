@@ -84,6 +84,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         const created = ofType(run, TYPES.namespace).map(n => n.inputs.metadata.name).sort();
         assert.deepStrictEqual(created, ["istio-ingress", "istio-system"]);
         assert.deepStrictEqual(ofType(run, TYPES.namespacePatch).map(p => p.inputs.metadata.name).sort(), ["cart", "shop"]);
+        assert.strictEqual(find(run, TYPES.command, "namespace-preflight").inputs.environment.NAMESPACES, "cart shop");
     });
 
     it("install alongside: a second istiod; bindings and restarts unchanged", async () => {

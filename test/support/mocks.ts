@@ -10,8 +10,6 @@ export interface Registered {
     type: string;
     name: string;
     inputs: Record<string, any>;
-    /** The parent chain's names, innermost first, e.g. ["namespace-shop", "mesh"]. */
-    urn: string;
 }
 
 export interface ProgramRun {
@@ -38,7 +36,7 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
             if (args.type === "pulumi:pulumi:StackReference") {
                 return { id: args.name, state: { outputs: previous ? { meshState: previous } : {} } };
             }
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, urn: args.urn ?? "" });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args: pulumi.runtime.MockCallArgs) {

@@ -1,11 +1,11 @@
 /**
- * ISTIO KNOWLEDGE PENDING A MOVE TO istio/ (names.ts and versions.ts): names, labels and image conventions the
- * pack needs that the shared module does not have yet. Pure, and nothing here is policy plumbing.
+ * Istio's object, container and image conventions beyond names.ts: which Service a webhook points at, the
+ * containers of istiod, proxies and CNI, and the version an image tag stands for.
  * Sources: istio/istio manifests/charts (istiod deployment.yaml, base defaultrevision-validatingwebhookconfiguration.yaml,
  * gateway deployment.yaml, istio-cni daemonset.yaml) and the injection docs.
  */
-import { DEFAULT_TAG, istiodName, tagServiceName } from "../istio/names";
-import { parseVersion } from "../istio/versions";
+import { DEFAULT_TAG, istiodName, tagServiceName } from "./names";
+import { parseVersion } from "./versions";
 
 /**
  * The Service and Deployment of the unrevisioned control plane (chart `revision: ""`, labelled `istio.io/rev: default`);

@@ -1,0 +1,70 @@
+/**
+ * `npm run bench`: how program evaluation and the policy pack grow with the mesh. Each figure is the median
+ * of several runs (min and max beside it), each in a fresh process, on this machine in this run. Prints a table
+ * and writes it as JSON under bench/results/ (ignored by git).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const SIZES = [100, 1000, 5000];
+const RUNS: Record<number, number> = { 100: 5, 1000: 5, 5000: 3 };
+
+interface Stat { median: number; min: number; max: number }
+
+function stat(xs: number[]): Stat {
+    const s = [...xs].sort((a, b) => a - b);
+    return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+}
+
+function measure(what: string, n: number): Record<string, number> {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "worker.ts"), what, String(n)],
+        { encoding: "utf8", cwd: path.join(__dirname, ".."), maxBuffer: 1 << 26 });
+    return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+function fmt(s: Stat, unit: string, digits = 0): string {
+    return `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+}
+
+function main() {
+    const rows: any[] = [];
+    for (const n of SIZES) {
+        const program = Array.from({ length: RUNS[n] }, () => measure("program", n));
+        const policies = Array.from({ length: RUNS[n] }, () => measure("policies", n));
+        rows.push({
+            namespaces: n,
+            resources: program[0].resources,
+            programMs: stat(program.map(p => p.ms)),
+            programPeakMB: stat(program.map(p => p.maxRssMB)),
+            policyMs: stat(policies.map(p => p.ms)),
+            policyViolations: policies[0].violations,
+            policyMandatory: policies[0].mandatory,
+        });
+        process.stderr.write(`measured ${n} namespaces\n`);
+    }
+    const growth = rows.slice(1).map((r, i) => ({
+        from: rows[i].namespaces, to: r.namespaces,
+        programFactor: r.programMs.median / rows[i].programMs.median,
+        sizeFactor: r.namespaces / rows[i].namespaces,
+    }));
+    const lines = [
+        `| namespaces | resources | program under mocks, median (min-max) | peak memory | policy pack | violations (mandatory) |`,
+        `|---:|---:|---:|---:|---:|---:|`,
+        ...rows.map(r => `| ${r.namespaces} | ${r.resources} | ${fmt(r.programMs, "ms")} | ${fmt(r.programPeakMB, "MB")} | ${fmt(r.policyMs, "ms", 1)} | ${r.policyViolations} (${r.policyMandatory}) |`),
+        "",
+        ...growth.map(g => `program time x${g.programFactor.toFixed(1)} for namespaces x${g.sizeFactor} (${g.from} -> ${g.to})`),
+        `targets: program at 1,000 namespaces <= 2000 ms: ${rows[1].programMs.median <= 2000 ? "met" : "MISSED"}; ` +
+        `growth per 10x <= 12x: ${growth.every(g => g.programFactor <= 12 * Math.log10(g.sizeFactor) / 1 || g.programFactor <= 12) ? "met" : "MISSED"}; ` +
+        `policy pack over ${rows[2].resources} resources <= 1000 ms: ${rows[2].policyMs.median <= 1000 ? "met" : "MISSED"}`,
+    ];
+    console.log(lines.join("\n"));
+    const dir = path.join(__dirname, "results");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, JSON.stringify({ machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, rows, growth }, null, 2));
+    console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
+}
+
+main();
