@@ -1,3 +1,5 @@
-import { run } from "./program";
+import { keepStackTracesShort, run } from "./program";
+
+keepStackTracesShort();
 
 export = run;

@@ -1,8 +1,11 @@
-/** Synthetic meshes for benchmarks: N application namespaces over three revisions, tags and gateways. */
+/**
+ * Synthetic meshes for benchmarks: N application namespaces over three revisions (a canary in progress plus a
+ * patch canary: CNI must stay within one minor of every control plane), tags and gateways.
+ */
 import { RawConfig } from "../spec/config";
 
 export function benchMeshConfig(namespaces: number): RawConfig {
-    const targets = ["1-28", "1-29", "1-30", "default", "canary"];
+    const targets = ["1-29", "1-30", "1-30-3", "default", "canary"];
     const ns: Record<string, string> = {};
     for (let i = 0; i < namespaces; i++) {
         ns[`app-${String(i).padStart(5, "0")}`] = targets[i % targets.length];
@@ -10,7 +13,7 @@ export function benchMeshConfig(namespaces: number): RawConfig {
     return {
         kubernetesVersion: "1.33",
         registry: { hub: "registry.example.com/istio", imagePullSecrets: ["istio-pull"] },
-        revisions: [{ version: "1.28.4" }, { version: "1.29.3" }, { version: "1.30.2" }],
+        revisions: [{ version: "1.29.3" }, { version: "1.30.2" }, { name: "1-30-3", version: "1.30.3" }],
         tags: { default: "1-29", canary: "1-30", stable: "1-29" },
         namespaces: ns,
         gateways: [

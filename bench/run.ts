@@ -55,8 +55,9 @@ function main() {
         ...rows.map(r => `| ${r.namespaces} | ${r.resources} | ${fmt(r.programMs, "ms")} | ${fmt(r.programPeakMB, "MB")} | ${fmt(r.policyMs, "ms", 1)} | ${r.policyViolations} (${r.policyMandatory}) |`),
         "",
         ...growth.map(g => `program time x${g.programFactor.toFixed(1)} for namespaces x${g.sizeFactor} (${g.from} -> ${g.to})`),
+        "program: registering every resource under Pulumi's mocks, after module loading; peak memory is the process's maximum RSS.",
         `targets: program at 1,000 namespaces <= 2000 ms: ${rows[1].programMs.median <= 2000 ? "met" : "MISSED"}; ` +
-        `growth per 10x <= 12x: ${growth.every(g => g.programFactor <= 12 * Math.log10(g.sizeFactor) / 1 || g.programFactor <= 12) ? "met" : "MISSED"}; ` +
+        `growth per 10x <= 12x: ${growth.every(g => g.programFactor <= 12) ? "met" : "MISSED"}; ` +
         `policy pack over ${rows[2].resources} resources <= 1000 ms: ${rows[2].policyMs.median <= 1000 ? "met" : "MISSED"}`,
     ];
     console.log(lines.join("\n"));

@@ -28,36 +28,51 @@ const PRELUDE = `set -euo pipefail
 k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
 `;
 
+/** The environment variable carrying one namespace's binding for RESTARTS_SCRIPT ("shop-v2" -> BIND_shop_v2). */
+export function bindingVariable(namespace: string): string {
+    return `BIND_${namespace.replace(/-/g, "_")}`;
+}
+
+/** The value of a binding variable: "<namespace> <revision> <version>". */
+export function bindingValue(namespace: string, revision: string, version: string): string {
+    return `${namespace} ${revision} ${version}`;
+}
+
 /**
- * Restarts every Deployment, StatefulSet and DaemonSet of $NAMESPACE and waits for each rollout ($TIMEOUT each),
- * so its pods are injected by $REVISION ($VERSION). Prints what it restarted.
+ * Restarts the workloads of exactly the namespaces whose binding changed. Each bound namespace comes as
+ * BIND_<ns>="<ns> <revision> <version>"; the previous run's stdout (PULUMI_COMMAND_STDOUT) lists the bindings
+ * it applied as "bound <ns> <revision> <version>". Every Deployment, StatefulSet and DaemonSet of a namespace
+ * whose line is new or different is restarted; then each rollout is awaited ($TIMEOUT each), so its pods are
+ * injected by the new revision. A failure names the workload, the namespace and the config keys to turn.
  */
-export const RESTART_SCRIPT = `${PRELUDE}
-workloads=$(k get deployments,statefulsets,daemonsets -n "$NAMESPACE" -o name)
-if [ -z "$workloads" ]; then
-  echo "namespace $NAMESPACE now on $REVISION ($VERSION); no workloads to restart"
-  exit 0
-fi
-for w in $workloads; do k rollout restart "$w" -n "$NAMESPACE" >/dev/null; done
-for w in $workloads; do
-  if ! k rollout status "$w" -n "$NAMESPACE" --timeout="$TIMEOUT" >/dev/null; then
-    echo "istio-mesh: $w in namespace $NAMESPACE did not finish restarting onto revision $REVISION ($VERSION) within $TIMEOUT." >&2
-    echo "Check 'kubectl -n $NAMESPACE rollout status $w' and its pods; raise istio-mesh:restartTimeout if it is only slow, or revert istio-mesh:namespaces.$NAMESPACE to roll back." >&2
+export const RESTARTS_SCRIPT = `${PRELUDE}
+mapfile -t bindings < <(env | sed -n 's/^BIND_[A-Za-z0-9_]*=//p' | sort)
+moving=()
+for b in "\${bindings[@]}"; do
+  grep -qxF "bound $b" <<< "\${PULUMI_COMMAND_STDOUT:-}" || moving+=("$b")
+done
+restarting=()
+for b in "\${moving[@]}"; do
+  read -r ns rev ver <<< "$b"
+  count=0
+  for w in $(k get deployments,statefulsets,daemonsets -n "$ns" -o name); do
+    k rollout restart "$w" -n "$ns" >/dev/null
+    restarting+=("$ns $w $rev $ver")
+    count=$((count + 1))
+  done
+  echo "namespace $ns: restarting $count workload(s) onto revision $rev ($ver)"
+done
+for r in "\${restarting[@]}"; do
+  read -r ns w rev ver <<< "$r"
+  if ! k rollout status "$w" -n "$ns" --timeout="$TIMEOUT" >/dev/null; then
+    echo "istio-mesh: $w in namespace $ns did not finish restarting onto revision $rev ($ver) within $TIMEOUT." >&2
+    echo "Check 'kubectl -n $ns rollout status $w' and its pods; raise istio-mesh:restartTimeout if it is only slow, or revert istio-mesh:namespaces.$ns to roll back." >&2
     exit 1
   fi
 done
-echo "namespace $NAMESPACE now on $REVISION ($VERSION); restarted:" $workloads
+[ \${#moving[@]} -gt 0 ] || echo "no namespace changed revision: nothing restarted"
+for b in "\${bindings[@]}"; do echo "bound $b"; done
 `;
-
-/**
- * The update step of a restart: Pulumi runs it when any input changes (say, the timeout); it restarts only when
- * the revision or version the previous run restarted onto (in its stdout) differs.
- */
-export const RESTART_ON_CHANGE_SCRIPT = `if [[ "\${PULUMI_COMMAND_STDOUT:-}" == *"now on $REVISION ($VERSION)"* ]]; then
-  echo "namespace $NAMESPACE now on $REVISION ($VERSION); unchanged, no restart"
-  exit 0
-fi
-${RESTART_SCRIPT}`;
 
 /**
  * Refuses (exit 1, naming the pods) while any pod that is not finished still carries ${REV_LABEL}=$REVISION,

@@ -6,7 +6,7 @@ import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../sp
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
-import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
+import { bindingValue, bindingVariable, clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTARTS_SCRIPT } from "./kubectl";
 import { NamespaceBinding } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
@@ -148,14 +148,28 @@ export class IstioMesh extends pulumi.ComponentResource {
             interpreter: ["/bin/bash", "-c"],
             environment: { ...kubectlEnvironment, NAMESPACES: spec.namespaces.map(n => n.name).sort().join(" ") },
         }, parent)] : [];
-        for (const ns of spec.namespaces) {
+        const bindings = spec.namespaces.map(ns => {
             const binding = facts.namespaces[ns.name];
-            new NamespaceBinding(`namespace-${ns.name}`, {
-                namespace: ns.name,
-                binding,
-                kubectlEnvironment,
-                restartTimeout: spec.restartTimeout,
-            }, { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
+            return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding },
+                { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
+        });
+        if (kubectlEnvironment && spec.namespaces.length > 0) {
+            // One step restarts exactly the namespaces whose revision or version changed (a label-only change,
+            // such as a tag replaced by the revision it points at, restarts nothing). Its environment holds one
+            // variable per namespace, so the preview's diff names each namespace that moves.
+            new command.local.Command("workload-restarts", {
+                create: RESTARTS_SCRIPT,
+                update: RESTARTS_SCRIPT,
+                interpreter: ["/bin/bash", "-c"],
+                environment: {
+                    ...kubectlEnvironment,
+                    TIMEOUT: spec.restartTimeout,
+                    ...Object.fromEntries(spec.namespaces.map(ns => {
+                        const b = facts.namespaces[ns.name];
+                        return [bindingVariable(ns.name), bindingValue(ns.name, b.revision, b.version)];
+                    })),
+                },
+            }, { ...parent, dependsOn: bindings });
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {

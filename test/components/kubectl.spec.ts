@@ -7,13 +7,13 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTART_ON_CHANGE_SCRIPT, RESTART_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
+import { bindingValue, bindingVariable, clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTARTS_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
 
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >> "$FAKE_LOG"
 args=" $* "
 case "$args" in
-  *" get deployments,statefulsets,daemonsets "*) printf '%s' "\${FAKE_WORKLOADS:-}" | tr ',' '\\n' ;;
+  *" get deployments,statefulsets,daemonsets "*) ns=\${args##* -n }; ns=\${ns%% *}; var="FAKE_WORKLOADS_\${ns//-/_}"; printf '%s' "\${!var:-}" | tr ',' '\\n' ;;
   *" rollout status "*) [[ "$args" == *"\${FAKE_STUCK:-none}"* ]] && exit 1 || exit 0 ;;
   *" get pods "*) printf '%s' "\${FAKE_PODS:-}" | tr ',' '\\n' ;;
   *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
@@ -40,51 +40,70 @@ describe("kubectl steps", () => {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const restartEnv = { NAMESPACE: "shop", REVISION: "1-30", VERSION: "1.30.2", TIMEOUT: "90s" };
+    const bind = (ns: string, rev: string, ver: string) => ({ [bindingVariable(ns)]: bindingValue(ns, rev, ver) });
 
-    it("restart: restarts every workload of the namespace and waits for each", () => {
-        const r = runScript(RESTART_SCRIPT, { ...restartEnv, FAKE_WORKLOADS: "deployment.apps/web,statefulset.apps/db" });
+    it("names one variable per namespace, dashes made underscores", () => {
+        assert.deepStrictEqual(bind("shop-v2", "1-30", "1.30.2"), { BIND_shop_v2: "shop-v2 1-30 1.30.2" });
+    });
+
+    it("first run: restarts every workload of every bound namespace and waits for each", () => {
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"), ...bind("cart", "1-29", "1.29.3"),
+            FAKE_WORKLOADS_shop: "deployment.apps/web,statefulset.apps/db", FAKE_WORKLOADS_cart: "deployment.apps/api" });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(r.calls, [
+            "get deployments,statefulsets,daemonsets -n cart -o name",
+            "rollout restart deployment.apps/api -n cart",
             "get deployments,statefulsets,daemonsets -n shop -o name",
             "rollout restart deployment.apps/web -n shop",
             "rollout restart statefulset.apps/db -n shop",
+            "rollout status deployment.apps/api -n cart --timeout=90s",
             "rollout status deployment.apps/web -n shop --timeout=90s",
             "rollout status statefulset.apps/db -n shop --timeout=90s",
         ]);
-        assert.match(r.stdout, /namespace shop now on 1-30 \(1\.30\.2\); restarted: deployment.apps\/web statefulset.apps\/db/);
+        assert.match(r.stdout, /namespace shop: restarting 2 workload\(s\) onto revision 1-30 \(1\.30\.2\)/);
+        assert.match(r.stdout, /^bound cart 1-29 1\.29\.3$/m);
+        assert.match(r.stdout, /^bound shop 1-30 1\.30\.2$/m);
     });
 
-    it("restart: an empty namespace is fine", () => {
-        const r = runScript(RESTART_SCRIPT, restartEnv);
+    it("next run: restarts exactly the namespace whose binding changed", () => {
+        const previous = "namespace cart: restarting 1 workload(s)\nbound cart 1-29 1.29.3\nbound shop 1-29 1.29.3\n";
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"), ...bind("cart", "1-29", "1.29.3"),
+            FAKE_WORKLOADS_shop: "deployment.apps/web", FAKE_WORKLOADS_cart: "deployment.apps/api", PULUMI_COMMAND_STDOUT: previous });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.ok(!r.calls.some(c => c.includes("-n cart")), r.calls.join("\n"));
+        assert.ok(r.calls.includes("rollout restart deployment.apps/web -n shop"));
+    });
+
+    it("an in-place version change restarts the namespaces on that revision", () => {
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "stable", "1.30.2"), FAKE_WORKLOADS_shop: "deployment.apps/web",
+            PULUMI_COMMAND_STDOUT: "bound shop stable 1.29.3\n" });
+        assert.ok(r.calls.includes("rollout restart deployment.apps/web -n shop"));
+    });
+
+    it("nothing changed (say, only the timeout): nothing restarts", () => {
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "10m", ...bind("shop", "1-30", "1.30.2"), FAKE_WORKLOADS_shop: "deployment.apps/web",
+            PULUMI_COMMAND_STDOUT: "bound shop 1-30 1.30.2\n" });
         assert.strictEqual(r.code, 0);
-        assert.match(r.stdout, /no workloads to restart/);
+        assert.deepStrictEqual(r.calls, []);
+        assert.match(r.stdout, /nothing restarted/);
     });
 
-    it("restart: a stuck rollout fails, naming the workload, the timeout and the config key", () => {
-        const r = runScript(RESTART_SCRIPT, { ...restartEnv, FAKE_WORKLOADS: "deployment.apps/web,deployment.apps/api", FAKE_STUCK: "deployment.apps/api" });
+    it("an empty namespace is fine", () => {
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "1-30", "1.30.2") });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /namespace shop: restarting 0 workload\(s\)/);
+    });
+
+    it("a stuck rollout fails, naming the workload, the timeout and the config keys", () => {
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"),
+            FAKE_WORKLOADS_shop: "deployment.apps/web,deployment.apps/api", FAKE_STUCK: "deployment.apps/api" });
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /deployment.apps\/api in namespace shop did not finish restarting onto revision 1-30 \(1\.30\.2\) within 90s/);
         assert.match(r.stderr, /istio-mesh:restartTimeout.*istio-mesh:namespaces\.shop/);
     });
 
-    it("restart on change: nothing restarts when the previous run already restarted onto the same revision", () => {
-        const r = runScript(RESTART_ON_CHANGE_SCRIPT, { ...restartEnv, FAKE_WORKLOADS: "deployment.apps/web",
-            PULUMI_COMMAND_STDOUT: "namespace shop now on 1-30 (1.30.2); restarted: deployment.apps/web" });
-        assert.strictEqual(r.code, 0);
-        assert.deepStrictEqual(r.calls, []);
-        assert.match(r.stdout, /unchanged, no restart/);
-    });
-
-    it("restart on change: restarts when the revision differs from the previous run's", () => {
-        const r = runScript(RESTART_ON_CHANGE_SCRIPT, { ...restartEnv, FAKE_WORKLOADS: "deployment.apps/web",
-            PULUMI_COMMAND_STDOUT: "namespace shop now on 1-29 (1.29.3); restarted: deployment.apps/web" });
-        assert.strictEqual(r.code, 0);
-        assert.ok(r.calls.includes("rollout restart deployment.apps/web -n shop"));
-    });
-
     it("uses the provider's context", () => {
-        const r = runScript(RESTART_SCRIPT, { ...restartEnv, KUBE_CONTEXT: "staging" });
+        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "1-30", "1.30.2"), KUBE_CONTEXT: "staging" });
         assert.deepStrictEqual(r.calls, ["--context staging get deployments,statefulsets,daemonsets -n shop -o name"]);
     });
 

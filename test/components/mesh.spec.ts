@@ -32,7 +32,8 @@ const steps: Record<string, RawConfig> = {
 };
 
 const charts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.chart).map(c => [c.name, c.inputs]));
-const restartEnv = (run: ProgramRun, ns: string) => find(run, TYPES.command, `namespace-${ns}-restart`).inputs.environment;
+/** The binding the restart step holds for a namespace: "<ns> <revision> <version>". */
+const restartEnv = (run: ProgramRun, ns: string) => find(run, TYPES.command, "workload-restarts").inputs.environment[`BIND_${ns}`];
 
 /** Runs the steps in order, each with the state the previous one recorded. */
 async function runSteps(...names: string[]): Promise<{ run: ProgramRun; before?: ProgramRun }> {
@@ -75,7 +76,8 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(tag.inputs.webhooks[0].clientConfig.service.name, "istiod-1-29");
         const patch = find(run, TYPES.namespacePatch, "namespace-shop");
         assert.deepStrictEqual(patch.inputs.metadata.labels, { "istio.io/rev": "default" });
-        assert.deepStrictEqual(restartEnv(run, "shop"), { NAMESPACE: "shop", REVISION: "1-29", VERSION: "1.29.3", TIMEOUT: "5m" });
+        assert.strictEqual(restartEnv(run, "shop"), "shop 1-29 1.29.3");
+        assert.strictEqual(find(run, TYPES.command, "workload-restarts").inputs.environment.TIMEOUT, "5m");
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
     });
 
@@ -104,7 +106,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     it("move one namespace: its label and its restart change, the other's do not", async () => {
         const { run, before } = await runSteps("start", "installAlongside", "moveShop");
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "1-30" });
-        assert.strictEqual(restartEnv(run, "shop").REVISION, "1-30");
+        assert.strictEqual(restartEnv(run, "shop"), "shop 1-30 1.30.2");
         assert.notDeepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
         assert.deepStrictEqual(restartEnv(run, "cart"), restartEnv(before!, "cart"));
         assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
@@ -127,7 +129,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.ok(tags[0].inputs.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-30"));
         assert.strictEqual(find(run, TYPES.service, "tag-default").inputs.spec.selector["istio.io/rev"], "1-30");
         assert.strictEqual(charts(run).base.values.defaultRevision, "1-30");
-        assert.strictEqual(restartEnv(run, "cart").REVISION, "1-30");
+        assert.strictEqual(restartEnv(run, "cart"), "cart 1-30 1.30.2");
         assert.deepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
         assert.deepStrictEqual(run.outputs.upgradePlan.tagsMoved, [{ tag: "default", from: "1-29", to: "1-30" }]);
     });
@@ -144,7 +146,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     it("roll back one namespace: it moves back to the old revision and restarts", async () => {
         const { run } = await runSteps("start", "installAlongside", "moveShop", "installAlongside");
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "default" });
-        assert.strictEqual(restartEnv(run, "shop").REVISION, "1-29");
+        assert.strictEqual(restartEnv(run, "shop"), "shop 1-29 1.29.3");
         assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
     });
 
@@ -176,8 +178,9 @@ describe("IstioMesh under mocks: settings", () => {
         const provider = find(run, "pulumi:providers:kubernetes", "cluster");
         assert.strictEqual(provider.inputs.kubeconfig, "/k/config");
         assert.strictEqual(provider.inputs.context, "staging");
-        assert.strictEqual(restartEnv(run, "shop").KUBECONFIG, "/k/config");
-        assert.strictEqual(restartEnv(run, "shop").KUBE_CONTEXT, "staging");
+        const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
+        assert.strictEqual(env.KUBECONFIG, "/k/config");
+        assert.strictEqual(env.KUBE_CONTEXT, "staging");
     });
 
     it("local chart directories per version", async () => {
@@ -209,7 +212,7 @@ describe("IstioMesh under mocks: settings", () => {
         const run = await runProgram({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" }, v1.outputs.meshState);
         const values = charts(run)["istiod-stable"].values;
         assert.deepStrictEqual(values.deploymentAnnotations, { "istio-mesh.dev/upgraded-from": "1.29.3", "istio-mesh.dev/kubernetes-version": "1.33" });
-        assert.strictEqual(restartEnv(run, "shop").VERSION, "1.30.2");
+        assert.strictEqual(restartEnv(run, "shop"), "shop stable 1.30.2");
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsUpgradedInPlace, [{ name: "stable", from: "1.29.3", to: "1.30.2" }]);
     });
 
