@@ -147,8 +147,8 @@ EOF
 	kubectl apply -f "$dir/nodes.yaml" >&2
 	kubectl wait --for=condition=Ready node --all --timeout=120s >&2
 	# Namespaces get their default ServiceAccount from kube-controller-manager; wait so pods can be created.
-	local n
-	for n in $(seq 1 60); do
+	local _
+	for _ in $(seq 1 60); do
 		kubectl -n default get serviceaccount default >/dev/null 2>&1 && break
 		sleep 1
 	done
@@ -171,7 +171,7 @@ stop() {
 	local pidfile pid
 	while IFS= read -r pidfile; do
 		pid=$(cat "$pidfile" 2>/dev/null || true)
-		[[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null || true
+		if [[ $pid =~ ^[0-9]+$ ]]; then kill "$pid" 2>/dev/null || true; fi
 	done < <(find "$dir" -name '*.pid' 2>/dev/null)
 	if [[ -f $dir/.created-by-cluster-sh ]]; then
 		rm -rf "$dir"

@@ -13,6 +13,7 @@
 //     newline trimmed); PULUMI_COMMAND_STDOUT/STDERR for update and delete. Any input change runs `update`
 //     when given, else replaces the resource (runs `create` again). Nothing runs during preview.
 //   - function command:local:run: runs the command (also during preview, like the real provider).
+//
 // Not implemented: command:remote:* (SSH), assets/archives collection (assetPaths/archivePaths return
 // nothing), logging control (output is captured, never streamed).
 package main
@@ -89,7 +90,9 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return m, nil
 }
 
-func marshal(m resource.PropertyMap) (*structpb.Struct, error) { return plugin.MarshalProperties(m, opts) }
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, opts)
+}
 
 // plain strips secrets so values can be used to run commands.
 func plain(v resource.PropertyValue) resource.PropertyValue {

@@ -21,6 +21,7 @@
 //     (yaml, objs, files). Children are named "<prefix>:<namespace>/<name>" like the real provider; output
 //     "resources".
 //   - renderYamlToDirectory: writes manifests under <dir>/0-crd and <dir>/1-manifest instead of applying.
+//
 // Not implemented: Helm repositories/OCI pulls, helm.v3.Release, invoke functions, import, previews that diff
 // against the live cluster.
 package main
@@ -28,6 +29,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -149,7 +151,9 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return m, nil
 }
 
-func marshal(m resource.PropertyMap) (*structpb.Struct, error) { return plugin.MarshalProperties(m, mopts) }
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, mopts)
+}
 
 // plainObject turns properties into a plain JSON-like object, dropping secret wrappers (and unknowns).
 func plainObject(m resource.PropertyMap) map[string]any {
@@ -414,7 +418,12 @@ func objectFrom(k kind, props resource.PropertyMap) *unstructured.Unstructured {
 	return obj
 }
 
-func randomSuffix() string {
+// randomSuffix is derived from the engine's random seed when given, so preview and update agree.
+func randomSuffix(seed []byte) string {
+	if len(seed) > 0 {
+		sum := sha256.Sum256(seed)
+		return hex.EncodeToString(sum[:4])
+	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
@@ -448,7 +457,7 @@ func (p *provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 			}
 		}
 		if autoname == "" {
-			autoname = name + "-" + randomSuffix()
+			autoname = name + "-" + randomSuffix(req.GetRandomSeed())
 		}
 		md["name"] = resource.NewStringProperty(autoname)
 		news["metadata"] = resource.NewObjectProperty(md)

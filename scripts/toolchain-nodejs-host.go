@@ -11,10 +11,11 @@
 // Node.js policy packs (`--policy-pack`), `pulumi install` and `pulumi about` use:
 //   - Run:               node <@pulumi/pulumi/cmd/run> --monitor ... <program>  (exit 32 = bail)
 //   - RunPlugin:         node <@pulumi/pulumi/cmd/run-policy-pack> <engine> <dir>  (analyzers)
-//                        node <@pulumi/pulumi/cmd/run-plugin> <dir> <args...>     (Node.js providers)
+//     node <@pulumi/pulumi/cmd/run-plugin> <dir> <args...>     (Node.js providers)
 //   - GetRequiredPlugins: provider plugins declared by packages in node_modules ("pulumi": {"resource": true})
 //   - InstallDependencies: npm install (streams output)
 //   - GetPluginInfo, About, GetProgramDependencies.
+//
 // Everything else answers Unimplemented, which the engine treats as "older language host".
 //
 // The build tag keeps this file out of any accidental `go build ./...`; toolchain.sh builds it with
@@ -57,11 +58,11 @@ type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	engineAddress string
 	// command-line defaults (older engines pass runtime options as flags)
-	typescript  bool
-	tsconfig    string
-	nodeargs    string
-	tracing     string
-	mu          sync.Mutex
+	typescript bool
+	tsconfig   string
+	nodeargs   string
+	tracing    string
+	mu         sync.Mutex
 }
 
 func main() {

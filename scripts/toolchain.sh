@@ -19,6 +19,7 @@
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
 #   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
+#   providers/     provider binaries before `pulumi plugin install` copies them into pulumi-home
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
 # Versions are pinned in scripts/toolchain.versions (the one place to change them).
 #
@@ -28,6 +29,8 @@
 # reason; KUBERNETES_PROVIDER_STANDIN=0 tries the real module instead.
 # The command provider defaults to a local stand-in (scripts/toolchain-command-provider.go) because the proxy
 # refuses the real one; COMMAND_PROVIDER_STANDIN=0 tries the real module instead.
+# build_<target> functions are called indirectly (build_target):
+# shellcheck disable=SC2317
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -258,9 +261,9 @@ build_pulumi-resource-kubernetes() {
 	k8s.io/client-go $kv" "" ""
 		cd "$dir"
 		"${GOBUILD[@]}" -tags toolchain_kubernetes_provider -ldflags "-s -w -X main.version=$v" \
-			-o "$BIN/pulumi-resource-kubernetes" .
+			-o "$CACHE/providers/pulumi-resource-kubernetes" .
 		echo "NOTE: installed the stand-in kubernetes provider (KUBERNETES_PROVIDER_STANDIN=0 to try the real one)"
-		binary=$BIN/pulumi-resource-kubernetes
+		binary=$CACHE/providers/pulumi-resource-kubernetes
 	elif [[ -z $binary ]]; then
 		local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 dir work
 		dir=$(fetch_provider_module "$mod" "v$v")
@@ -277,8 +280,8 @@ build_pulumi-resource-kubernetes() {
 			cp "$work/schema-out/schema.json" cmd/pulumi-resource-kubernetes/schema-embed.json
 		fi
 		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
-			-o "$BIN/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
-		binary=$BIN/pulumi-resource-kubernetes
+			-o "$CACHE/providers/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+		binary=$CACHE/providers/pulumi-resource-kubernetes
 	fi
 	install_plugin resource kubernetes "$v" "$binary"
 }
@@ -295,9 +298,9 @@ build_pulumi-resource-command() {
 			"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "" ""
 		cd "$dir"
 		"${GOBUILD[@]}" -tags toolchain_command_provider -ldflags "-s -w -X main.version=$v" \
-			-o "$BIN/pulumi-resource-command" .
+			-o "$CACHE/providers/pulumi-resource-command" .
 		echo "NOTE: installed the stand-in command provider (COMMAND_PROVIDER_STANDIN=0 to try the real one)"
-		binary=$BIN/pulumi-resource-command
+		binary=$CACHE/providers/pulumi-resource-command
 	elif [[ -z $binary ]]; then
 		local mod=github.com/pulumi/pulumi-command/provider dir work
 		dir=$(fetch_provider_module "$mod" "v$v")
@@ -307,8 +310,8 @@ build_pulumi-resource-command() {
 		chmod -R u+w "$work"
 		cd "$work"
 		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
-			-o "$BIN/pulumi-resource-command" ./cmd/pulumi-resource-command
-		binary=$BIN/pulumi-resource-command
+			-o "$CACHE/providers/pulumi-resource-command" ./cmd/pulumi-resource-command
+		binary=$CACHE/providers/pulumi-resource-command
 	fi
 	install_plugin resource command "$v" "$binary"
 }
@@ -405,9 +408,6 @@ build_istioctl() { # minor
 		-X $p.buildTag=$chartver -X $p.buildHub=docker.io/istio -X $p.buildOS=linux -X $p.buildArch=$(go env GOARCH)" \
 		-o "$BIN/istioctl-$m" istio.io/istio/istioctl/cmd/istioctl
 	"$BIN/istioctl-$m" version --remote=false
-	# Also reachable by exact version (the program's `istioctl-{version}` pattern); `istioctl` is the newer minor.
-	ln -sfn "istioctl-$m" "$BIN/istioctl-$chartver"
-	if [[ $m == "$ISTIO_NEW_MINOR" ]]; then ln -sfn "istioctl-$m" "$BIN/istioctl"; fi
 }
 
 build_charts() { # minor: export charts from the module cache, stamped with a real version
@@ -431,9 +431,19 @@ build_charts() { # minor: export charts from the module cache, stamped with a re
 	printf 'istio.io/istio %s\n' "$modver" >"$dst.tmp/SOURCE"
 	rm -rf "$dst"
 	mv "$dst.tmp" "$dst"
-	# Also reachable by exact version: charts/<version>/<chart> (the program's `{version}` pattern).
-	ln -sfn "$m" "$CHARTS/$chartver"
 	grep -H '^version:' "$dst"/*/Chart.yaml
+}
+
+# Names by exact version (the program's `{version}` patterns): bin/istioctl-<version>, charts/<version>;
+# `istioctl` is the newer minor. Refreshed after every build run.
+link_aliases() {
+	local m v
+	for m in "${ISTIO_MINORS[@]}"; do
+		v=$(istio_chart_version "$m")
+		if [[ -x $BIN/istioctl-$m ]]; then ln -sfn "istioctl-$m" "$BIN/istioctl-$v"; fi
+		if [[ -d $CHARTS/$m ]]; then ln -sfn "$m" "$CHARTS/$v"; fi
+	done
+	if [[ -x $BIN/istioctl-$ISTIO_NEW_MINOR ]]; then ln -sfn "istioctl-$ISTIO_NEW_MINOR" "$BIN/istioctl"; fi
 }
 
 build_target() { # name
@@ -498,7 +508,9 @@ print_summary() {
 
 mode_build() {
 	local only=${1:-}
-	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME"
+	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME" "$CACHE/providers"
+	# Provider binaries live outside bin/ (on PATH, pulumi would warn "using ... from $PATH"): only PULUMI_HOME.
+	rm -f "$BIN/pulumi-resource-kubernetes" "$BIN/pulumi-resource-command"
 	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
 	# One build at a time per cache folder.
 	exec 9>"$CACHE/.build.lock"
@@ -535,6 +547,7 @@ mode_build() {
 			[[ $req == 1 ]] && failed+=("$name")
 		fi
 	done < <(targets)
+	link_aliases
 	print_summary
 	if ((${#failed[@]})); then
 		echo "FAILED (required): ${failed[*]}" >&2
