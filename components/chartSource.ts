@@ -14,8 +14,8 @@ export interface ChartLocation {
 /** The Chart arguments that fetch `chart` at `version` from `source`. */
 export function chartLocation(source: ChartSourceSpec, chart: ChartName, version: string): ChartLocation {
     if (source.localDir) {
-        // A directory is one version already: Helm ignores `version` for paths.
-        return { chart: `${source.localDir.replace(/\{version\}/g, version).replace(/\/+$/, "")}/${chart}` };
+        // Helm ignores `version` for a directory; it is kept so the plan (and the policy pack) shows what runs.
+        return { chart: `${source.localDir.replace(/\{version\}/g, version).replace(/\/+$/, "")}/${chart}`, version };
     }
     if (source.repository.startsWith("oci://")) {
         return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version };

@@ -16,7 +16,7 @@ describe("chart sources", () => {
     });
 
     it("local directory per version wins over the repository", () => {
-        assert.deepStrictEqual(chartLocation(source({ localDir: "/srv/charts/{version}/" }), "cni", "1.29.3"), { chart: "/srv/charts/1.29.3/cni" });
+        assert.deepStrictEqual(chartLocation(source({ localDir: "/srv/charts/{version}/" }), "cni", "1.29.3"), { chart: "/srv/charts/1.29.3/cni", version: "1.29.3" });
     });
 
     it("istioctl of each version", () => {

@@ -188,7 +188,7 @@ describe("IstioMesh under mocks: settings", () => {
         const c = charts(run);
         assert.strictEqual(c["istiod-1-29"].chart, "/charts/1.29.3/istiod");
         assert.strictEqual(c["istiod-1-30"].chart, "/charts/1.30.2/istiod");
-        assert.strictEqual(c["istiod-1-30"].version, undefined);
+        assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
     });
 
     it("an HTTP chart repository", async () => {

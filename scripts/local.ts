@@ -1,0 +1,153 @@
+/**
+ * A throwaway local setup for the main job (`npm start`) and the end-to-end test: the offline toolchain, a KWOK
+ * cluster on 127.0.0.1, and a copy of this project with a local file backend, driven through the real `pulumi` CLI.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { RawConfig } from "../spec/config";
+
+export const REPO = path.join(__dirname, "..");
+const TOOLCHAIN = path.join(REPO, "scripts", "toolchain.sh");
+const CLUSTER = path.join(REPO, "scripts", "cluster.sh");
+
+/** Why the toolchain cannot be used, or undefined when `scripts/toolchain.sh --check` passes. */
+export function toolchainMissing(): string | undefined {
+    const r = spawnSync("bash", [TOOLCHAIN, "--check"], { encoding: "utf8" });
+    return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split("\n").slice(0, 3).join("; ");
+}
+
+/** The environment that puts the toolchain first: PATH, PULUMI_HOME, no plugin downloads, chart and Istio versions. */
+export function toolchainEnv(): NodeJS.ProcessEnv {
+    // Let bash evaluate the export lines, exactly as `eval "$(scripts/toolchain.sh --env)"` does for a user.
+    const out = execFileSync("bash", ["-c", `eval "$(bash '${TOOLCHAIN}' --env)" && node -e 'process.stdout.write(JSON.stringify(process.env))'`],
+        { encoding: "utf8" });
+    return JSON.parse(out);
+}
+
+/** A KWOK cluster in its own temp dir, on random loopback ports; stop() removes every trace. */
+export class LocalCluster {
+    private constructor(readonly dir: string, readonly env: NodeJS.ProcessEnv) {}
+
+    get kubeconfig(): string {
+        return path.join(this.dir, "kubeconfig");
+    }
+
+    static start(env: NodeJS.ProcessEnv): LocalCluster {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-cluster-"));
+        const cluster = new LocalCluster(dir, { ...env, ISTIO_MESH_CLUSTER_DIR: dir });
+        try {
+            execFileSync("bash", [CLUSTER, "start"], { env: cluster.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+            cluster.stop();
+            throw e;
+        }
+        cluster.env.KUBECONFIG = cluster.kubeconfig;
+        return cluster;
+    }
+
+    kubectl(...args: string[]): string {
+        return execFileSync("kubectl", args, { env: this.env, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    }
+
+    /** kubectl ... -o json, parsed. */
+    json(...args: string[]): any {
+        return JSON.parse(this.kubectl(...args, "-o", "json"));
+    }
+
+    /** Applies a manifest given as objects. */
+    apply(objects: object[]): void {
+        execFileSync("kubectl", ["apply", "-f", "-"], { env: this.env, input: objects.map(o => JSON.stringify(o)).join("\n"), stdio: ["pipe", "pipe", "pipe"] });
+    }
+
+    stop(): void {
+        spawnSync("bash", [CLUSTER, "stop"], { env: this.env, stdio: "ignore" });
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** An application namespace with Deployments (and a PodDisruptionBudget for each when `pdb`), as teams have them. */
+export function appNamespace(name: string, deployments: string[], pdb = false): object[] {
+    const objects: object[] = [{ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "istio-injection": "enabled" } } }];
+    for (const d of deployments) {
+        objects.push({
+            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: d, namespace: name },
+            spec: {
+                replicas: 2, selector: { matchLabels: { app: d } },
+                template: { metadata: { labels: { app: d } }, spec: { containers: [{ name: d, image: `registry.example.com/${d}:1.0` }] } },
+            },
+        });
+        if (pdb) {
+            objects.push({ apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: d, namespace: name },
+                spec: { minAvailable: 1, selector: { matchLabels: { app: d } } } });
+        }
+    }
+    return objects;
+}
+
+export interface PulumiResult { code: number; stdout: string; stderr: string }
+
+/**
+ * This project copied to a temp dir (sources and config; node_modules linked), with a local file backend and
+ * a passphrase, so nothing is written into the repository.
+ */
+export class LocalProject {
+    readonly env: NodeJS.ProcessEnv;
+
+    private constructor(readonly dir: string, readonly stack: string, env: NodeJS.ProcessEnv) {
+        this.env = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "istio-mesh-local" };
+    }
+
+    static create(stack: string, env: NodeJS.ProcessEnv): LocalProject {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-project-"));
+        const files = execFileSync("git", ["ls-files"], { cwd: REPO, encoding: "utf8" }).split("\n")
+            .filter(f => f && !/^(test|bench|\.ci)\//.test(f) && !/^Pulumi\.\w+\.yaml$/.test(f));
+        for (const f of files) {
+            fs.mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
+            fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
+        }
+        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        fs.mkdirSync(path.join(dir, ".state"));
+        const project = new LocalProject(dir, stack, env);
+        project.mustPulumi("stack", "init", stack);
+        return project;
+    }
+
+    /** Replaces the stack's whole config: each step of an upgrade is a complete, reviewable config. */
+    setConfig(config: RawConfig): void {
+        const file = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
+        const current = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+        current.config = Object.fromEntries(Object.entries(config).map(([k, v]) => [`istio-mesh:${k}`, v]));
+        fs.writeFileSync(file, yaml.dump(current));
+    }
+
+    pulumi(...args: string[]): PulumiResult {
+        const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 1 << 28 });
+        return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    }
+
+    mustPulumi(...args: string[]): PulumiResult {
+        const r = this.pulumi(...args);
+        if (r.code !== 0) {
+            throw new Error(`pulumi ${args.join(" ")} failed (${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+        }
+        return r;
+    }
+
+    /** `pulumi preview --json`: the steps the engine plans, each {op, urn, type}. */
+    previewSteps(...args: string[]): { op: string; urn: string; type: string; name: string }[] {
+        const r = this.mustPulumi("preview", "--json", ...args);
+        const doc = JSON.parse(r.stdout);
+        return (doc.steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn, type: s.newState?.type ?? s.oldState?.type ?? "", name: s.urn.split("::").pop() }));
+    }
+
+    up(...args: string[]): PulumiResult {
+        return this.mustPulumi("up", "--yes", "--skip-preview", ...args);
+    }
+
+    dispose(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}

@@ -1,0 +1,259 @@
+/**
+ * The canary runbook through the real `pulumi` CLI against a real kube-apiserver (KWOK simulates nodes and
+ * pods, so rollouts complete). Every assertion reads the cluster with kubectl, not only Pulumi's output.
+ *
+ * The toolchain comes from scripts/toolchain.sh. Nothing here runs istiod: the simulated pods serve no webhook,
+ * so the test cluster's kube-apiserver runs with admission webhooks switched off (scripts/cluster.sh), and the
+ * webhook objects themselves are asserted. Sidecar injection is Istio's to test; the upgrade's state is ours.
+ * The Pulumi Kubernetes and Command providers are this project's stand-ins (the Go module proxy refuses the real
+ * ones): see scripts/toolchain.versions.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RawConfig } from "../../spec/config";
+import { appNamespace, LocalCluster, LocalProject, toolchainEnv, toolchainMissing } from "../../scripts/local";
+
+const missing = toolchainMissing();
+
+describe("end to end: a canary upgrade through the real engine", function () {
+    let env: NodeJS.ProcessEnv;
+    let cluster: LocalCluster;
+    let project: LocalProject;
+    let charts: string;
+    let OLD: string;
+    let NEW: string;
+
+    before(function () {
+        if (missing) {
+            // Reported as pending (skipped) with the reason, never as passed.
+            this.test!.title += ` (skipped: toolchain missing: ${missing}; build it with 'npm run toolchain')`;
+            this.skip();
+        }
+        env = toolchainEnv();
+        OLD = env.ISTIO_MESH_ISTIO_OLD!;
+        NEW = env.ISTIO_MESH_ISTIO_NEW!;
+        // Chart directories named by the versions the config uses (plus a label for an unsafe, older minor).
+        charts = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-charts-"));
+        fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, OLD), path.join(charts, OLD));
+        fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, NEW), path.join(charts, NEW));
+        fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, OLD), path.join(charts, "1.28.0"));
+        cluster = LocalCluster.start(env);
+        cluster.apply([
+            ...appNamespace("shop", ["web", "api"], true),
+            ...appNamespace("cart", ["cart"], true),
+            ...appNamespace("search", ["search"]),
+        ]);
+        project = LocalProject.create("e2e", env);
+    });
+
+    after(() => {
+        project?.dispose();
+        cluster?.stop();
+        if (charts) {
+            fs.rmSync(charts, { recursive: true, force: true });
+        }
+    });
+
+    /** The config of a step: everything but what the step changes is the same. */
+    function config(step: Partial<RawConfig>): RawConfig {
+        return {
+            kubernetesVersion: "1.34",
+            registry: { hub: "registry.example.com/istio" },
+            charts: { localDir: `${charts}/{version}` },
+            kubernetes: { kubeconfig: cluster.kubeconfig },
+            restartTimeout: "2m",
+            cni: { enabled: true, version: OLD },
+            ...step,
+        };
+    }
+    const gateway = (revision: string) => [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision, replicas: 2, podDisruptionBudget: { minAvailable: 1 } }];
+    const both = () => [{ version: OLD }, { version: NEW }];
+
+    /** Pod names per namespace: a restart replaces them. */
+    const pods = (ns: string) => cluster.json("get", "pods", "-n", ns).items.map((p: any) => p.metadata.name).sort().join(",");
+    const label = (ns: string) => cluster.json("get", "namespace", ns).metadata.labels ?? {};
+    const exists = (...args: string[]) => { try { cluster.kubectl("get", ...args); return true; } catch { return false; } };
+    /** Changes in a preview other than reads and unchanged objects. */
+    const changes = (steps: { op: string; name: string; type: string }[]) =>
+        steps.filter(s => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack").map(s => `${s.op} ${s.name}`).sort();
+
+    it("1. up with one revision, a default tag, a gateway and CNI: all objects exist", () => {
+        project.setConfig(config({
+            revisions: [{ version: OLD }], tags: { default: "1-30" },
+            namespaces: { shop: "default", cart: "default", search: "1-30" }, gateways: gateway("default"),
+        }));
+        project.up();
+        assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"));
+        const tag = cluster.json("get", "mutatingwebhookconfiguration", "istio-revision-tag-default");
+        assert.ok(tag.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-30"));
+        assert.ok(exists("mutatingwebhookconfiguration", "istio-sidecar-injector-1-30"));
+        assert.ok(exists("daemonset", "istio-cni-node", "-n", "istio-system"));
+        const gw = cluster.json("get", "deployment", "istio-ingressgateway", "-n", "istio-ingress");
+        assert.strictEqual(gw.spec.template.metadata.labels["istio.io/rev"], "default");
+        assert.ok(exists("poddisruptionbudget", "istio-ingressgateway", "-n", "istio-ingress"));
+        assert.deepStrictEqual(label("shop"), { "istio.io/rev": "default", "kubernetes.io/metadata.name": "shop" }, "legacy istio-injection label removed");
+        assert.strictEqual(label("search")["istio.io/rev"], "1-30");
+    });
+
+    it("2. add the new revision: the preview shows the new control plane and nothing else; both istiods run", () => {
+        project.setConfig(config({
+            revisions: both(), tags: { default: "1-30" },
+            namespaces: { shop: "default", cart: "default", search: "1-30" }, gateways: gateway("default"),
+        }));
+        const planned = changes(project.previewSteps());
+        // The new istiod, and the CRDs (base chart) it needs, upgraded before it.
+        const outsideNewRevision = planned.filter(c => !/istiod-1-31/.test(c) && !/^update base(:|$)/.test(c));
+        assert.deepStrictEqual(outsideNewRevision, [], `only the new control plane and its CRDs may change: ${planned.join(", ")}`);
+        assert.ok(planned.some(c => c.startsWith("create istiod-1-31")), planned.join(", "));
+        const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
+        project.up();
+        assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"));
+        assert.ok(exists("deployment", "istiod-1-31", "-n", "istio-system"));
+        assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "nothing restarted");
+    });
+
+    let shopPods: string;
+    it("3. move one namespace: its label and its restart only; its pods replaced, the others untouched", () => {
+        project.setConfig(config({
+            revisions: both(), tags: { default: "1-30" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-30" }, gateways: gateway("default"),
+        }));
+        assert.deepStrictEqual(changes(project.previewSteps()), ["update namespace-shop", "update workload-restarts"]);
+        const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
+        const out = project.up().stdout;
+        assert.strictEqual(label("shop")["istio.io/rev"], "1-31");
+        assert.notStrictEqual(pods("shop"), before.shop, "shop restarted");
+        assert.strictEqual(pods("cart"), before.cart, "cart untouched");
+        assert.strictEqual(pods("search"), before.search, "search untouched");
+        assert.match(out, /upgradePlan|namespacesMoving|restart/);
+        shopPods = pods("shop");
+    });
+
+    it("4. roll that namespace back, then forward again: each move restarts it", () => {
+        const step = (shop: string) => project.setConfig(config({
+            revisions: both(), tags: { default: "1-30" },
+            namespaces: { shop, cart: "default", search: "1-30" }, gateways: gateway("default"),
+        }));
+        step("default");
+        project.up();
+        assert.strictEqual(label("shop")["istio.io/rev"], "default");
+        const back = pods("shop");
+        assert.notStrictEqual(back, shopPods);
+        step("1-31");
+        project.up();
+        assert.strictEqual(label("shop")["istio.io/rev"], "1-31");
+        assert.notStrictEqual(pods("shop"), back);
+    });
+
+    it("5. move the gateway and the default tag", () => {
+        const cart = pods("cart");
+        const shop = pods("shop");
+        project.setConfig(config({
+            revisions: both(), tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-30" }, gateways: gateway("1-31"),
+        }));
+        project.up();
+        const tag = cluster.json("get", "mutatingwebhookconfiguration", "istio-revision-tag-default");
+        assert.ok(tag.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-31"), "the default tag moved in place");
+        const gw = cluster.json("get", "deployment", "istio-ingressgateway", "-n", "istio-ingress");
+        assert.strictEqual(gw.spec.template.metadata.labels["istio.io/rev"], "1-31");
+        assert.notStrictEqual(pods("cart"), cart, "cart follows the default tag: restarted");
+        assert.strictEqual(pods("shop"), shop, "shop was already on 1-31: untouched");
+    });
+
+    it("6. retiring the old revision while a namespace uses it is refused, naming the namespace", () => {
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-30" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
+        const r = project.pulumi("preview");
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /istio-mesh:namespaces\.search = "1-30": namespace search still uses revision "1-30", which this config retires/);
+        assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"), "nothing was touched");
+    });
+
+    it("7. move the last namespace, retire the old revision: the guard stops while a pod uses it; then nothing of it is left", () => {
+        project.setConfig(config({
+            revisions: both(), tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
+        }));
+        project.up();
+        // A pod the old revision still serves (as injection would have labelled it).
+        cluster.apply([{ apiVersion: "v1", kind: "Pod", metadata: { name: "straggler", namespace: "search", labels: { "istio.io/rev": "1-30" } },
+            spec: { containers: [{ name: "app", image: "registry.example.com/straggler:1" }] } }]);
+        cluster.kubectl("wait", "--for=condition=Ready", "pod/straggler", "-n", "search", "--timeout=60s");
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
+        const refused = project.pulumi("up", "--yes", "--skip-preview");
+        assert.notStrictEqual(refused.code, 0);
+        assert.match(refused.stdout + refused.stderr, /revision 1-30 still serves 1 running pod\(s\)[\s\S]*search\/straggler/);
+        assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"), "istiod-1-30 kept while a pod uses it");
+
+        cluster.kubectl("delete", "pod", "straggler", "-n", "search", "--wait=true");
+        project.up();
+        assert.ok(!exists("deployment", "istiod-1-30", "-n", "istio-system"));
+        assert.ok(!exists("mutatingwebhookconfiguration", "istio-sidecar-injector-1-30"));
+        assert.ok(!exists("validatingwebhookconfiguration", "istio-validator-1-30-istio-system"));
+        const leftovers = cluster.kubectl("get", "deployments,services,configmaps,serviceaccounts,mutatingwebhookconfigurations,validatingwebhookconfigurations",
+            "-A", "-l", "istio.io/rev=1-30", "-o", "name").trim();
+        assert.strictEqual(leftovers, "", `objects of 1-30 left behind: ${leftovers}`);
+        for (const hook of cluster.json("get", "mutatingwebhookconfigurations,validatingwebhookconfigurations").items) {
+            for (const w of hook.webhooks ?? []) {
+                assert.notStrictEqual(w.clientConfig?.service?.name, "istiod-1-30", `${hook.metadata.name} still points at istiod-1-30`);
+            }
+        }
+        assert.ok(exists("deployment", "istiod-1-31", "-n", "istio-system"));
+    });
+
+    it("8. unsafe configs fail the preview with the policy pack, naming the policy", () => {
+        const pack = ["--policy-pack", path.join(project.dir, "policies")];
+        // Control planes three minors apart (a canary may span two).
+        project.setConfig(config({
+            revisions: [{ version: "1.28.0" }, { version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
+        const jump = project.pulumi("preview", ...pack);
+        assert.notStrictEqual(jump.code, 0, jump.stdout);
+        assert.match(jump.stdout + jump.stderr, /istio-control-plane-skew/);
+        // A gateway whose pinned proxy is newer than the control plane serving it.
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" },
+            gateways: [{ ...gateway("1-31")[0], values: { podAnnotations: { "sidecar.istio.io/proxyImage": "registry.example.com/istio/proxyv2:1.33.0" } } }],
+            cni: { enabled: true, version: NEW },
+        }));
+        const newer = project.pulumi("preview", ...pack);
+        assert.notStrictEqual(newer.code, 0, newer.stdout);
+        assert.match(newer.stdout + newer.stderr, /istio-proxy-not-newer-than-control-plane/);
+        // The current (safe) config passes the pack.
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
+        const safe = project.pulumi("preview", ...pack);
+        assert.strictEqual(safe.code, 0, safe.stdout + safe.stderr);
+    });
+
+    it("9. destroy: application namespaces and their workloads are still there", () => {
+        const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
+        project.mustPulumi("destroy", "--yes", "--skip-preview");
+        for (const ns of ["shop", "cart", "search"]) {
+            assert.ok(exists("namespace", ns), `namespace ${ns} kept`);
+            assert.strictEqual(label(ns)["istio.io/rev"], undefined, `the program's label left ${ns}`);
+        }
+        assert.ok(exists("deployment", "web", "-n", "shop"));
+        assert.ok(exists("deployment", "cart", "-n", "cart"));
+        assert.ok(exists("deployment", "search", "-n", "search"));
+        assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "no workload restarted or deleted");
+        assert.ok(!exists("deployment", "istiod-1-31", "-n", "istio-system"));
+        assert.ok(!exists("mutatingwebhookconfiguration", "istio-revision-tag-default"));
+    });
+});
