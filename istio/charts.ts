@@ -46,7 +46,10 @@ export function hasLayout(version: string, since: keyof typeof LAYOUT_SINCE): bo
 export interface ImageSettings {
     /** Image hub, e.g. "registry.example.com/istio". Set it explicitly: 1.30 defaults to a registry being retired. */
     hub?: string;
-    /** Image tag override; by default the chart version. */
+    /**
+     * Image tag; `{version}` is replaced by the Istio version of the chart using it (e.g. "{version}-distroless").
+     * Default "{version}": every image is pinned to its revision's version, so the plan says exactly what runs.
+     */
     tag?: string;
     /** Names of image pull secrets (which must exist in each namespace that pulls). */
     imagePullSecrets?: readonly string[];
@@ -68,13 +71,15 @@ export function mergeValues(base: Values, override: Values | undefined): Values 
     return out;
 }
 
-function globalValues(images: ImageSettings, istioNamespace: string): Values {
-    const global: Values = { istioNamespace };
+/** The image tag for `version`: the `{version}` template filled in (default: the version itself). */
+export function imageTag(images: ImageSettings, version: string): string {
+    return (images.tag ?? "{version}").replace(/\{version\}/g, version);
+}
+
+function globalValues(images: ImageSettings, istioNamespace: string, version: string): Values {
+    const global: Values = { istioNamespace, tag: imageTag(images, version) };
     if (images.hub) {
         global.hub = images.hub;
-    }
-    if (images.tag) {
-        global.tag = images.tag;
     }
     if (images.imagePullSecrets && images.imagePullSecrets.length > 0) {
         global.imagePullSecrets = [...images.imagePullSecrets];
@@ -111,7 +116,7 @@ export function istiodValues(args: IstiodValuesArgs): Values {
         // Tags are rendered by the RevisionTags component so that moving a tag is an update of one
         // webhook, not a delete from one Helm release and a create in another.
         revisionTags: [],
-        global: globalValues(args.images ?? {}, istioNamespace),
+        global: globalValues(args.images ?? {}, istioNamespace, args.version),
     };
     if (args.cni?.enabled) {
         if (hasLayout(args.version, "cniValuesTopLevel")) {
@@ -136,7 +141,7 @@ export interface CniValuesArgs {
 export function cniValues(args: CniValuesArgs): Values {
     const own: Values = { chained: args.chained };
     const values: Values = hasLayout(args.version, "cniValuesTopLevel") ? { ...own } : { cni: own };
-    values.global = globalValues(args.images ?? {}, args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE);
+    values.global = globalValues(args.images ?? {}, args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, args.version);
     return mergeValues(values, args.overrides);
 }
 

@@ -2,7 +2,7 @@
  * `istioctl manifest generate` flags per Istio version, for teams that render with istioctl (the in-place
  * runbook) instead of Helm. The same settings as charts.ts, in IstioOperator paths.
  */
-import { ImageSettings, hasLayout } from "./charts";
+import { hasLayout, ImageSettings, imageTag } from "./charts";
 
 export interface IstioctlRevisionArgs {
     version: string;
@@ -12,13 +12,10 @@ export interface IstioctlRevisionArgs {
     cni?: { enabled: boolean; chained?: boolean };
 }
 
-function imageFlags(images: ImageSettings | undefined): string[] {
-    const flags: string[] = [];
+function imageFlags(images: ImageSettings | undefined, version: string): string[] {
+    const flags: string[] = [`tag=${imageTag(images ?? {}, version)}`];
     if (images?.hub) {
         flags.push(`hub=${images.hub}`);
-    }
-    if (images?.tag) {
-        flags.push(`tag=${images.tag}`);
     }
     (images?.imagePullSecrets ?? []).forEach((s, i) => flags.push(`values.global.imagePullSecrets[${i}]=${s}`));
     return flags;
@@ -31,7 +28,7 @@ export function istioctlRevisionSets(args: IstioctlRevisionArgs): string[] {
         `revision=${args.revision}`,
         "components.base.enabled=false",
         `values.global.istioNamespace=${args.istioNamespace}`,
-        ...imageFlags(args.images),
+        ...imageFlags(args.images, args.version),
     ];
     if (args.cni?.enabled) {
         sets.push(hasLayout(args.version, "cniValuesTopLevel") ? "values.pilot.cni.enabled=true" : "values.istio_cni.enabled=true");

@@ -14,6 +14,12 @@ describe("istio/charts: value layouts per version", () => {
         });
     });
 
+    it("images: pinned to the chart's version by default, or by a {version} template", () => {
+        assert.strictEqual((istiodValues({ version: "1.30.2", revision: "r" }).global as any).tag, "1.30.2");
+        assert.strictEqual((cniValues({ version: "1.29.3", chained: true, images: { tag: "{version}-distroless" } }).global as any).tag, "1.29.3-distroless");
+        assert.ok(istioctlRevisionSets({ version: "1.30.2", revision: "r", istioNamespace: "x" }).includes("tag=1.30.2"));
+    });
+
     it("istiod: CNI switch moved to pilot.cni.enabled in 1.24", () => {
         const now = istiodValues({ version: "1.24.0", revision: "r", cni: { enabled: true } });
         assert.deepStrictEqual(now.pilot, { cni: { enabled: true } });
