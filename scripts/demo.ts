@@ -1,0 +1,76 @@
+/**
+ * `npm start`: the main job on a local default. On a throwaway KWOK cluster (127.0.0.1), installs Istio
+ * (the older minor) with this program, then shows the next canary step (add the newer minor, move two
+ * namespaces) as `pulumi preview` and as `npm run plan` would print it. Builds the offline toolchain first when
+ * it is missing. KEEP=1 leaves the cluster and project running and says how to use them.
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { RawConfig } from "../spec/config";
+import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "./local";
+
+function say(text: string): void {
+    process.stdout.write(`\n== ${text}\n`);
+}
+
+function main(): number {
+    const missing = toolchainMissing();
+    if (missing) {
+        say(`The offline toolchain is not built (${missing}).`);
+        say("Building it now with scripts/toolchain.sh: a cold build takes 45-60 minutes on 2 cores; later runs reuse it.");
+        const built = spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], { stdio: "inherit" });
+        if (built.status !== 0) {
+            return built.status ?? 1;
+        }
+    }
+    const env = toolchainEnv();
+    const [OLD, NEW] = [env.ISTIO_MESH_ISTIO_OLD!, env.ISTIO_MESH_ISTIO_NEW!];
+    say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1) with four application namespaces");
+    const cluster = LocalCluster.start(env);
+    let project: LocalProject | undefined;
+    try {
+        cluster.apply(["checkout", "catalog", "payments", "search"].flatMap(ns => appNamespace(ns, [`${ns}-api`], true)));
+        project = LocalProject.create("local", env);
+        const base = (step: Partial<RawConfig>): RawConfig => ({
+            kubernetesVersion: "1.34",
+            registry: { hub: "registry.example.com/istio" },
+            charts: { localDir: `${env.ISTIO_MESH_CHARTS}/{version}` },
+            kubernetes: { kubeconfig: cluster.kubeconfig },
+            cni: { enabled: true, version: OLD },
+            gateways: [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision: "default", replicas: 2, podDisruptionBudget: { minAvailable: 1 } }],
+            ...step,
+        });
+        say(`pulumi up: Istio ${OLD} as revision 1-30, tag default, every namespace on it`);
+        project.setConfig(base({
+            revisions: [{ version: OLD }], tags: { default: "1-30" },
+            namespaces: { checkout: "default", catalog: "default", payments: "default", search: "default" },
+        }));
+        process.stdout.write(project.up().stdout.split("\n").filter(l => /Resources:|created|Duration/.test(l)).join("\n") + "\n");
+
+        say(`The next step, as a config change: add ${NEW} as revision 1-31 and move checkout and catalog to it`);
+        project.setConfig(base({
+            revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-30", canary: "1-31" },
+            namespaces: { checkout: "1-31", catalog: "canary", payments: "default", search: "default" },
+        }));
+        say("pulumi preview --policy-pack ./policies");
+        spawnSync("pulumi", ["preview", "--non-interactive", "--policy-pack", "./policies"], { cwd: project.dir, env: project.env, stdio: "inherit" });
+        say("npm run plan -- --stack local --policy-pack ./policies (the same step, for a reviewer)");
+        spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack", "local", "--policy-pack", "./policies"],
+            { cwd: project.dir, env: { ...project.env, KUBECONFIG: cluster.kubeconfig }, stdio: "inherit" });
+        if (process.env.KEEP === "1") {
+            say(`Kept. Cluster: export KUBECONFIG=${cluster.kubeconfig}; project: cd ${project.dir} ` +
+                `(PULUMI_BACKEND_URL=${project.env.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${project.env.PULUMI_CONFIG_PASSPHRASE}); ` +
+                `stop with ISTIO_MESH_CLUSTER_DIR=${cluster.dir} bash scripts/cluster.sh stop`);
+            return 0;
+        }
+        say("Done: the cluster and the project copy are removed (KEEP=1 keeps them).");
+        return 0;
+    } finally {
+        if (process.env.KEEP !== "1") {
+            project?.dispose();
+            cluster.stop();
+        }
+    }
+}
+
+process.exit(main());
