@@ -1,5 +1,5 @@
 /** A PlanReport as text (terminals), markdown (pull requests) or json (pipelines). Pure. */
-import { PlanReport, SkewRow } from "./report";
+import { Change, PlanReport, SkewRow } from "./report";
 
 export type Format = "text" | "markdown" | "json";
 export const FORMATS: readonly Format[] = ["text", "markdown", "json"];
@@ -16,6 +16,11 @@ function workloads(n: number | null, restart: boolean): string {
         return "no restart";
     }
     return n === null ? "restart (workloads not counted: cluster not reachable)" : `restart ${n} workload${n === 1 ? "" : "s"}`;
+}
+
+/** "update MutatingWebhookConfiguration tag-default": the kind tells apart objects that share a name. */
+function object(c: Change): string {
+    return `${c.op} ${c.type.split(":").pop()} ${c.name}`;
 }
 
 function skewLine(r: SkewRow): string {
@@ -48,7 +53,7 @@ export function renderText(r: PlanReport): string {
     r.policies.forEach(p => out.push(`  [${p.level}] ${p.policy}${p.resource ? ` (${p.resource})` : ""}: ${p.message}${p.advice ? `\n      advice: ${p.advice}` : ""}`));
     if (r.phases.length > 0) {
         out.push("", "Objects by phase:");
-        r.phases.forEach(p => out.push(`  ${p.phase}: ${p.changes.map(c => `${c.op} ${c.name}`).join(", ")}`));
+        r.phases.forEach(p => out.push(`  ${p.phase}: ${p.changes.map(object).join(", ")}`));
     }
     out.push("", `Objects: ${Object.entries(r.counts).map(([op, n]) => `${n} ${op}`).join(", ")}`);
     r.errors.forEach(e => out.push(`error: ${e}`));
@@ -85,7 +90,7 @@ export function renderMarkdown(r: PlanReport): string {
         r.policies.forEach(p => out.push(`| ${p.level} | \`${p.policy}\` | ${p.resource ?? ""} | ${cell(p.message)} | ${cell(p.advice ?? "")} |`));
     }
     out.push("", "<details><summary>Objects by phase</summary>", "");
-    r.phases.forEach(p => out.push(`- **${p.phase}**: ${p.changes.map(c => `${c.op} \`${c.name}\``).join(", ")}`));
+    r.phases.forEach(p => out.push(`- **${p.phase}**: ${p.changes.map(c => `\`${object(c)}\``).join(", ")}`));
     out.push("", `Objects: ${Object.entries(r.counts).map(([op, n]) => `${n} ${op}`).join(", ")}`, "", "</details>");
     return out.join("\n") + "\n";
 }

@@ -100,6 +100,10 @@ function nameOf(urn: string): string {
 
 function phaseOf(change: Change): Phase {
     const chain = typeChain(change.urn);
+    if (change.type === "command:local:Command" && chain.length === 2 && chain[0] === "istio-mesh:index:IstioMesh") {
+        // The mesh-wide namespace steps: the preflight and the workload restarts.
+        return "namespaces";
+    }
     const component = chain.map(t => PHASE_OF_COMPONENT[t]).find(p => p !== undefined);
     if (component === "control planes" && (change.op === "delete" || change.op === "delete-replaced")) {
         return "retirements";
@@ -144,7 +148,8 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
 
     for (const e of events) {
         const step = e.resourcePreEvent?.metadata;
-        if (step && step.type !== "pulumi:pulumi:Stack") {
+        // Components only group objects; the objects are what changes.
+        if (step && step.type !== "pulumi:pulumi:Stack" && !step.type.startsWith("istio-mesh:")) {
             changes.push({ op: step.op, type: step.type, name: nameOf(step.urn), urn: step.urn, ...(step.diffs?.length ? { diffs: step.diffs } : {}) });
         }
         const out = e.resOutputsEvent?.metadata;
@@ -153,10 +158,13 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
         }
         if (e.policyEvent) {
             const p = e.policyEvent;
+            const advice = ctx.advice?.[p.policyName];
+            // The engine puts the policy's description before the violation's own text; the advice column has it.
+            const message = advice && p.message.trim().startsWith(advice) ? p.message.trim().slice(advice.length).trim() : p.message.trim();
             policies.push({
-                policy: p.policyName, pack: p.policyPackName, level: p.enforcementLevel, message: p.message.trim(),
+                policy: p.policyName, pack: p.policyPackName, level: p.enforcementLevel, message,
                 ...(p.resourceUrn ? { resource: nameOf(p.resourceUrn) } : {}),
-                ...(ctx.advice?.[p.policyName] ? { advice: ctx.advice[p.policyName] } : {}),
+                ...(advice ? { advice } : {}),
             });
         }
         if (e.diagnosticEvent?.severity === "error") {

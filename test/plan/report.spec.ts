@@ -70,6 +70,8 @@ describe("plan report: events -> an upgrade step", () => {
             .step("update", [MESH, "istio-mesh:index:RevisionTags", "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"], "tag-default")
             .step("update", [MESH, "istio-mesh:index:IstioCni", "kubernetes:helm.sh/v4:Chart"], "istio-cni")
             .step("update", [MESH, "istio-mesh:index:IstioGateway", "kubernetes:helm.sh/v4:Chart"], "gateway-istio-ingress-ingress")
+            .step("update", [MESH, "command:local:Command"], "workload-restarts")
+            .step("create", [MESH, "istio-mesh:index:IstioRevision"], "istiod-1-30")
             .step("same", [MESH, "kubernetes:core/v1:Namespace"], "istio-namespace");
         const r = buildReport(s.events, { stack: "staging" });
         assert.deepStrictEqual(r.phases.map(p => [p.phase, p.changes.map(c => `${c.op} ${c.name}`)]), [
@@ -78,7 +80,7 @@ describe("plan report: events -> an upgrade step", () => {
             ["CNI", ["update istio-cni"]],
             ["tags", ["update tag-default"]],
             ["gateways", ["update gateway-istio-ingress-ingress"]],
-            ["namespaces", ["update namespace-shop"]],
+            ["namespaces", ["update namespace-shop", "update workload-restarts"]],
             ["retirements", ["delete istiod-1-28"]],
         ]);
     });
@@ -118,9 +120,10 @@ describe("plan report: events -> an upgrade step", () => {
         const s = moveShopStream()
             .policy("istio-end-of-life", "warning", "Istio 1.29 reached end of life", "istiod-1-29")
             .policy("istio-proxy-not-newer-than-control-plane", "mandatory", "gateway ingress (1.31.0) is newer than istiod-1-30 (1.30.2)", "gateway");
-        const r = buildReport(s.events, { stack: "staging", advice: { "istio-proxy-not-newer-than-control-plane": "Upgrade istiod first." } });
+        const r = buildReport(s.events, { stack: "staging", advice: { "istio-proxy-not-newer-than-control-plane": "gateway ingress (1.31.0)" } });
         assert.deepStrictEqual(r.policies.map(p => p.level), ["mandatory", "warning"]);
-        assert.strictEqual(r.policies[0].advice, "Upgrade istiod first.");
+        assert.strictEqual(r.policies[0].advice, "gateway ingress (1.31.0)");
+        assert.strictEqual(r.policies[0].message, "is newer than istiod-1-30 (1.30.2)", "the description is not repeated in the message");
         assert.strictEqual(r.safe, false);
         assert.match(r.reasons[0], /1 mandatory policy violation\(s\): istio-proxy-not-newer-than-control-plane/);
         assert.strictEqual(exitCode(r), 1);
@@ -160,6 +163,7 @@ describe("plan report: formats", () => {
         assert.match(t, /namespace shop: default -> 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart/);
         assert.match(t, /\[warning\] istio-end-of-life/);
         assert.match(t, /Objects: 0 create, 2 update, 0 delete, 0 replace, 40 same/);
+        assert.match(t, /namespaces: update NamespacePatch namespace-shop, update Command namespace-shop-restart/);
     });
 
     it("markdown: tables a pull request renders, pipes escaped", () => {
