@@ -9,6 +9,7 @@
  * ones): see scripts/toolchain.versions.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -71,6 +72,17 @@ describe("end to end: a canary upgrade through the real engine", function () {
     const gateway = (revision: string) => [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision, replicas: 2, podDisruptionBudget: { minAvailable: 1 } }];
     const both = () => [{ version: OLD }, { version: NEW }];
 
+    /** `npm run plan --format json` in the project, as a reviewer runs it before `up`. */
+    function plan(): any {
+        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack", "e2e", "--format", "json"],
+            { cwd: project.dir, env: { ...project.env, KUBECONFIG: cluster.kubeconfig }, encoding: "utf8", maxBuffer: 1 << 26 });
+        assert.strictEqual(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout);
+    }
+    /** Deployments whose pods were all replaced between two snapshots of pod names. */
+    const restartedDeployments = (before: Record<string, string>, ns: string[]) =>
+        ns.filter(n => before[n] !== pods(n)).flatMap(n => cluster.json("get", "deployments", "-n", n).items.map((d: any) => `${n}/${d.metadata.name}`));
+
     /** Pod names per namespace: a restart replaces them. */
     const pods = (ns: string) => cluster.json("get", "pods", "-n", ns).items.map((p: any) => p.metadata.name).sort().join(",");
     const label = (ns: string) => cluster.json("get", "namespace", ns).metadata.labels ?? {};
@@ -121,8 +133,12 @@ describe("end to end: a canary upgrade through the real engine", function () {
             namespaces: { shop: "1-31", cart: "default", search: "1-30" }, gateways: gateway("default"),
         }));
         assert.deepStrictEqual(changes(project.previewSteps()), ["update namespace-shop", "update workload-restarts"]);
+        const report = plan();
+        assert.deepStrictEqual(report.namespaces.map((n: any) => [n.namespace, n.restart, n.workloads]), [["shop", true, 2]]);
+        assert.strictEqual(report.safe, true);
         const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
         const out = project.up().stdout;
+        assert.deepStrictEqual(restartedDeployments(before, ["shop", "cart", "search"]), ["shop/api", "shop/web"], "what the plan said restarts, restarted");
         assert.strictEqual(label("shop")["istio.io/rev"], "1-31");
         assert.notStrictEqual(pods("shop"), before.shop, "shop restarted");
         assert.strictEqual(pods("cart"), before.cart, "cart untouched");
@@ -154,7 +170,13 @@ describe("end to end: a canary upgrade through the real engine", function () {
             revisions: both(), tags: { default: "1-31" },
             namespaces: { shop: "1-31", cart: "default", search: "1-30" }, gateways: gateway("1-31"),
         }));
+        const report = plan();
+        assert.deepStrictEqual(report.namespaces.map((n: any) => [n.namespace, n.restart, n.workloads]), [["cart", true, 1]]);
+        assert.deepStrictEqual(report.upgrade.gatewaysMoving.map((g: any) => [g.name, g.to.revision]), [["istio-ingress/istio-ingressgateway", "1-31"]]);
+        assert.deepStrictEqual(report.upgrade.tagsMoved, [{ tag: "default", from: "1-30", to: "1-31" }]);
+        const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
         project.up();
+        assert.deepStrictEqual(restartedDeployments(before, ["shop", "cart", "search"]), ["cart/cart"], "what the plan said restarts, restarted");
         const tag = cluster.json("get", "mutatingwebhookconfiguration", "istio-revision-tag-default");
         assert.ok(tag.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-31"), "the default tag moved in place");
         const gw = cluster.json("get", "deployment", "istio-ingressgateway", "-n", "istio-ingress");
