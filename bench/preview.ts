@@ -14,7 +14,7 @@
  * ts-node start, program compilation, program evaluation, the engine's remaining steps and the CLI's end.
  *
  * Run alone with `ts-node --transpile-only bench/preview.ts`, or through `npm run bench`. Knobs (environment):
- *   BENCH_PREVIEW_RUNS (default 5), BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
+ *   BENCH_PREVIEW_RUNS (default 3: a run takes about 20 minutes on 2 cores), BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
  *   BENCH_PREVIEW_NODES (KWOK nodes, default 8: 110 pods each, room for every Deployment's surge pod).
  * Anything but the defaults is printed with the figures.
  */
@@ -27,7 +27,7 @@ import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../scrip
 import { RawConfig } from "../spec/config";
 import { Binding, needsRestart } from "../spec/facts";
 
-const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 3);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
 const NODES = Number(process.env.BENCH_PREVIEW_NODES ?? 8);
@@ -113,11 +113,13 @@ Module._load = function (request, parent, isMain) {
 };
 process.on("exit", () => {
     marks.exit = now();
+    const cpu = process.cpuUsage();
+    marks.cpuMs = (cpu.user + cpu.system) / 1000;
     if (file) { fs.appendFileSync(file, JSON.stringify(marks) + "\\n"); }
 });
 `;
 
-interface NodeMarks { pid: number; argv: string; start: number; hook: number; requireStart?: number; requireEnd?: number; runStart?: number; runEnd?: number; exit: number }
+interface NodeMarks { pid: number; argv: string; start: number; hook: number; requireStart?: number; requireEnd?: number; runStart?: number; runEnd?: number; exit: number; cpuMs: number }
 
 /** Where the time of one `pulumi preview` goes, in ms. */
 export interface PreviewBreakdown {
@@ -134,12 +136,14 @@ export interface PreviewBreakdown {
     engineAfterProgram: number;
     /** From the program's exit to the CLI's exit (display, summary, policy analysis at the end when a pack runs). */
     afterProgram: number;
-    /** Other node processes the preview started (e.g. the language host resolving the SDK), ms in total. */
+    /** CPU time (user + system) of the program's node process. */
+    programCpu: number;
+    /** Other node processes the preview started (the language host resolving the SDK; the policy pack when it runs), ms in total. */
     otherNodeMs: number;
 }
 
 function breakdown(t0: number, t1: number, marks: NodeMarks[]): PreviewBreakdown | undefined {
-    const p = marks.find(m => m.requireStart !== undefined && /cmd\/run/.test(m.argv));
+    const p = marks.find(m => m.requireStart !== undefined && /cmd\/run(?!-policy)/.test(m.argv));
     if (!p || p.requireEnd === undefined || p.runStart === undefined || p.runEnd === undefined) {
         return undefined;
     }
@@ -151,8 +155,34 @@ function breakdown(t0: number, t1: number, marks: NodeMarks[]): PreviewBreakdown
         programRun: p.runEnd - p.runStart,
         engineAfterProgram: p.exit - p.runEnd,
         afterProgram: t1 - p.exit,
+        programCpu: p.cpuMs,
         otherNodeMs: marks.filter(m => m !== p).reduce((a, m) => a + (m.exit - m.start), 0),
     };
+}
+
+/**
+ * A PULUMI_HOME sharing the toolchain's plugins and credentials in which `logs` is a file: the CLI (3.259) then
+ * cannot start its automatic log, a gzip-compressed JSON log of every engine event with all resource properties
+ * that it otherwise writes for every command (about 30 MB per preview of this stack) under $PULUMI_HOME/logs.
+ */
+function pulumiHomeWithoutAutomaticLog(home: string, scratch: string): string {
+    const dir = path.join(scratch, "pulumi-home-without-log");
+    fs.mkdirSync(dir);
+    for (const entry of fs.readdirSync(home).filter(e => e !== "logs")) {
+        fs.symlinkSync(path.join(home, entry), path.join(dir, entry));
+    }
+    fs.writeFileSync(path.join(dir, "logs"), "a file, so that the pulumi CLI cannot write its automatic logs here\n");
+    return dir;
+}
+
+/** The variants of figure A's preview that attribute its time: [name, environment, extra arguments]. */
+function previewVariants(noLogHome: string, projectDir: string): [string, NodeJS.ProcessEnv, string[]][] {
+    return [
+        ["PULUMI_NODEJS_TRANSPILE_ONLY=true (no type-check by ts-node)", { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, []],
+        ["without the CLI's automatic log", { PULUMI_HOME: noLogHome }, []],
+        ["both of the above", { PULUMI_HOME: noLogHome, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, []],
+        ["--policy-pack ./policies (as in a pipeline)", {}, ["--policy-pack", path.join(projectDir, "policies")]],
+    ];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -252,6 +282,7 @@ export function runPreviewBench(): PreviewBenchResult {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-bench-preview-"));
     const hook = path.join(scratch, "timing-hook.js");
     fs.writeFileSync(hook, HOOK);
+    const noLogHome = pulumiHomeWithoutAutomaticLog(env.PULUMI_HOME!, scratch);
     const names = Array.from({ length: NAMESPACES }, (_, i) => `app-${String(i).padStart(3, "0")}`);
     const nameSet = new Set(names);
     // Every (NAMESPACES / MOVE)th namespace moves (spread over the cluster, as a team would pick them).
@@ -341,8 +372,8 @@ export function runPreviewBench(): PreviewBenchResult {
         });
         const a = { preview: [] as number[], breakdowns: [] as PreviewBreakdown[], baseline: [] as number[], changes: -1, baselineObjects: 0, baselineDiffLines: 0 };
         phase(`figure A: ${RUNS} x (pulumi preview, istioctl manifest generate + kubectl diff --server-side)`, () => {
-            // One untimed preview first: warms the file cache for both sides alike (the CLI, plugins, charts).
-            preview();
+            // The preview is warm from the `up` before it; one untimed baseline run warms istioctl and kubectl alike.
+            baselineA();
             for (let i = 0; i < RUNS; i++) {
                 const pr = preview();
                 a.preview.push(pr.ms);
@@ -355,11 +386,13 @@ export function runPreviewBench(): PreviewBenchResult {
             }
             a.baselineObjects = (fs.readFileSync(manifest, "utf8").match(/^kind:/gm) ?? []).length;
         });
-        // Variants that say where the preview's time goes (one run each is enough for that).
+        // Variants that say where the preview's time goes (one run each).
         const variantsA: Record<string, { ms: number; breakdown?: PreviewBreakdown }> = {};
-        phase("figure A variants: transpile-only, with the policy pack", () => {
-            variantsA["PULUMI_NODEJS_TRANSPILE_ONLY=true"] = preview({ PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
-            variantsA["--policy-pack ./policies"] = preview({}, "--policy-pack", path.join(p.dir, "policies"));
+        phase("figure A variants", () => {
+            for (const [name, extraEnv, args] of previewVariants(noLogHome, p.dir)) {
+                variantsA[name] = preview(extraEnv, ...args);
+                log(`  ${name}: ${sec(variantsA[name].ms)} s`);
+            }
         });
 
         // ---- Disruption step 1: install the canary alongside. ----
@@ -377,9 +410,9 @@ export function runPreviewBench(): PreviewBenchResult {
         p.setConfig(steps.move);
         const label = (args: string[]) => run("kubectl", ["label", ...args], kenv);
         const revert = () => label(["namespace", ...moving, `istio.io/rev=default`, "--overwrite"]);
+        let variantB: { name: string; ms: number; breakdown?: PreviewBreakdown } | undefined;
         const b = { preview: [] as number[], breakdowns: [] as PreviewBreakdown[], runbook: [] as number[], perNamespace: [] as number[], single: [] as number[], changes: -1 };
         phase(`figure B: ${RUNS} x (pulumi preview, kubectl relabel of ${moving.length} namespaces three ways)`, () => {
-            preview();
             for (let i = 0; i < RUNS; i++) {
                 const pr = preview();
                 b.preview.push(pr.ms);
@@ -397,6 +430,9 @@ export function runPreviewBench(): PreviewBenchResult {
                 revert();
                 log(`  B run ${i + 1}: preview ${sec(pr.ms)} s, runbook loop ${sec(b.runbook[i])} s, one call per namespace ${sec(b.perNamespace[i])} s, one call ${sec(b.single[i])} s`);
             }
+            const [name, extraEnv] = previewVariants(noLogHome, p.dir)[2];
+            variantB = { name, ...preview(extraEnv) };
+            log(`  ${name}: ${sec(variantB.ms)} s`);
         });
 
         // ---- Disruption steps 2-4. ----
@@ -421,7 +457,8 @@ export function runPreviewBench(): PreviewBenchResult {
             `| ${label} | ${bdA ? sec(bdA[key]) : "n/a"} | ${bdB ? sec(bdB[key]) : "n/a"} | ${note} |`;
         const variantRow = (name: string) => {
             const v = variantsA[name];
-            return `| ${name} | ${sec(v.ms)} s | ${v.breakdown ? sec(v.breakdown.compileAndLoad) : "n/a"} s | ${v.breakdown ? sec(v.breakdown.afterProgram) : "n/a"} s |`;
+            const d = v.breakdown;
+            return `| ${name} | ${sec(v.ms)} s | ${(v.ms / A.baseline.median).toFixed(1)}x | ${d ? sec(d.compileAndLoad) : "n/a"} | ${d ? sec(d.engineAfterProgram) : "n/a"} | ${d ? sec(d.otherNodeMs) : "n/a"} |`;
         };
         // Our own cluster and pulumi runs load the machine too; "under load" means someone else's work ran beside them.
         const underLoad = othersSeen.length > 0 || loadAtStart.loadavg[0] > os.cpus().length * 0.5;
@@ -441,6 +478,7 @@ export function runPreviewBench(): PreviewBenchResult {
             `| A. add a canary revision (${newRev}) | ${fmt(A.preview)} | ${fmt(A.baseline)} (istioctl manifest generate + kubectl diff --server-side, ${a.baselineObjects} objects) | ${ratioA.toFixed(1)}x | ${ratioA <= TARGET_RATIO ? "met" : "MISSED"} |`,
             `| B. move ${moving.length} namespaces to ${newRev} | ${fmt(B.preview)} | ${fmt(B.runbook)} (runbook loop: 2 kubectl label calls per namespace) | ${ratioB.toFixed(1)}x | ${ratioB <= TARGET_RATIO ? "met" : "MISSED"} |`,
             "",
+            `B without the CLI's automatic log and with transpile-only (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(1)}x the runbook loop` : "n/a"}.`,
             `Other baselines for B: one kubectl label call per namespace ${fmt(B.perNamespace)} (ratio ${(B.preview.median / B.perNamespace.median).toFixed(1)}x); ` +
             `one kubectl label call for all ${moving.length} ${fmt(B.single)} (ratio ${(B.preview.median / B.single.median).toFixed(1)}x).`,
             `Preview changes reported: A ${a.changes}, B ${b.changes}.`,
@@ -456,14 +494,15 @@ export function runPreviewBench(): PreviewBenchResult {
             bdRow("program function", "programRun", "config, StackReference read, registering every resource"),
             bdRow("engine after the program function", "engineAfterProgram", "remaining provider check/diff steps, outputs"),
             bdRow("CLI after the program exits", "afterProgram", "summary and display"),
-            bdRow("other node processes (sum)", "otherNodeMs", "e.g. the language host resolving @pulumi/pulumi"),
+            bdRow("CPU of the program's node process", "programCpu", "user + system, inside the rows above"),
+            bdRow("other node processes (sum)", "otherNodeMs", "the language host resolving @pulumi/pulumi"),
             "",
-            "Figure A variants (one run each):",
+            "Figure A variants, one run each (seconds; ratio against the baseline's median):",
             "",
-            "| variant | total | compile and load | after the program exits |",
-            "|---|---:|---:|---:|",
-            variantRow("PULUMI_NODEJS_TRANSPILE_ONLY=true"),
-            variantRow("--policy-pack ./policies"),
+            "| variant of the preview | total | ratio | compile and load | engine after the program function | other node processes |",
+            "|---|---:|---:|---:|---:|---:|",
+            `| as measured above (median) | ${sec(A.preview.median)} s | ${ratioA.toFixed(1)}x | ${bdA ? sec(bdA.compileAndLoad) : "n/a"} | ${bdA ? sec(bdA.engineAfterProgram) : "n/a"} | ${bdA ? sec(bdA.otherNodeMs) : "n/a"} |`,
+            ...Object.keys(variantsA).map(variantRow),
             "",
             "Disruption: each canary step applied with `pulumi up`; moved = upgradePlan.namespacesMoving whose revision or version changes.",
             "",
@@ -485,7 +524,7 @@ export function runPreviewBench(): PreviewBenchResult {
                 versions: { old: OLD, new: NEW },
                 namespaces: NAMESPACES, moved: moving.length, runs: RUNS, nodes: NODES, resources: resourceCount, deviations,
                 figureA: { ...A, ratio: ratioA, breakdown: bdA, breakdowns: a.breakdowns, changes: a.changes, baselineObjects: a.baselineObjects, variants: variantsA },
-                figureB: { ...B, ratio: ratioB, breakdown: bdB, breakdowns: b.breakdowns, changes: b.changes },
+                figureB: { ...B, ratio: ratioB, breakdown: bdB, breakdowns: b.breakdowns, changes: b.changes, variant: variantB },
                 disruption,
                 phases, totalMs,
             },

@@ -2,11 +2,17 @@
  * `npm run bench`: how program evaluation and the policy pack grow with the mesh. Each figure is the median
  * of several runs (min and max beside it), each in a fresh process, on this machine in this run. Prints a table
  * and writes it as JSON under bench/results/ (ignored by git).
+ *
+ * Then, when the offline toolchain is built, the real engine on a local cluster (bench/preview.ts: `pulumi preview`
+ * against the manual baseline, and the disruption of each canary step); otherwise one line says it is skipped
+ * and why. BENCH_PREVIEW=0 skips it (it takes about 20 minutes on 2 cores).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { toolchainMissing } from "../scripts/local";
+import { runPreviewBench, writePreviewResults } from "./preview";
 
 const SIZES = [100, 1000, 5000];
 const RUNS: Record<number, number> = { 100: 5, 1000: 5, 5000: 3 };
@@ -68,4 +74,22 @@ function main() {
     console.log(`\nwritten: ${path.relative(process.cwd(), file)}`);
 }
 
+/** Parts 3 and 4: the real engine against a local cluster, when the toolchain is there. */
+function previewBench() {
+    const title = "preview and disruption on a local cluster (bench/preview.ts)";
+    if (process.env.BENCH_PREVIEW === "0") {
+        console.log(`\n${title}: skipped: BENCH_PREVIEW=0`);
+        return;
+    }
+    const missing = toolchainMissing();
+    if (missing) {
+        console.log(`\n${title}: skipped: the offline toolchain is not built (${missing}); build it with 'npm run toolchain'`);
+        return;
+    }
+    const r = runPreviewBench();
+    console.log(`\n${r.lines.join("\n")}`);
+    console.log(`\nwritten: ${path.relative(process.cwd(), writePreviewResults(r.json))}`);
+}
+
 main();
+previewBench();
