@@ -86,9 +86,14 @@ function previewBench() {
         console.log(`\n${title}: skipped: the offline toolchain is not built (${missing}); build it with 'npm run toolchain'`);
         return;
     }
-    const r = runPreviewBench();
-    console.log(`\n${r.lines.join("\n")}`);
-    console.log(`\nwritten: ${path.relative(process.cwd(), writePreviewResults(r.json))}`);
+    try {
+        const r = runPreviewBench();
+        console.log(`\n${r.lines.join("\n")}`);
+        console.log(`\nwritten: ${path.relative(process.cwd(), writePreviewResults(r.json))}`);
+    } catch (e) {
+        console.error(`\n${title}: failed: ${String((e as Error).message ?? e).slice(0, 6000)}`);
+        process.exitCode = 1;
+    }
 }
 
 main();
