@@ -14,7 +14,8 @@
  * ts-node start, program compilation, program evaluation, the engine's remaining steps and the CLI's end.
  *
  * Run alone with `ts-node --transpile-only bench/preview.ts`, or through `npm run bench`. Knobs (environment):
- *   BENCH_PREVIEW_RUNS (default 3: a run takes about 20 minutes on 2 cores), BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
+ *   BENCH_PREVIEW_RUNS (default 3: the whole run takes about 21 minutes on 2 cores, a third of it the first `up`),
+ *   BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
  *   BENCH_PREVIEW_NODES (KWOK nodes, default 8: 110 pods each, room for every Deployment's surge pod).
  * Anything but the defaults is printed with the figures.
  */
@@ -523,7 +524,8 @@ export function runPreviewBench(): PreviewBenchResult {
             bdRow("CPU of the program's node process", "programCpu", "user + system, inside the rows above"),
             bdRow("other node processes (sum)", "otherNodeMs", "the language host resolving @pulumi/pulumi"),
             "",
-            "Figure A variants, one run each (seconds; ratio against the baseline's median):",
+            "Figure A variants, one run each (seconds; ratio against the baseline's median). A single run is noisy under load: " +
+            "the columns show what each change removes.",
             "",
             "| variant of the preview | total | ratio | compile and load | engine after the program function | other node processes |",
             "|---|---:|---:|---:|---:|---:|",

@@ -49,7 +49,7 @@ export class LocalCluster {
     }
 
     kubectl(...args: string[]): string {
-        return execFileSync("kubectl", args, { env: this.env, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+        return execFileSync("kubectl", args, { env: this.env, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 1 << 28 });
     }
 
     /** kubectl ... -o json, parsed. */
