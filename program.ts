@@ -5,8 +5,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstioMesh } from "./components/mesh";
-import { CONFIG_NAMESPACE, CREDENTIALS_KEY, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi } from "./spec/config";
-import { MeshState, meshFacts } from "./spec/facts";
+import { CONFIG_NAMESPACE, CREDENTIALS_KEY, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi } from "./model/config";
+import { MeshState, meshFacts } from "./model/facts";
 
 /**
  * Pulumi's SDK records a stack trace for every output of every resource (for its promise-leak report), and the

@@ -2,7 +2,7 @@
  * Synthetic meshes for benchmarks: N application namespaces over three revisions (a canary in progress plus a
  * patch canary: CNI must stay within one minor of every control plane), tags and gateways.
  */
-import { RawConfig } from "../spec/config";
+import { RawConfig } from "../model/config";
 
 export function benchMeshConfig(namespaces: number): RawConfig {
     const targets = ["1-29", "1-30", "1-30-3", "default", "canary"];

@@ -24,9 +24,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { istioctlBaseSets, istioctlRevisionSets } from "../istio";
-import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../scripts/local";
-import { RawConfig } from "../spec/config";
-import { Binding, needsRestart } from "../spec/facts";
+import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../demo/local";
+import { RawConfig } from "../model/config";
+import { Binding, needsRestart } from "../model/facts";
 
 const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 3);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);

@@ -11,7 +11,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { toolchainMissing } from "../scripts/local";
+import { toolchainMissing } from "../demo/local";
 import { runPreviewBench, writePreviewResults } from "./preview";
 
 const SIZES = [100, 1000, 5000];

@@ -21,7 +21,7 @@ async function main() {
         console.log(JSON.stringify({ ms: programMs, maxRssMB, resources: run.resources.length }));
         return;
     }
-    const { evaluatePolicies } = await import("../policies/evaluate");
+    const { evaluatePolicies } = await import("../test/support/evaluate");
     const resources = run.resources.map(r => ({ type: r.type, name: r.name, props: r.inputs }));
     const t0 = process.hrtime.bigint();
     const violations = await evaluatePolicies(resources);

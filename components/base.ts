@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { baseValues, CHART, istioctlBaseSets, istioctlCommand } from "../istio";
-import { ChartSourceSpec } from "../spec/config";
+import { ChartSourceSpec } from "../model/config";
 import { chartLocation, istioctlPath } from "./chartSource";
 import { childOptions } from "./options";
 

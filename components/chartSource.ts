@@ -3,7 +3,7 @@
  * arguments of kubernetes.helm.v4.Chart. Pure, so it is tested without Pulumi.
  */
 import { ChartName } from "../istio";
-import { ChartSourceSpec } from "../spec/config";
+import { ChartSourceSpec } from "../model/config";
 
 export interface ChartLocation {
     chart: string;

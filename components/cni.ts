@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHART, cniValues, ImageSettings } from "../istio";
-import { ChartSourceSpec } from "../spec/config";
+import { ChartSourceSpec } from "../model/config";
 import { chartLocation } from "./chartSource";
 import { childOptions } from "./options";
 

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION, CHART, gatewayValues, mergeValues, ServiceType } from "../istio";
-import { ChartSourceSpec } from "../spec/config";
-import { Binding } from "../spec/facts";
+import { ChartSourceSpec } from "../model/config";
+import { Binding } from "../model/facts";
 import { chartLocation } from "./chartSource";
 import { childOptions } from "./options";
 

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshSpec } from "../spec/config";
-import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../spec/facts";
+import { MeshSpec } from "../model/config";
+import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
@@ -12,9 +12,9 @@ import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 
 export interface IstioMeshArgs {
-    /** The validated spec (spec/config.ts). */
+    /** The validated spec (model/config.ts). */
     spec: MeshSpec;
-    /** Its derived facts (spec/facts.ts). */
+    /** Its derived facts (model/facts.ts). */
     facts: MeshFacts;
     /** What the previous `up` recorded; undefined on the first run. */
     previous?: MeshState;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { REV_LABEL } from "../istio";
-import { Binding } from "../spec/facts";
+import { Binding } from "../model/facts";
 import { childOptions } from "./options";
 
 export interface NamespaceBindingArgs {

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ANNOTATION, CHART, ImageSettings, istioctlCommand, istioctlRevisionSets, istiodName, istiodValues, mergeValues } from "../istio";
-import { ChartSourceSpec } from "../spec/config";
+import { ChartSourceSpec } from "../model/config";
 import { chartLocation, istioctlPath } from "./chartSource";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";

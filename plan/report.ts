@@ -1,10 +1,10 @@
 /**
- * Engine events of a `pulumi preview` -> an upgrade-step report (pure). The command in scripts/plan.ts runs
+ * Engine events of a `pulumi preview` -> an upgrade-step report (pure). The command in plan/cli.ts runs
  * the preview and gathers what this needs; everything here is tested on recorded event streams.
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { checkProxySkew } from "../istio";
-import { Binding, MeshState, needsRestart, UpgradePlan } from "../spec/facts";
+import { Binding, MeshState, needsRestart, UpgradePlan } from "../model/facts";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
 export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;

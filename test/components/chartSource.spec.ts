@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { chartLocation, istioctlPath } from "../../components/chartSource";
-import { ChartSourceSpec } from "../../spec/config";
+import { ChartSourceSpec } from "../../model/config";
 
 const source = (s: Partial<ChartSourceSpec>): ChartSourceSpec => ({ renderer: "helm", repository: "oci://ghcr.io/istio/release/charts", ...s });
 

@@ -3,8 +3,8 @@
  * which chart values, and which namespaces restart.
  */
 import * as assert from "assert";
-import { RawConfig } from "../../spec/config";
-import { MeshState } from "../../spec/facts";
+import { RawConfig } from "../../model/config";
+import { MeshState } from "../../model/facts";
 import { find, ofType, ProgramRun, runProgram, TYPES } from "../support/mocks";
 import { stackConfig } from "../support/stacks";
 

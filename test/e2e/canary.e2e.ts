@@ -2,19 +2,19 @@
  * The canary runbook through the real `pulumi` CLI against a real kube-apiserver (KWOK simulates nodes and
  * pods, so rollouts complete). Every assertion reads the cluster with kubectl, not only Pulumi's output.
  *
- * The toolchain comes from scripts/toolchain.sh. Nothing here runs istiod: the simulated pods serve no webhook,
- * so the test cluster's kube-apiserver runs with admission webhooks switched off (scripts/cluster.sh), and the
+ * The toolchain comes from tools/offline/toolchain.sh. Nothing here runs istiod: the simulated pods serve no webhook,
+ * so the test cluster's kube-apiserver runs with admission webhooks switched off (tools/offline/cluster.sh), and the
  * webhook objects themselves are asserted. Sidecar injection is Istio's to test; the upgrade's state is ours.
  * The Pulumi Kubernetes and Command providers are this project's stand-ins (the Go module proxy refuses the real
- * ones): see scripts/toolchain.versions.
+ * ones): see tools/offline/toolchain.versions.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RawConfig } from "../../spec/config";
-import { appNamespace, LocalCluster, LocalProject, toolchainEnv, toolchainMissing } from "../../scripts/local";
+import { RawConfig } from "../../model/config";
+import { appNamespace, LocalCluster, LocalProject, toolchainEnv, toolchainMissing } from "../../demo/local";
 
 const missing = toolchainMissing();
 
@@ -74,7 +74,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
 
     /** `npm run plan --format json` in the project, as a reviewer runs it before `up`. */
     function plan(): any {
-        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack", "e2e", "--format", "json"],
+        const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "plan/cli.ts", "--stack", "e2e", "--format", "json"],
             { cwd: project.dir, env: { ...project.env, KUBECONFIG: cluster.kubeconfig }, encoding: "utf8", maxBuffer: 1 << 26 });
         assert.strictEqual(r.status, 0, r.stderr);
         return JSON.parse(r.stdout);

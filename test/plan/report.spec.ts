@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
-import { parseMeshConfig, RawConfig } from "../../spec/config";
-import { MeshState, meshFacts, planUpgrade } from "../../spec/facts";
+import { parseMeshConfig, RawConfig } from "../../model/config";
+import { MeshState, meshFacts, planUpgrade } from "../../model/facts";
 import { buildReport, PlanReport } from "../../plan/report";
 import { exitCode, render, renderJson, renderMarkdown, renderText } from "../../plan/render";
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { EnforcementLevel } from "@pulumi/policy";
 import { endOfLifePolicy } from "../../policies/end-of-life";
-import { evaluatePolicies, policyConfig } from "../../policies/evaluate";
+import { evaluatePolicies, policyConfig } from "../support/evaluate";
 import { istioMeshPolicies, PACK_ENFORCEMENT_LEVEL } from "../../policies/policies";
 import { ResourceLike } from "../../policies/resources";
 import { happySpec, MeshSpec, renderMesh, resource, TYPES, VIEWS } from "./mesh-fixture";

@@ -3,8 +3,8 @@
  * the expected policies. The pack and the program share istio/, so they must agree.
  */
 import * as assert from "assert";
-import { evaluatePolicies, Violation } from "../../policies/evaluate";
-import { RawConfig } from "../../spec/config";
+import { evaluatePolicies, Violation } from "../support/evaluate";
+import { RawConfig } from "../../model/config";
 import { runProgram } from "../support/mocks";
 import { stackConfig } from "../support/stacks";
 

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import {
     ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import { isNotApplicable, policyResources, resourceValidationArgs, stackValidationArgs } from "../../policies/evaluate";
+import { isNotApplicable, policyResources, resourceValidationArgs, stackValidationArgs } from "../support/evaluate";
 import { ResourceLike } from "../../policies/resources";
 
 export type Settings = Record<string, unknown>;

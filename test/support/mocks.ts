@@ -3,8 +3,8 @@
  * resources echo their inputs, the self stack reference returns the given previous state.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RawConfig } from "../../spec/config";
-import { MeshState } from "../../spec/facts";
+import { RawConfig } from "../../model/config";
+import { MeshState } from "../../model/facts";
 
 export interface Registered {
     type: string;

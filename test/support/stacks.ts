@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { RawConfig } from "../../spec/config";
+import { RawConfig } from "../../model/config";
 
 /** The config of an example stack file (Pulumi.<stack>.yaml), keys without the `istio-mesh:` prefix. */
 export function stackConfig(stack: "staging" | "prod"): RawConfig {

@@ -11,9 +11,9 @@ import * as path from "path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { istioMeshPolicies } from "../policies/policies";
 import { clusterEnvironment } from "../components/kubectl";
-import { MeshState } from "../spec/facts";
-import { buildReport } from "../plan/report";
-import { exitCode, Format, FORMATS, render } from "../plan/render";
+import { MeshState } from "../model/facts";
+import { buildReport } from "./report";
+import { exitCode, Format, FORMATS, render } from "./render";
 
 interface Args { stack: string; format: Format; policyPacks: string[]; policyPackConfigs: string[] }
 

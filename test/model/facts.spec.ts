@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { parseMeshConfig, RawConfig } from "../../spec/config";
-import { MeshState, meshFacts, needsRestart, planUpgrade } from "../../spec/facts";
+import { parseMeshConfig, RawConfig } from "../../model/config";
+import { MeshState, meshFacts, needsRestart, planUpgrade } from "../../model/facts";
 
 /** Runs config through spec and facts, with `previous` as the recorded state. */
 function step(raw: RawConfig, previous?: MeshState) {

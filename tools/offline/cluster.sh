@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# scripts/cluster.sh: a throwaway KWOK Kubernetes cluster on 127.0.0.1 for the end-to-end test.
+# tools/offline/cluster.sh: a throwaway KWOK Kubernetes cluster on 127.0.0.1 for the end-to-end test.
 #
-#   scripts/cluster.sh start    start one (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
+#   tools/offline/cluster.sh start    start one (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
 #                               kwok controller as local processes, random free ports), write its kubeconfig,
 #                               create simulated nodes; prints the `export` lines to use it
-#   scripts/cluster.sh env      print those lines again:  eval "$(scripts/cluster.sh env)"
-#   scripts/cluster.sh status   kubectl get nodes
-#   scripts/cluster.sh stop     stop every process of the cluster and delete its directory
+#   tools/offline/cluster.sh env      print those lines again:  eval "$(tools/offline/cluster.sh env)"
+#   tools/offline/cluster.sh status   kubectl get nodes
+#   tools/offline/cluster.sh stop     stop every process of the cluster and delete its directory
 #
 # Everything lives in one directory: $ISTIO_MESH_CLUSTER_DIR if set, else a new `mktemp -d`. The directory of
 # the last cluster started without ISTIO_MESH_CLUSTER_DIR is remembered in $CACHE/cluster-current, so
@@ -17,11 +17,11 @@
 # istiod, so Istio's webhooks (sidecar injection, config validation) would otherwise reject objects.
 #
 # Options (environment): CLUSTER_NODES (default 2), CLUSTER_NAME (default istio-mesh),
-#   ISTIO_MESH_TOOLCHAIN (where scripts/toolchain.sh built the binaries).
+#   ISTIO_MESH_TOOLCHAIN (where tools/offline/toolchain.sh built the binaries).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/toolchain.versions
+# shellcheck source=tools/offline/toolchain.versions
 source "$SCRIPT_DIR/toolchain.versions"
 CACHE=${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 BIN=$CACHE/bin
@@ -65,7 +65,7 @@ print_env() {
 start() {
 	local b
 	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
-		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run scripts/toolchain.sh first"
+		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run tools/offline/toolchain.sh first"
 	done
 	local dir
 	if [[ -n ${ISTIO_MESH_CLUSTER_DIR:-} ]]; then

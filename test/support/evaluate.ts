@@ -6,8 +6,8 @@ import {
     EnforcementLevel, Policies, PolicyPackConfig, PolicyResource, PolicyResourceOptions, ResourceValidationArgs,
     ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import { istioMeshPolicies, PACK_ENFORCEMENT_LEVEL } from "./policies";
-import { ResourceLike } from "./resources";
+import { istioMeshPolicies, PACK_ENFORCEMENT_LEVEL } from "../../policies/policies";
+import { ResourceLike } from "../../policies/resources";
 
 export interface Violation {
     policyName: string;

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { MeshConfigError, parseMeshConfig, PreviousState, RawConfig, rawConfigFromPulumi } from "../../spec/config";
+import { MeshConfigError, parseMeshConfig, PreviousState, RawConfig, rawConfigFromPulumi } from "../../model/config";
 import { stackConfig } from "../support/stacks";
 
 /** A valid config, mutated one key per test. */

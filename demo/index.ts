@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { RawConfig } from "../spec/config";
+import { RawConfig } from "../model/config";
 import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "./local";
 
 function say(text: string): void {
@@ -17,8 +17,8 @@ function main(): number {
     const missing = toolchainMissing();
     if (missing) {
         say(`The offline toolchain is not built (${missing}).`);
-        say("Building it now with scripts/toolchain.sh: a cold build takes 45-60 minutes on 2 cores; later runs reuse it.");
-        const built = spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], { stdio: "inherit" });
+        say("Building it now with tools/offline/toolchain.sh: a cold build takes 45-60 minutes on 2 cores; later runs reuse it.");
+        const built = spawnSync("bash", [path.join(REPO, "tools", "offline", "toolchain.sh")], { stdio: "inherit" });
         if (built.status !== 0) {
             return built.status ?? 1;
         }
@@ -55,12 +55,12 @@ function main(): number {
         say("pulumi preview --policy-pack ./policies");
         spawnSync("pulumi", ["preview", "--non-interactive", "--policy-pack", "./policies"], { cwd: project.dir, env: project.env, stdio: "inherit" });
         say("npm run plan -- --stack local --policy-pack ./policies (the same step, for a reviewer)");
-        spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/plan.ts", "--stack", "local", "--policy-pack", "./policies"],
+        spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "plan/cli.ts", "--stack", "local", "--policy-pack", "./policies"],
             { cwd: project.dir, env: { ...project.env, KUBECONFIG: cluster.kubeconfig }, stdio: "inherit" });
         if (process.env.KEEP === "1") {
             say(`Kept. Cluster: export KUBECONFIG=${cluster.kubeconfig}; project: cd ${project.dir} ` +
                 `(PULUMI_BACKEND_URL=${project.env.PULUMI_BACKEND_URL} PULUMI_CONFIG_PASSPHRASE=${project.env.PULUMI_CONFIG_PASSPHRASE}); ` +
-                `stop with ISTIO_MESH_CLUSTER_DIR=${cluster.dir} bash scripts/cluster.sh stop`);
+                `stop with ISTIO_MESH_CLUSTER_DIR=${cluster.dir} bash tools/offline/cluster.sh stop`);
             return 0;
         }
         say("Done: the cluster and the project copy are removed (KEEP=1 keeps them).");

@@ -7,13 +7,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { RawConfig } from "../spec/config";
+import { RawConfig } from "../model/config";
 
 export const REPO = path.join(__dirname, "..");
-const TOOLCHAIN = path.join(REPO, "scripts", "toolchain.sh");
-const CLUSTER = path.join(REPO, "scripts", "cluster.sh");
+const TOOLCHAIN = path.join(REPO, "tools", "offline", "toolchain.sh");
+const CLUSTER = path.join(REPO, "tools", "offline", "cluster.sh");
 
-/** Why the toolchain cannot be used, or undefined when `scripts/toolchain.sh --check` passes. */
+/** Why the toolchain cannot be used, or undefined when `tools/offline/toolchain.sh --check` passes. */
 export function toolchainMissing(): string | undefined {
     const r = spawnSync("bash", [TOOLCHAIN, "--check"], { encoding: "utf8" });
     return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split("\n").slice(0, 3).join("; ");
@@ -21,7 +21,7 @@ export function toolchainMissing(): string | undefined {
 
 /** The environment that puts the toolchain first: PATH, PULUMI_HOME, no plugin downloads, chart and Istio versions. */
 export function toolchainEnv(): NodeJS.ProcessEnv {
-    // Let bash evaluate the export lines, exactly as `eval "$(scripts/toolchain.sh --env)"` does for a user.
+    // Let bash evaluate the export lines, exactly as `eval "$(tools/offline/toolchain.sh --env)"` does for a user.
     const out = execFileSync("bash", ["-c", `eval "$(bash '${TOOLCHAIN}' --env)" && node -e 'process.stdout.write(JSON.stringify(process.env))'`],
         { encoding: "utf8" });
     return JSON.parse(out);

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# scripts/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
+# tools/offline/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
 # outside the repo:
 #   pulumi (CLI), pulumi-language-nodejs, providers kubernetes + command (installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
 #   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni).
 #
 # Usage:
-#   scripts/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
+#   tools/offline/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
 #                                      the others; exits non-zero at the end if a required one failed)
-#   scripts/toolchain.sh --only a,b    build only the named targets (names as printed by --list)
-#   scripts/toolchain.sh --check       quick: exit 0 only if everything the e2e test needs is present;
+#   tools/offline/toolchain.sh --only a,b    build only the named targets (names as printed by --list)
+#   tools/offline/toolchain.sh --check       quick: exit 0 only if everything the e2e test needs is present;
 #                                      one line per missing item
-#   scripts/toolchain.sh --env         print `export ...` lines:  eval "$(scripts/toolchain.sh --env)"
-#   scripts/toolchain.sh --list        print the targets with their versions
+#   tools/offline/toolchain.sh --env         print `export ...` lines:  eval "$(tools/offline/toolchain.sh --env)"
+#   tools/offline/toolchain.sh --list        print the targets with their versions
 #
 # Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 #   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
@@ -21,10 +21,10 @@
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
 #   providers/     provider binaries before `pulumi plugin install` copies them into pulumi-home
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
-# Versions are pinned in scripts/toolchain.versions (the one place to change them).
+# Versions are pinned in tools/offline/toolchain.versions (the one place to change them).
 #
 # Provider binaries that cannot be built here can be supplied:
-#   KUBERNETES_PROVIDER_BINARY=/path/to/pulumi-resource-kubernetes COMMAND_PROVIDER_BINARY=... scripts/toolchain.sh
+#   KUBERNETES_PROVIDER_BINARY=/path/to/pulumi-resource-kubernetes COMMAND_PROVIDER_BINARY=... tools/offline/toolchain.sh
 # The kubernetes provider defaults to a local stand-in (scripts/toolchain-kubernetes-provider.go) for the same
 # reason; KUBERNETES_PROVIDER_STANDIN=0 tries the real module instead.
 # The command provider defaults to a local stand-in (scripts/toolchain-command-provider.go) because the proxy
@@ -34,7 +34,8 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/toolchain.versions
+REPO_SCRIPTS=$SCRIPT_DIR/../../scripts
+# shellcheck source=tools/offline/toolchain.versions
 source "$SCRIPT_DIR/toolchain.versions"
 
 CACHE=${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
@@ -50,7 +51,7 @@ ISTIO_MINORS=("$ISTIO_OLD_MINOR" "$ISTIO_NEW_MINOR")
 istio_module_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_MODULE_VERSION"; else echo "$ISTIO_NEW_MODULE_VERSION"; fi; }
 istio_chart_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_CHART_VERSION"; else echo "$ISTIO_NEW_CHART_VERSION"; fi; }
 
-NODEJS_HOST_SRC=$SCRIPT_DIR/toolchain-nodejs-host.go
+NODEJS_HOST_SRC=$REPO_SCRIPTS/toolchain-nodejs-host.go
 
 # ------------------------------------------------------------------------------------------------
 # targets: name|version|required(1/0)|path that must exist
@@ -61,7 +62,7 @@ nodejs_host_version() {
 	echo "$PULUMI_VERSION+src.$sum"
 }
 
-COMMAND_STANDIN_SRC=$SCRIPT_DIR/toolchain-command-provider.go
+COMMAND_STANDIN_SRC=$REPO_SCRIPTS/toolchain-command-provider.go
 command_standin() { [[ -z ${COMMAND_PROVIDER_BINARY:-} && ${COMMAND_PROVIDER_STANDIN:-1} == 1 ]]; }
 command_provider_version() {
 	if command_standin; then
@@ -71,7 +72,7 @@ command_provider_version() {
 	fi
 }
 
-KUBERNETES_STANDIN_SRC=$SCRIPT_DIR/toolchain-kubernetes-provider.go
+KUBERNETES_STANDIN_SRC=$REPO_SCRIPTS/toolchain-kubernetes-provider.go
 kubernetes_standin() { [[ -z ${KUBERNETES_PROVIDER_BINARY:-} && ${KUBERNETES_PROVIDER_STANDIN:-1} == 1 ]]; }
 kubernetes_provider_version() {
 	if kubernetes_standin; then
@@ -515,7 +516,7 @@ mode_build() {
 	# One build at a time per cache folder.
 	exec 9>"$CACHE/.build.lock"
 	if ! flock -n 9; then
-		echo "another scripts/toolchain.sh is building in $CACHE; waiting for it" >&2
+		echo "another tools/offline/toolchain.sh is building in $CACHE; waiting for it" >&2
 		flock 9
 	fi
 	local failed=() name ver req path start secs rc
