@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/offline/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
 # outside the repo:
-#   pulumi (CLI), pulumi-language-nodejs, providers kubernetes + command (installed into PULUMI_HOME),
+#   pulumi (CLI), and the real plugins pulumi-language-nodejs, pulumi-resource-kubernetes and
+#   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
 #   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni).
 #
@@ -19,22 +20,21 @@
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
 #   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
-#   providers/     provider binaries before `pulumi plugin install` copies them into pulumi-home
+#   plugins-build/ the copies of the vendor trees the plugins are built in (../shared/vendor/build-plugins.sh)
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
 # Versions are pinned in tools/offline/toolchain.versions (the one place to change them).
 #
-# Provider binaries that cannot be built here can be supplied:
-#   KUBERNETES_PROVIDER_BINARY=/path/to/pulumi-resource-kubernetes COMMAND_PROVIDER_BINARY=... tools/offline/toolchain.sh
-# The kubernetes provider defaults to a local stand-in (scripts/toolchain-kubernetes-provider.go) for the same
-# reason; KUBERNETES_PROVIDER_STANDIN=0 tries the real module instead.
-# The command provider defaults to a local stand-in (scripts/toolchain-command-provider.go) because the proxy
-# refuses the real one; COMMAND_PROVIDER_STANDIN=0 tries the real module instead.
+# The Go module proxy refuses the module paths of the three plugins, so they are built from the unmodified
+# upstream trees in ${ISTIO_MESH_VENDOR:-<repo>/../shared/vendor} by its build-plugins.sh (copied into the cache
+# first; only go.mod and two compile fixes change, see its README). A plugin counts as built only when its stamp
+# matches and `go version -m` names the upstream main package: a cache built with the former stand-ins, or a
+# half-finished build, is rebuilt, never reported ready.
 # build_<target> functions are called indirectly (build_target):
 # shellcheck disable=SC2317
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_SCRIPTS=$SCRIPT_DIR/../../scripts
+VENDOR=${ISTIO_MESH_VENDOR:-$(cd "$SCRIPT_DIR/../.." && pwd)/../shared/vendor}
 # shellcheck source=tools/offline/toolchain.versions
 source "$SCRIPT_DIR/toolchain.versions"
 
@@ -51,42 +51,20 @@ ISTIO_MINORS=("$ISTIO_OLD_MINOR" "$ISTIO_NEW_MINOR")
 istio_module_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_MODULE_VERSION"; else echo "$ISTIO_NEW_MODULE_VERSION"; fi; }
 istio_chart_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_CHART_VERSION"; else echo "$ISTIO_NEW_CHART_VERSION"; fi; }
 
-NODEJS_HOST_SRC=$REPO_SCRIPTS/toolchain-nodejs-host.go
-
-# ------------------------------------------------------------------------------------------------
-# targets: name|version|required(1/0)|path that must exist
-
-nodejs_host_version() {
-	local sum
-	sum=$(sha256sum "$NODEJS_HOST_SRC" | cut -c1-8)
-	echo "$PULUMI_VERSION+src.$sum"
-}
-
-COMMAND_STANDIN_SRC=$REPO_SCRIPTS/toolchain-command-provider.go
-command_standin() { [[ -z ${COMMAND_PROVIDER_BINARY:-} && ${COMMAND_PROVIDER_STANDIN:-1} == 1 ]]; }
-command_provider_version() {
-	if command_standin; then
-		echo "$COMMAND_PROVIDER_VERSION+standin.$(sha256sum "$COMMAND_STANDIN_SRC" | cut -c1-8)"
-	else
-		echo "$COMMAND_PROVIDER_VERSION"
-	fi
-}
-
-KUBERNETES_STANDIN_SRC=$REPO_SCRIPTS/toolchain-kubernetes-provider.go
-kubernetes_standin() { [[ -z ${KUBERNETES_PROVIDER_BINARY:-} && ${KUBERNETES_PROVIDER_STANDIN:-1} == 1 ]]; }
-kubernetes_provider_version() {
-	if kubernetes_standin; then
-		echo "$KUBERNETES_PROVIDER_VERSION+standin.$(sha256sum "$KUBERNETES_STANDIN_SRC" | cut -c1-8)"
-	else
-		echo "$KUBERNETES_PROVIDER_VERSION"
-	fi
-}
+# Upstream main package of each plugin, as `go version -m` prints it.
+declare -A PLUGIN_MAIN=(
+	[pulumi-language-nodejs]=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+	[pulumi-resource-kubernetes]=github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes
+	[pulumi-resource-command]=github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
+)
+# Stamps say where a plugin came from, so a cache stamped by a stand-in build never matches.
+PLUGIN_ORIGIN=upstream
 
 targets() {
 	echo "pulumi|$PULUMI_VERSION|1|$BIN/pulumi"
-	echo "pulumi-language-nodejs|$(nodejs_host_version)|1|$BIN/pulumi-language-nodejs"
-	echo "pulumi-resource-kubernetes|$(kubernetes_provider_version)|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
-	echo "pulumi-resource-command|$(command_provider_version)|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-command-v$COMMAND_PROVIDER_VERSION/pulumi-resource-command"
+	echo "pulumi-language-nodejs|$PULUMI_VERSION+$PLUGIN_ORIGIN|1|$BIN/pulumi-language-nodejs"
+	echo "pulumi-resource-kubernetes|$KUBERNETES_PROVIDER_VERSION+$PLUGIN_ORIGIN|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
+	echo "pulumi-resource-command|$COMMAND_PROVIDER_VERSION+$PLUGIN_ORIGIN|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-command-v$COMMAND_PROVIDER_VERSION/pulumi-resource-command"
 	echo "kube-apiserver|$KUBERNETES_VERSION|1|$BIN/kube-apiserver"
 	echo "kube-controller-manager|$KUBERNETES_VERSION|1|$BIN/kube-controller-manager"
 	echo "kube-scheduler|$KUBERNETES_VERSION|1|$BIN/kube-scheduler"
@@ -102,7 +80,12 @@ targets() {
 }
 
 stamp_ok() { # name version path
-	[[ -e $3 && -f $STAMPS/$1 && "$(cat "$STAMPS/$1")" == "$2" ]]
+	[[ -e $3 && -f $STAMPS/$1 && "$(cat "$STAMPS/$1")" == "$2" ]] || return 1
+	[[ -z ${PLUGIN_MAIN[$1]:-} ]] || upstream_binary "$3" "${PLUGIN_MAIN[$1]}"
+}
+
+upstream_binary() { # path main-package: the binary was built from that upstream main package
+	[[ "$(go version -m "$1" 2>/dev/null | sed -n 's/^\tpath\t//p')" == "$2" ]]
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -202,24 +185,25 @@ build_pulumi() {
 	"$BIN/pulumi" version
 }
 
+# vendor_build TARGET: ../shared/vendor/build-plugins.sh builds one plugin into $CACHE/plugins-build/bin.
+vendor_build() {
+	[[ -x $VENDOR/build-plugins.sh ]] || {
+		echo "the plugin sources are missing: $VENDOR/build-plugins.sh not found (set ISTIO_MESH_VENDOR to the vendor folder)"
+		return 1
+	}
+	WORK=$CACHE/plugins-build VENDOR=$VENDOR bash "$VENDOR/build-plugins.sh" "$1"
+}
+
 build_pulumi-language-nodejs() {
-	local dir=$SRC/nodejs-host
-	mkdir -p "$dir"
-	cp "$NODEJS_HOST_SRC" "$dir/main.go"
-	wrapper_module "$dir" istio-mesh-toolchain/nodejs-host 1.25 \
-		"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "" ""
-	cd "$dir"
-	"${GOBUILD[@]}" -tags toolchain_nodejs_host -ldflags "-s -w -X main.version=$PULUMI_VERSION" \
-		-o "$BIN/pulumi-language-nodejs" .
-	# Shim the Node.js SDK expects next to the CLI (dynamic providers, pulumi.dynamic.Resource).
-	local sdk
+	vendor_build langhost
+	install -m 0755 "$CACHE/plugins-build/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+	# Shims the Node.js SDK expects next to the CLI (dynamic providers; the policy analyzer), from sdk/v3.
+	local sdk f
 	sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")
-	install -m 0755 "$sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
-	# Older CLIs look for these analyzer shims when no language host is found; harmless otherwise.
-	local f
-	for f in pulumi-analyzer-policy pulumi-analyzer-policy-python; do
-		if [[ -f $sdk/nodejs/dist/$f ]]; then install -m 0755 "$sdk/nodejs/dist/$f" "$BIN/$f"; fi
+	for f in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
+		install -m 0755 "$sdk/nodejs/dist/$f" "$BIN/$f"
 	done
+	upstream_binary "$BIN/pulumi-language-nodejs" "${PLUGIN_MAIN[pulumi-language-nodejs]}"
 	"$BIN/pulumi-language-nodejs" --version
 }
 
@@ -227,94 +211,21 @@ build_pulumi-language-nodejs() {
 install_plugin() {
 	pulumi_env
 	[[ -x $BIN/pulumi ]] || { echo "pulumi CLI missing: build target 'pulumi' first"; return 1; }
-	"$BIN/pulumi" plugin rm "$1" "$2" "$3" --yes >/dev/null 2>&1 || true
+	"$BIN/pulumi" plugin rm "$1" "$2" --yes >/dev/null 2>&1 || true
 	"$BIN/pulumi" plugin install "$1" "$2" "v$3" --file "$4"
 	"$BIN/pulumi" plugin ls
 }
 
-# fetch_provider_module MODULE VERSION: prints the module cache dir, or explains why it cannot.
-fetch_provider_module() {
-	local mod=$1 ver=$2 out
-	if ! out=$(go mod download -json "$mod@$ver" 2>&1); then
-		echo "cannot fetch $mod@$ver from the Go module proxy:" >&2
-		echo "$out" >&2
-		local proxy=${GOPROXY:-https://proxy.golang.org}
-		proxy=${proxy%%,*}
-		echo "probe: $proxy/$mod/@v/$ver.info -> $(curl -s -o /dev/null -w '%{http_code}' "$proxy/$mod/@v/$ver.info" || echo unreachable)" >&2
-		return 1
-	fi
-	sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$out"
-}
-
 build_pulumi-resource-kubernetes() {
-	local v=$KUBERNETES_PROVIDER_VERSION binary=${KUBERNETES_PROVIDER_BINARY:-}
-	if kubernetes_standin; then
-		# The real provider's module is refused by the proxy: build scripts/toolchain-kubernetes-provider.go
-		# (server-side apply of any kind, Patch types, helm.sh/v4:Chart from local charts, yaml/v2:ConfigGroup).
-		local dir=$SRC/kubernetes-standin kv=v$KUBERNETES_STAGING_VERSION
-		mkdir -p "$dir"
-		cp "$KUBERNETES_STANDIN_SRC" "$dir/main.go"
-		wrapper_module "$dir" istio-mesh-toolchain/kubernetes-standin 1.25 \
-			"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
-	helm.sh/helm/v3 v$HELM_VERSION
-	k8s.io/api $kv
-	k8s.io/apimachinery $kv
-	k8s.io/client-go $kv" "" ""
-		cd "$dir"
-		"${GOBUILD[@]}" -tags toolchain_kubernetes_provider -ldflags "-s -w -X main.version=$v" \
-			-o "$CACHE/providers/pulumi-resource-kubernetes" .
-		echo "NOTE: installed the stand-in kubernetes provider (KUBERNETES_PROVIDER_STANDIN=0 to try the real one)"
-		binary=$CACHE/providers/pulumi-resource-kubernetes
-	elif [[ -z $binary ]]; then
-		local mod=github.com/pulumi/pulumi-kubernetes/provider/v4 dir work
-		dir=$(fetch_provider_module "$mod" "v$v")
-		# The provider's main embeds the generated schema (cmd/pulumi-resource-kubernetes/schema-embed.json),
-		# produced upstream by `make schema`; build from a writable copy with it in place.
-		work=$SRC/pulumi-kubernetes-provider
-		rm -rf "$work"
-		cp -r "$dir" "$work"
-		chmod -R u+w "$work"
-		cd "$work"
-		if [[ ! -f cmd/pulumi-resource-kubernetes/schema-embed.json ]]; then
-			mkdir -p "$work/schema-out"
-			go run ./cmd/pulumi-gen-kubernetes schema "$work/schema-out"
-			cp "$work/schema-out/schema.json" cmd/pulumi-resource-kubernetes/schema-embed.json
-		fi
-		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
-			-o "$CACHE/providers/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
-		binary=$CACHE/providers/pulumi-resource-kubernetes
-	fi
-	install_plugin resource kubernetes "$v" "$binary"
+	vendor_build kubernetes
+	upstream_binary "$CACHE/plugins-build/bin/pulumi-resource-kubernetes" "${PLUGIN_MAIN[pulumi-resource-kubernetes]}"
+	install_plugin resource kubernetes "$KUBERNETES_PROVIDER_VERSION" "$CACHE/plugins-build/bin/pulumi-resource-kubernetes"
 }
 
 build_pulumi-resource-command() {
-	local v=$COMMAND_PROVIDER_VERSION binary=${COMMAND_PROVIDER_BINARY:-}
-	if command_standin; then
-		# The real provider's module is refused by the proxy: build scripts/toolchain-command-provider.go,
-		# which implements command:local:Command and command:local:run (see the file's header).
-		local dir=$SRC/command-standin
-		mkdir -p "$dir"
-		cp "$COMMAND_STANDIN_SRC" "$dir/main.go"
-		wrapper_module "$dir" istio-mesh-toolchain/command-standin 1.25 \
-			"	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "" ""
-		cd "$dir"
-		"${GOBUILD[@]}" -tags toolchain_command_provider -ldflags "-s -w -X main.version=$v" \
-			-o "$CACHE/providers/pulumi-resource-command" .
-		echo "NOTE: installed the stand-in command provider (COMMAND_PROVIDER_STANDIN=0 to try the real one)"
-		binary=$CACHE/providers/pulumi-resource-command
-	elif [[ -z $binary ]]; then
-		local mod=github.com/pulumi/pulumi-command/provider dir work
-		dir=$(fetch_provider_module "$mod" "v$v")
-		work=$SRC/pulumi-command-provider
-		rm -rf "$work"
-		cp -r "$dir" "$work"
-		chmod -R u+w "$work"
-		cd "$work"
-		"${GOBUILD[@]}" -ldflags "-s -w -X $mod/pkg/version.Version=v$v" \
-			-o "$CACHE/providers/pulumi-resource-command" ./cmd/pulumi-resource-command
-		binary=$CACHE/providers/pulumi-resource-command
-	fi
-	install_plugin resource command "$v" "$binary"
+	vendor_build command
+	upstream_binary "$CACHE/plugins-build/bin/pulumi-resource-command" "${PLUGIN_MAIN[pulumi-resource-command]}"
+	install_plugin resource command "$COMMAND_PROVIDER_VERSION" "$CACHE/plugins-build/bin/pulumi-resource-command"
 }
 
 kubernetes_wrapper() {
@@ -479,7 +390,11 @@ mode_check() {
 			echo "missing: $name $ver ($path)"
 			missing=1
 		elif ! stamp_ok "$name" "$ver" "$path"; then
-			echo "missing: $name $ver (present but built at '$(cat "$STAMPS/$name" 2>/dev/null || echo unknown)')"
+			if [[ -n ${PLUGIN_MAIN[$name]:-} ]] && ! upstream_binary "$path" "${PLUGIN_MAIN[$name]}"; then
+				echo "missing: $name $ver ($path is not built from ${PLUGIN_MAIN[$name]}: a stand-in or a partial build; rebuild with: bash $SCRIPT_DIR/toolchain.sh --only $name)"
+			else
+				echo "missing: $name $ver (present but built at '$(cat "$STAMPS/$name" 2>/dev/null || echo unknown)'; rebuild with: bash $SCRIPT_DIR/toolchain.sh --only $name)"
+			fi
 			missing=1
 		fi
 	done < <(targets)
@@ -509,9 +424,11 @@ print_summary() {
 
 mode_build() {
 	local only=${1:-}
-	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME" "$CACHE/providers"
+	mkdir -p "$BIN" "$SRC" "$LOGS" "$STAMPS" "$CHARTS" "$TOOLCHAIN_PULUMI_HOME"
 	# Provider binaries live outside bin/ (on PATH, pulumi would warn "using ... from $PATH"): only PULUMI_HOME.
 	rm -f "$BIN/pulumi-resource-kubernetes" "$BIN/pulumi-resource-command"
+	# Left by builds that used stand-in plugins (before the real ones were built from ../shared/vendor).
+	rm -rf "$CACHE/providers" "$SRC/nodejs-host" "$SRC/kubernetes-standin" "$SRC/command-standin"
 	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
 	# One build at a time per cache folder.
 	exec 9>"$CACHE/.build.lock"
@@ -543,7 +460,7 @@ mode_build() {
 		else
 			rm -f "$STAMPS/$name"
 			printf '%s %s %s %ss FAILED\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$name" "$ver" "$secs" >>"$TIMES"
-			echo "   FAILED after ${secs}s; last lines of $LOGS/$name.log:"
+			echo "   FAILED after ${secs}s: $name (log: $LOGS/$name.log; retry: bash $SCRIPT_DIR/toolchain.sh --only $name); its last lines:"
 			tail -n 15 "$LOGS/$name.log" | sed 's/^/   | /'
 			[[ $req == 1 ]] && failed+=("$name")
 		fi
