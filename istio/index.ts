@@ -6,3 +6,4 @@ export * from "./charts";
 export * from "./tags";
 export * from "./istioctl";
 export * from "./images";
+export * from "./injection";
