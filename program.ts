@@ -5,8 +5,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstioMesh } from "./components/mesh";
-import { CONFIG_NAMESPACE, CREDENTIALS_KEY, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi } from "./model/config";
-import { MeshState, meshFacts } from "./model/facts";
+import {
+    CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
+} from "./model/config";
+import { MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
 /**
  * Pulumi's SDK records a stack trace for every output of every resource (for its promise-leak report), and the
@@ -41,12 +44,50 @@ async function previousState(): Promise<MeshState | undefined> {
     return (details.value ?? details.secretValue) as MeshState | undefined;
 }
 
+/**
+ * The `meshState` and `promotion` outputs of the stack this one is promoted from. A source that cannot be read
+ * is an error naming the key, never an empty source: the gate must not pass because it saw nothing.
+ */
+async function promotionSource(promotion: PromotionSpec, self: StackName): Promise<SourceOutputs> {
+    const name = qualifiedSource(promotion.from, self);
+    if (name === `${self.organization}/${self.project}/${self.stack}`) {
+        return {}; // promotionGate reports the self-reference
+    }
+    try {
+        const source = new pulumi.StackReference("promotion-source", { name });
+        const [state, from] = await Promise.all([source.getOutputDetails("meshState"), source.getOutputDetails("promotion")]);
+        return { meshState: (state.value ?? state.secretValue) as MeshState | undefined, promotion: from.value ?? from.secretValue };
+    } catch (e) {
+        throw new pulumi.RunError(formatProblems([{
+            key: `${CONFIG_NAMESPACE}:promotion.from`, value: promotion.from,
+            message: `stack ${name} could not be read (${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`,
+            fix: "name an existing stack of this backend as <org>/<project>/<stack> (see `pulumi stack ls --all`), or remove promotion",
+        }]));
+    }
+}
+
+/** This run's facts, with the start time of each Istio version carried forward into the recorded state. */
+function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): MeshFacts {
+    const facts = meshFacts(spec, previous);
+    return { ...facts, state: { ...facts.state, versionsRun: recordVersionsRun(previous, facts.state, now) } };
+}
+
 export async function run() {
     const { raw, hasCredentials } = rawConfigFromPulumi(pulumi.runtime.allConfig());
-    // Only a read of this stack's own last outputs precedes validation: bad config registers no cluster object.
+    // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
+    // registers no cluster object.
     const previous = await previousState();
     const spec = validate(raw, previous, hasCredentials);
-    const facts = meshFacts(spec, previous);
+    const now = new Date();
+    const facts = factsAt(spec, previous, now);
+    const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
+    if (spec.promotion) {
+        const source = await promotionSource(spec.promotion, self);
+        const gate = promotionGate({ promotion: spec.promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now });
+        if (gate.problems.length > 0) {
+            throw new pulumi.RunError(gateMessage(gate));
+        }
+    }
 
     const provider = new k8s.Provider("cluster", {
         kubeconfig: spec.kubernetes.kubeconfig,
@@ -65,6 +106,7 @@ export async function run() {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,
         meshState: mesh.meshState,
+        ...(spec.promotion ? { promotion: { from: qualifiedSource(spec.promotion.from, self), soak: spec.promotion.soak } } : {}),
         ...(spec.renderDirectory ? { renderDirectory: spec.renderDirectory } : {}),
     };
 }

@@ -8,6 +8,7 @@ import {
     checkInPlaceChange, compareVersions, DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, ImageSettings, isDnsLabel,
     parseVersion, revisionNameForVersion, SERVICE_TYPES, ServiceType,
 } from "../istio";
+import { parsePromotion, PromotionSpec } from "./promotion";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */
 export const CONFIG_NAMESPACE = "istio-mesh";
@@ -80,6 +81,8 @@ export interface MeshSpec {
     /** How long a restart waits for each workload's rollout (kubectl duration). */
     readonly restartTimeout: string;
     readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string };
+    /** The stack this one is promoted from, and the soak (model/promotion.ts). */
+    readonly promotion?: PromotionSpec;
 }
 
 /** One config problem. */
@@ -116,7 +119,7 @@ export type RawConfig = Record<string, unknown>;
 
 const KNOWN_KEYS = [
     "istioNamespace", "kubernetesVersion", "registry", "charts", "revisions", "tags", "namespaces", "gateways",
-    "cni", "renderDirectory", "restartTimeout", "kubernetes",
+    "cni", "renderDirectory", "restartTimeout", "kubernetes", "promotion",
 ];
 
 /** Namespaces that are never application namespaces. */
@@ -506,13 +509,15 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const kubernetes = objectOr(c, "kubernetes", raw.kubernetes);
     const kubeconfig = optionalString(c, "kubernetes.kubeconfig", kubernetes.kubeconfig);
     const context = optionalString(c, "kubernetes.context", kubernetes.context);
+    const { promotion, problems: promotionProblems } = parsePromotion(raw.promotion);
+    c.problems.push(...promotionProblems);
 
     if (c.problems.length > 0) {
         throw new MeshConfigError(c.problems);
     }
     return {
         istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
-        renderDirectory, restartTimeout, kubernetes: { kubeconfig, context },
+        renderDirectory, restartTimeout, kubernetes: { kubeconfig, context }, ...(promotion ? { promotion } : {}),
     };
 }
 

@@ -16,6 +16,12 @@ export interface Binding {
     readonly version: string;
 }
 
+/** When a stack started (and, if it did, stopped) running an Istio version: ISO 8601 times. */
+export interface VersionRun {
+    readonly since: string;
+    readonly until?: string;
+}
+
 /** The state each `up` records in the `meshState` output, read back by the next run. */
 export interface MeshState extends PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
@@ -23,6 +29,8 @@ export interface MeshState extends PreviousState {
     readonly namespaces: Readonly<Record<string, Binding>>;
     readonly gateways: Readonly<Record<string, Binding>>;
     readonly cni?: { readonly version: string };
+    /** Per Istio version, when this stack started running it (model/promotion.ts); absent in states of older programs. */
+    readonly versionsRun?: Readonly<Record<string, VersionRun>>;
 }
 
 export interface RevisionFacts extends RevisionSpec {

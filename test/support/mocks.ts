@@ -23,18 +23,31 @@ export interface ProgramRun {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const settings = require("@pulumi/pulumi/runtime/settings");
 
+/** The stack the program runs as under mocks. */
+export const SELF_STACK = "organization/istio-mesh/test";
+
 /**
  * Runs program.ts with `config` (keys without the `istio-mesh:` prefix) and `previous` as the recorded state.
- * `secrets` are set as secret config (e.g. registryCredentials).
+ * `secrets` are set as secret config (e.g. registryCredentials). `stacks` are the outputs of other stacks by
+ * qualified name, as StackReferences read them; an Error makes reading that stack fail, and so does a name not there.
  */
 export async function runProgram(config: RawConfig, previous?: MeshState, secrets: Record<string, string> = {},
-                                 callResult: (token: string, inputs: any) => Record<string, any> = () => ({})): Promise<ProgramRun> {
+                                 callResult: (token: string, inputs: any) => Record<string, any> = () => ({}),
+                                 stacks: Record<string, Record<string, unknown> | Error> = {}): Promise<ProgramRun> {
     const resources: Registered[] = [];
     const calls: ProgramRun["calls"] = [];
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
             if (args.type === "pulumi:pulumi:StackReference") {
-                return { id: args.name, state: { outputs: previous ? { meshState: previous } : {} } };
+                const name = args.inputs.name as string;
+                if (name === SELF_STACK) {
+                    return { id: name, state: { outputs: previous ? { meshState: previous } : {} } };
+                }
+                const outputs = stacks[name] ?? new Error(`unknown stack "${name}"`);
+                if (outputs instanceof Error) {
+                    throw outputs;
+                }
+                return { id: name, state: { outputs } };
             }
             resources.push({ type: args.type, name: args.name, inputs: args.inputs });
             return { id: `${args.name}-id`, state: args.inputs };
