@@ -7,6 +7,7 @@ import { versionNotEndOfLife } from "./end-of-life";
 import { kubernetesVersionSupported } from "./kubernetes-support";
 import { namespaceSingleInjectionLabel } from "./namespace-labels";
 import { podsNonRootUnprivileged } from "./pod-security";
+import { promotionSoaked } from "./promotion";
 import { proxyNotNewerThanControlPlane } from "./proxy-skew";
 import { revisionReferencesInstalled } from "./references";
 import { imagesFromAllowedRegistries, privateHubPullSecrets } from "./registries";
@@ -32,4 +33,5 @@ export const istioMeshPolicies: Policies = [
     imagesFromAllowedRegistries,
     privateHubPullSecrets,
     webhooksRemovedWithRevision,
+    promotionSoaked,
 ];
