@@ -23,7 +23,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { istioctlBaseSets, istioctlRevisionSets } from "../istio";
+import { baseValues, istioctlOverlay, istiodValues, overlayText } from "../istio";
 import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../demo/local";
 import { RawConfig } from "../model/config";
 import { Binding, needsRestart } from "../model/facts";
@@ -381,9 +381,11 @@ export function runPreviewBench(): PreviewBenchResult {
         // ---- Figure A: add a canary revision. ----
         p.setConfig(steps.canary);
         const manifest = path.join(scratch, `istiod-${newRev}.yaml`);
-        const sets = istioctlRevisionSets({ version: NEW, revision: newRev, istioNamespace: "istio-system", images: { hub: HUB } });
+        // The same overlay the program's istioctl renderer gives istioctl.
+        const overlay = overlayText(istioctlOverlay("pilot", "istio-system",
+            istiodValues({ version: NEW, revision: newRev, istioNamespace: "istio-system", images: { hub: HUB } })));
         const baselineA = () => timed(() => {
-            const g = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", ...sets.flatMap(s => ["--set", s])], kenv);
+            const g = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", "-f", "-"], kenv, [0], overlay);
             fs.writeFileSync(manifest, g.stdout);
             // kubectl diff exits 1 when there are differences: that is success here.
             return run("kubectl", ["diff", "--server-side", "-f", manifest], kenv, [0, 1]).stdout;
@@ -392,11 +394,11 @@ export function runPreviewBench(): PreviewBenchResult {
         // renders the revision only, as the issue asks. This one adds the base render (CRDs) to the same diff.
         // --force-conflicts: the live CRDs are owned by the program's field manager (pulumi-kubernetes).
         const baseManifest = path.join(scratch, "base.yaml");
-        const baseSets = istioctlBaseSets({ istioNamespace: "istio-system", defaultRevision: oldRev });
+        const baseOverlay = overlayText(istioctlOverlay("base", "istio-system", baseValues({ istioNamespace: "istio-system", defaultRevision: oldRev })));
         const baselineAWithCrds = () => timed(() => {
-            const g = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", ...sets.flatMap(s => ["--set", s])], kenv);
+            const g = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", "-f", "-"], kenv, [0], overlay);
             fs.writeFileSync(manifest, g.stdout);
-            const base = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", ...baseSets.flatMap(s => ["--set", s])], kenv);
+            const base = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", "-f", "-"], kenv, [0], baseOverlay);
             fs.writeFileSync(baseManifest, base.stdout);
             return run("kubectl", ["diff", "--server-side", "--force-conflicts", "-f", manifest, "-f", baseManifest], kenv, [0, 1]).stdout;
         });

@@ -1,10 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
-import { baseValues, CHART, istioctlBaseSets, istioctlCommand } from "../istio";
+import { baseValues, CHART } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { chartLocation, istioctlPath } from "./chartSource";
-import { childOptions } from "./options";
+import { renderRelease } from "./release";
 
 export interface IstioBaseArgs {
     /** The Istio version of the CRDs: the newest revision's, since CRDs are upgraded before any new istiod. */
@@ -27,19 +24,10 @@ export class IstioBase extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioBaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioBase", name, {}, opts);
-        if (args.charts.renderer === "istioctl") {
-            const manifest = command.local.runOutput({
-                command: istioctlCommand(istioctlPath(args.charts, args.version),
-                    istioctlBaseSets({ istioNamespace: args.istioNamespace, defaultRevision: args.defaultRevision })),
-            }, childOptions(this, opts));
-            this.release = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { yaml: manifest.stdout }, childOptions(this, opts));
-        } else {
-            this.release = new k8s.helm.v4.Chart(name, {
-                ...chartLocation(args.charts, CHART.base, args.version),
-                namespace: args.istioNamespace,
-                values: baseValues({ defaultRevision: args.defaultRevision, istioNamespace: args.istioNamespace }),
-            }, childOptions(this, opts));
-        }
+        this.release = renderRelease(this, name, {
+            chart: CHART.base, component: "base", version: args.version, namespace: args.istioNamespace, charts: args.charts,
+            values: baseValues({ defaultRevision: args.defaultRevision, istioNamespace: args.istioNamespace }),
+        }, opts);
         this.registerOutputs({});
     }
 }

@@ -1,9 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHART, cniValues, ImageSettings } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { chartLocation } from "./chartSource";
-import { childOptions } from "./options";
+import { renderRelease } from "./release";
 
 export interface IstioCniArgs {
     /** Exact Istio version. CNI is one DaemonSet, upgraded in place: every control plane must be at its minor or one above. */
@@ -25,14 +23,13 @@ export class IstioCni extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioCni", name, {}, opts);
-        this.release = new k8s.helm.v4.Chart(name, {
-            ...chartLocation(args.charts, CHART.cni, args.version),
-            namespace: args.namespace,
+        this.release = renderRelease(this, name, {
+            chart: CHART.cni, component: "cni", version: args.version, namespace: args.namespace, charts: args.charts,
             values: cniValues({
                 version: args.version, chained: args.chained ?? true, istioNamespace: args.istioNamespace,
                 images: args.images, overrides: args.values,
             }),
-        }, childOptions(this, opts));
+        }, opts);
         this.registerOutputs({ version: args.version });
     }
 }

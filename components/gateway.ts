@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION, CHART, gatewayValues, mergeValues, ServiceType } from "../istio";
+import { CHART, gatewayValues, ServiceType } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { Binding } from "../model/facts";
 import { chartLocation } from "./chartSource";
@@ -32,15 +32,15 @@ export class IstioGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-mesh:index:IstioGateway", name, {}, opts);
-        const values = gatewayValues({
-            name: args.name, revision: args.binding.target, serviceType: args.serviceType, replicas: args.replicas,
-            podDisruptionBudget: args.podDisruptionBudget, imagePullSecrets: args.imagePullSecrets,
-            overrides: args.values,
-        });
+        // Both renderers: istioctl has no component for the gateway chart (see the README, Renderers).
         this.release = new k8s.helm.v4.Chart(name, {
             ...chartLocation(args.charts, CHART.gateway, args.binding.version),
             namespace: args.namespace,
-            values: mergeValues(values, { podAnnotations: { [ANNOTATION.proxyVersion]: args.binding.version } }),
+            values: gatewayValues({
+                name: args.name, revision: args.binding.target, proxyVersion: args.binding.version,
+                serviceType: args.serviceType, replicas: args.replicas, podDisruptionBudget: args.podDisruptionBudget,
+                imagePullSecrets: args.imagePullSecrets, overrides: args.values,
+            }),
         }, childOptions(this, opts));
         this.registerOutputs({ revision: args.binding.revision, version: args.binding.version });
     }

@@ -5,5 +5,6 @@ export * from "./gateway";
 export * from "./kubectl";
 export * from "./mesh";
 export * from "./namespaceBinding";
+export * from "./release";
 export * from "./revision";
 export * from "./revisionTags";

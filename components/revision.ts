@@ -1,11 +1,9 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ANNOTATION, CHART, ImageSettings, istioctlCommand, istioctlRevisionSets, istiodName, istiodValues, mergeValues } from "../istio";
+import { CHART, ImageSettings, istiodName, istiodValues } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { chartLocation, istioctlPath } from "./chartSource";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
-import { childOptions } from "./options";
+import { renderRelease } from "./release";
 
 export interface IstioRevisionArgs {
     /** Revision name: istiod-<revision>, istio.io/rev=<revision>. */
@@ -20,7 +18,7 @@ export interface IstioRevisionArgs {
     upgradedFrom?: string;
     /** The cluster's Kubernetes version, recorded for the policy pack. */
     kubernetesVersion?: string;
-    /** User overrides of the istiod chart values, merged last. */
+    /** User overrides of the istiod chart values, merged over the program's (its annotations excepted). */
     values?: Record<string, unknown>;
     charts: ChartSourceSpec;
     /**
@@ -45,32 +43,13 @@ export class IstioRevision extends pulumi.ComponentResource {
         this.version = args.version;
         this.istiodName = istiodName(args.revision);
 
-        const annotations: Record<string, string> = {};
-        if (args.upgradedFrom) {
-            annotations[ANNOTATION.upgradedFrom] = args.upgradedFrom;
-        }
-        if (args.kubernetesVersion) {
-            annotations[ANNOTATION.kubernetesVersion] = args.kubernetesVersion;
-        }
-        if (args.charts.renderer === "istioctl") {
-            const manifest = command.local.runOutput({
-                command: istioctlCommand(istioctlPath(args.charts, args.version), istioctlRevisionSets({
-                    version: args.version, revision: args.revision, istioNamespace: args.istioNamespace,
-                    images: args.images, cni: args.cni,
-                })),
-            }, childOptions(this, opts));
-            this.release = new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { yaml: manifest.stdout }, childOptions(this, opts));
-        } else {
-            const values = istiodValues({
-                version: args.version, revision: args.revision, istioNamespace: args.istioNamespace,
-                images: args.images, cni: args.cni, overrides: args.values,
-            });
-            this.release = new k8s.helm.v4.Chart(name, {
-                ...chartLocation(args.charts, CHART.istiod, args.version),
-                namespace: args.istioNamespace,
-                values: Object.keys(annotations).length > 0 ? mergeValues(values, { deploymentAnnotations: annotations }) : values,
-            }, childOptions(this, opts));
-        }
+        this.release = renderRelease(this, name, {
+            chart: CHART.istiod, component: "pilot", version: args.version, namespace: args.istioNamespace, charts: args.charts,
+            values: istiodValues({
+                version: args.version, revision: args.revision, istioNamespace: args.istioNamespace, images: args.images,
+                cni: args.cni, upgradedFrom: args.upgradedFrom, kubernetesVersion: args.kubernetesVersion, overrides: args.values,
+            }),
+        }, opts);
 
         if (args.guardEnvironment) {
             // Depends on the release, so when the revision leaves the config Pulumi deletes this first: its

@@ -2,14 +2,16 @@
  * The official Istio Helm charts and how their values are laid out per Istio version.
  *
  * Every per-version difference in chart values lives here, so components only say *what* they want
- * (a revision, a hub, CNI on) and this module says *where* each chart version expects it.
+ * (a revision, a hub, CNI on) and this module says *where* each chart version expects it. Each function builds
+ * the one values tree of a release; both renderers take that tree: the Helm renderer as chart values, the
+ * istioctl renderer through istioctl.ts.
  * Sources: istio/istio manifests/charts (values.yaml of base, istiod, gateway, cni) and release notes:
  * - CNI: istiod's switch is `pilot.cni.enabled` from 1.24; before, `istio_cni.enabled` / `istio_cni.chained`.
  *   The cni chart's own settings moved from under `cni:` to the top level in 1.24.
  * - Revision tags: the istiod chart renders them from `revisionTags`; 1.28 renamed the template and added a
  *   Service per tag (see tags.ts, which renders tags outside the charts).
  */
-import { DEFAULT_ISTIO_NAMESPACE } from "./names";
+import { ANNOTATION, DEFAULT_ISTIO_NAMESPACE } from "./names";
 import { compareVersions } from "./versions";
 
 /** Chart names in Istio's repositories. */
@@ -55,7 +57,8 @@ export interface ImageSettings {
     imagePullSecrets?: readonly string[];
 }
 
-type Values = Record<string, unknown>;
+/** A chart's values tree. */
+export type Values = Record<string, unknown>;
 
 function isPlainObject(v: unknown): v is Values {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -104,7 +107,11 @@ export interface IstiodValuesArgs {
     images?: ImageSettings;
     /** Set when istio-cni is installed: pods then skip the privileged istio-init container. */
     cni?: { enabled: boolean; chained?: boolean };
-    /** The user's per-revision overrides, merged last. */
+    /** The version this revision ran before an in-place upgrade, recorded on istiod for the policy pack. */
+    upgradedFrom?: string;
+    /** The cluster's Kubernetes version, recorded on istiod for the policy pack. */
+    kubernetesVersion?: string;
+    /** The user's per-revision overrides, merged over everything but the program's annotations. */
     overrides?: Values;
 }
 
@@ -125,7 +132,16 @@ export function istiodValues(args: IstiodValuesArgs): Values {
             values.istio_cni = { enabled: true, chained: args.cni.chained ?? true };
         }
     }
-    return mergeValues(values, args.overrides);
+    const annotations: Record<string, string> = {};
+    if (args.upgradedFrom) {
+        annotations[ANNOTATION.upgradedFrom] = args.upgradedFrom;
+    }
+    if (args.kubernetesVersion) {
+        annotations[ANNOTATION.kubernetesVersion] = args.kubernetesVersion;
+    }
+    // Merged after the overrides: the policy pack relies on them.
+    const withOverrides = mergeValues(values, args.overrides);
+    return Object.keys(annotations).length > 0 ? mergeValues(withOverrides, { deploymentAnnotations: annotations }) : withOverrides;
 }
 
 export interface CniValuesArgs {
@@ -150,6 +166,8 @@ export const SERVICE_TYPES: readonly ServiceType[] = ["ClusterIP", "NodePort", "
 
 export interface GatewayValuesArgs {
     name: string;
+    /** The Istio version of the revision injecting it: recorded on its pods, so an in-place upgrade rolls it. */
+    proxyVersion: string;
     /** The revision or tag the gateway's pods are injected by (its `istio.io/rev` label). */
     revision: string;
     serviceType: ServiceType;
@@ -176,5 +194,6 @@ export function gatewayValues(args: GatewayValuesArgs): Values {
     if (args.imagePullSecrets && args.imagePullSecrets.length > 0) {
         values.imagePullSecrets = args.imagePullSecrets.map(name => ({ name }));
     }
-    return mergeValues(values, args.overrides);
+    // Merged after the overrides: the policy pack and the gateway's rollout on an in-place upgrade rely on it.
+    return mergeValues(mergeValues(values, args.overrides), { podAnnotations: { [ANNOTATION.proxyVersion]: args.proxyVersion } });
 }

@@ -1,53 +1,52 @@
 /**
- * `istioctl manifest generate` flags per Istio version, for teams that render with istioctl (the in-place
- * runbook) instead of Helm. The same settings as charts.ts, in IstioOperator paths.
+ * The istioctl renderer (for teams that render with `istioctl manifest generate`, as in the in-place runbook):
+ * the values tree charts.ts builds for a release, translated into an IstioOperator overlay read from stdin.
+ *
+ * `istioctl manifest generate` renders the same charts as the Helm renderer (base, istio-control/istio-discovery
+ * = istiod, istio-cni = cni) and hands each one `spec.values` as its chart values. So the tree goes there
+ * unchanged, through `spec.unvalidatedValues`: istioctl merges it over its profile after validation, as Helm
+ * takes chart values without checking them against istioctl's schema. The overlay only says which component
+ * to render and in which namespace.
+ * Source: istio/istio operator/pkg/render/manifest.go (MergeInputs, GenerateManifest) and operator/pkg/component.
  */
-import { hasLayout, ImageSettings, imageTag } from "./charts";
+import { Values } from "./charts";
 
-export interface IstioctlRevisionArgs {
-    version: string;
-    revision: string;
-    istioNamespace: string;
-    images?: ImageSettings;
-    cni?: { enabled: boolean; chained?: boolean };
+/** An IstioOperator overlay, as `istioctl manifest generate -f -` reads it. */
+export interface IstioOperatorOverlay {
+    apiVersion: "install.istio.io/v1alpha1";
+    kind: "IstioOperator";
+    spec: {
+        /** `empty`: every component off, so only the one named in `components` renders. */
+        profile: "empty";
+        components: Partial<Record<IstioctlComponent, { enabled: true; namespace: string }>>;
+        unvalidatedValues: Values;
+    };
 }
 
-function imageFlags(images: ImageSettings | undefined, version: string): string[] {
-    const flags: string[] = [`tag=${imageTag(images ?? {}, version)}`];
-    if (images?.hub) {
-        flags.push(`hub=${images.hub}`);
-    }
-    (images?.imagePullSecrets ?? []).forEach((s, i) => flags.push(`values.global.imagePullSecrets[${i}]=${s}`));
-    return flags;
+/** The IstioOperator components istio-mesh renders with istioctl (gateways use the gateway chart, see the README). */
+export type IstioctlComponent = "base" | "pilot" | "cni";
+
+/** The overlay rendering one component from `values`, its chart's values tree, into `namespace`. */
+export function istioctlOverlay(component: IstioctlComponent, namespace: string, values: Values): IstioOperatorOverlay {
+    return {
+        apiVersion: "install.istio.io/v1alpha1",
+        kind: "IstioOperator",
+        spec: {
+            profile: "empty",
+            // The namespace is set on the component: istioctl derives its default from the profile's
+            // values.global.istioNamespace before unvalidatedValues are merged.
+            components: { [component]: { enabled: true, namespace } },
+            unvalidatedValues: values,
+        },
+    };
 }
 
-/** `--set` values rendering one revision's control plane only (no CRDs, no gateways: those have their own owners). */
-export function istioctlRevisionSets(args: IstioctlRevisionArgs): string[] {
-    const sets = [
-        "profile=minimal",
-        `revision=${args.revision}`,
-        "components.base.enabled=false",
-        `values.global.istioNamespace=${args.istioNamespace}`,
-        ...imageFlags(args.images, args.version),
-    ];
-    if (args.cni?.enabled) {
-        sets.push(hasLayout(args.version, "cniValuesTopLevel") ? "values.pilot.cni.enabled=true" : "values.istio_cni.enabled=true");
-    }
-    return sets;
+/** The command line rendering the overlay given on stdin, istioctl's path quoted for a POSIX shell. */
+export function istioctlCommand(istioctl: string): string {
+    return `'${istioctl.replace(/'/g, `'\\''`)}' manifest generate -f -`;
 }
 
-/** `--set` values rendering the CRDs and cluster-wide base objects only. */
-export function istioctlBaseSets(args: { istioNamespace: string; defaultRevision?: string }): string[] {
-    return [
-        "profile=minimal",
-        "components.pilot.enabled=false",
-        `values.global.istioNamespace=${args.istioNamespace}`,
-        `values.defaultRevision=${args.defaultRevision ?? ""}`,
-    ];
-}
-
-/** The command line, each --set quoted for a POSIX shell. */
-export function istioctlCommand(istioctl: string, sets: readonly string[]): string {
-    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    return [quote(istioctl), "manifest", "generate", ...sets.flatMap(s => ["--set", quote(s)])].join(" ");
+/** The overlay as text for the command's stdin (JSON is YAML: no quoting rules to get wrong). */
+export function overlayText(overlay: IstioOperatorOverlay): string {
+    return JSON.stringify(overlay, null, 2);
 }

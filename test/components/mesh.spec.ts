@@ -222,15 +222,42 @@ describe("IstioMesh under mocks: settings", () => {
             /revisions\[0\]\.version = "1\.30\.2": revision "stable" runs 1\.28\.4 now/);
     });
 
-    it("istioctl renderer: each revision rendered by its own istioctl into a ConfigGroup", async () => {
+    it("istioctl renderer: each revision, the CRDs and CNI rendered by their own istioctl into a ConfigGroup", async () => {
         const run = await runProgram({ ...steps.installAlongside, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
             undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: `# rendered by ${inputs.command.split(" ")[0]}`, stderr: "" } : {});
         const commands = run.calls.filter(c => c.token === "command:local:run").map(c => c.inputs.command as string);
-        assert.ok(commands.some(c => c.startsWith("'/opt/istio-1.29.3/bin/istioctl' manifest generate") && c.includes("'revision=1-29'")));
-        assert.ok(commands.some(c => c.startsWith("'/opt/istio-1.30.2/bin/istioctl' manifest generate") && c.includes("'revision=1-30'")));
+        assert.deepStrictEqual(commands.sort(), [
+            "'/opt/istio-1.29.3/bin/istioctl' manifest generate -f -", // cni follows the oldest revision
+            "'/opt/istio-1.29.3/bin/istioctl' manifest generate -f -",
+            "'/opt/istio-1.30.2/bin/istioctl' manifest generate -f -", // base follows the newest
+            "'/opt/istio-1.30.2/bin/istioctl' manifest generate -f -",
+        ]);
         const groups = ofType(run, TYPES.configGroup).map(g => g.name).sort();
-        assert.deepStrictEqual(groups, ["base-manifest", "istiod-1-29-manifest", "istiod-1-30-manifest"]);
-        assert.ok(!ofType(run, TYPES.chart).some(c => c.name.startsWith("istiod")));
+        assert.deepStrictEqual(groups, ["base-manifest", "istio-cni-manifest", "istiod-1-29-manifest", "istiod-1-30-manifest"]);
+        assert.deepStrictEqual(ofType(run, TYPES.chart).map(c => c.name), ["gateway-istio-ingress-ingress"]);
+    });
+
+    it("both renderers take the same values tree: istioctl's overlay holds exactly the Helm chart's values", async () => {
+        const config: RawConfig = {
+            ...steps.installAlongside, kubernetesVersion: "1.33",
+            revisions: [{ version: "1.29.3" }, { version: "1.30.2", values: { pilot: { env: { PILOT_ENABLE_STATUS: "true" } } } }],
+        };
+        const helm = charts(await runProgram(config));
+        const istioctl = await runProgram({ ...config, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
+            undefined, {}, token => token === "command:local:run" ? { stdout: "", stderr: "" } : {});
+        const overlays = istioctl.calls.filter(c => c.token === "command:local:run").map(c => JSON.parse(c.inputs.stdin));
+        const chartOf = (o: any) => {
+            const [component] = Object.keys(o.spec.components);
+            return component === "pilot" ? `istiod-${o.spec.unvalidatedValues.revision}` : component === "cni" ? "istio-cni" : component;
+        };
+        assert.deepStrictEqual(overlays.map(chartOf).sort(), ["base", "istio-cni", "istiod-1-29", "istiod-1-30"]);
+        for (const overlay of overlays) {
+            const chart = helm[chartOf(overlay)];
+            assert.deepStrictEqual(overlay.spec.unvalidatedValues, chart.values, chartOf(overlay));
+            assert.strictEqual(Object.values(overlay.spec.components as Record<string, any>)[0].namespace, chart.namespace);
+        }
+        assert.deepStrictEqual(helm["istiod-1-30"].values.pilot.env, { PILOT_ENABLE_STATUS: "true" });
+        assert.strictEqual(helm["istiod-1-30"].values.deploymentAnnotations["istio-mesh.dev/kubernetes-version"], "1.33");
     });
 
     for (const stack of ["staging", "prod"] as const) {

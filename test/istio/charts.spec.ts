@@ -1,6 +1,5 @@
 import * as assert from "assert";
 import { baseValues, cniValues, gatewayValues, istiodValues, mergeValues, tagService, tagWebhook, tagWebhookName } from "../../istio";
-import { istioctlCommand, istioctlRevisionSets } from "../../istio";
 
 describe("istio/charts: value layouts per version", () => {
     const images = { hub: "registry.example.com/istio", tag: "1.30.2-distroless", imagePullSecrets: ["pull"] };
@@ -17,7 +16,6 @@ describe("istio/charts: value layouts per version", () => {
     it("images: pinned to the chart's version by default, or by a {version} template", () => {
         assert.strictEqual((istiodValues({ version: "1.30.2", revision: "r" }).global as any).tag, "1.30.2");
         assert.strictEqual((cniValues({ version: "1.29.3", chained: true, images: { tag: "{version}-distroless" } }).global as any).tag, "1.29.3-distroless");
-        assert.ok(istioctlRevisionSets({ version: "1.30.2", revision: "r", istioNamespace: "x" }).includes("tag=1.30.2"));
     });
 
     it("istiod: CNI switch moved to pilot.cni.enabled in 1.24", () => {
@@ -53,13 +51,29 @@ describe("istio/charts: value layouts per version", () => {
     });
 
     it("gateway: revision, replicas, Service type, PDB, pull secrets in the chart's schema", () => {
-        const v = gatewayValues({ name: "ingress", revision: "prod-stable", serviceType: "NodePort", replicas: 3,
+        const v = gatewayValues({ name: "ingress", revision: "prod-stable", proxyVersion: "1.30.2", serviceType: "NodePort", replicas: 3,
             podDisruptionBudget: { minAvailable: 2 }, imagePullSecrets: ["pull"] });
         assert.deepStrictEqual(v, {
             name: "ingress", revision: "prod-stable", replicaCount: 3, autoscaling: { enabled: false },
             service: { type: "NodePort" }, podDisruptionBudget: { minAvailable: 2 }, imagePullSecrets: [{ name: "pull" }],
+            podAnnotations: { "istio-mesh.dev/proxy-version": "1.30.2" },
         });
-        assert.strictEqual(gatewayValues({ name: "g", revision: "r", serviceType: "ClusterIP", replicas: 1 }).podDisruptionBudget, undefined);
+        assert.strictEqual(gatewayValues({ name: "g", revision: "r", proxyVersion: "1.30.2", serviceType: "ClusterIP", replicas: 1 }).podDisruptionBudget, undefined);
+    });
+
+    it("gateway: the proxy-version annotation survives the user's podAnnotations", () => {
+        const v = gatewayValues({ name: "g", revision: "r", proxyVersion: "1.30.2", serviceType: "ClusterIP", replicas: 1,
+            overrides: { podAnnotations: { team: "edge", "istio-mesh.dev/proxy-version": "9.9.9" } } });
+        assert.deepStrictEqual(v.podAnnotations, { team: "edge", "istio-mesh.dev/proxy-version": "1.30.2" });
+    });
+
+    it("istiod: where it was upgraded from and the Kubernetes version, as deployment annotations over the user's", () => {
+        const v = istiodValues({ version: "1.30.2", revision: "r", upgradedFrom: "1.30.1", kubernetesVersion: "1.33",
+            overrides: { deploymentAnnotations: { team: "mesh", "istio-mesh.dev/upgraded-from": "0.0.1" } } });
+        assert.deepStrictEqual(v.deploymentAnnotations, {
+            team: "mesh", "istio-mesh.dev/upgraded-from": "1.30.1", "istio-mesh.dev/kubernetes-version": "1.33",
+        });
+        assert.strictEqual(istiodValues({ version: "1.30.2", revision: "r" }).deploymentAnnotations, undefined);
     });
 });
 
@@ -90,24 +104,5 @@ describe("istio/tags: revision tags as objects", () => {
         const svc = tagService({ tag: "canary", revision: "1-28", version: "1.28.0", istioNamespace: "istio-system" })!;
         assert.strictEqual(svc.metadata.name, "istiod-revision-tag-canary");
         assert.deepStrictEqual(svc.spec.selector, { app: "istiod", "istio.io/rev": "1-28" });
-    });
-});
-
-describe("istio/istioctl: manifest generate flags", () => {
-    it("renders one revision without CRDs, with registry and CNI per version", () => {
-        const sets = istioctlRevisionSets({ version: "1.30.2", revision: "1-30", istioNamespace: "istio-system",
-            images: { hub: "r.example.com/istio", imagePullSecrets: ["pull"] }, cni: { enabled: true } });
-        assert.ok(sets.includes("revision=1-30"));
-        assert.ok(sets.includes("components.base.enabled=false"));
-        assert.ok(sets.includes("hub=r.example.com/istio"));
-        assert.ok(sets.includes("values.global.imagePullSecrets[0]=pull"));
-        assert.ok(sets.includes("values.pilot.cni.enabled=true"));
-        assert.ok(istioctlRevisionSets({ version: "1.23.0", revision: "r", istioNamespace: "x", cni: { enabled: true } })
-            .includes("values.istio_cni.enabled=true"));
-    });
-
-    it("quotes every argument for the shell", () => {
-        assert.strictEqual(istioctlCommand("/opt/istio 1.30/istioctl", ["a=b'c"]),
-            `'/opt/istio 1.30/istioctl' manifest generate --set 'a=b'\\''c'`);
     });
 });

@@ -211,10 +211,11 @@ function charts(spec: MeshSpec): ResourceLike[] {
         }));
     }
     for (const gateway of spec.gateways) {
+        const version = spec.revisions[spec.revisions.length - 1]?.version;
         out.push(resource(T.chart, `gateway-${gateway.name}`, {
-            chart: "gateway", version: spec.revisions[spec.revisions.length - 1]?.version, namespace: gateway.namespace,
+            chart: "gateway", version, namespace: gateway.namespace,
             values: gatewayValues({
-                name: gateway.name, revision: gateway.revision ?? "", serviceType: "LoadBalancer", replicas: 2,
+                name: gateway.name, revision: gateway.revision ?? "", proxyVersion: version ?? "", serviceType: "LoadBalancer", replicas: 2,
                 imagePullSecrets: spec.pullSecrets,
             }),
         }));

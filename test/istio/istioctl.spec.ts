@@ -1,0 +1,52 @@
+import * as assert from "assert";
+import * as yaml from "js-yaml";
+import { baseValues, cniValues, istioctlCommand, istioctlOverlay, istiodValues, overlayText } from "../../istio";
+
+describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
+    const images = { hub: "registry.example.com/istio", imagePullSecrets: ["pull"] };
+    const istiod = istiodValues({
+        version: "1.30.2", revision: "1-30", istioNamespace: "mesh", images, cni: { enabled: true },
+        upgradedFrom: "1.30.1", kubernetesVersion: "1.33",
+        overrides: { pilot: { env: { PILOT_ENABLE_STATUS: "true" } }, meshConfig: { accessLogFile: "/dev/stdout" } },
+    });
+
+    it("istiod: the chart's whole tree as the overlay's values, only pilot rendered, in the istio namespace", () => {
+        assert.deepStrictEqual(istioctlOverlay("pilot", "mesh", istiod), {
+            apiVersion: "install.istio.io/v1alpha1",
+            kind: "IstioOperator",
+            spec: { profile: "empty", components: { pilot: { enabled: true, namespace: "mesh" } }, unvalidatedValues: istiod },
+        });
+    });
+
+    it("keeps what the old --set flags dropped: per-revision values and the program's annotations", () => {
+        const values = istioctlOverlay("pilot", "mesh", istiod).spec.unvalidatedValues as any;
+        assert.deepStrictEqual(values.pilot, { cni: { enabled: true }, env: { PILOT_ENABLE_STATUS: "true" } });
+        assert.deepStrictEqual(values.meshConfig, { accessLogFile: "/dev/stdout" });
+        assert.deepStrictEqual(values.deploymentAnnotations, {
+            "istio-mesh.dev/upgraded-from": "1.30.1", "istio-mesh.dev/kubernetes-version": "1.33",
+        });
+    });
+
+    it("base and cni: their own component and namespace, their chart's tree", () => {
+        const base = baseValues({ defaultRevision: "1-30", istioNamespace: "mesh" });
+        assert.deepStrictEqual(istioctlOverlay("base", "mesh", base).spec.components, { base: { enabled: true, namespace: "mesh" } });
+        assert.strictEqual(istioctlOverlay("base", "mesh", base).spec.unvalidatedValues, base);
+        const cni = cniValues({ version: "1.30.2", chained: false, istioNamespace: "mesh", images, overrides: { cniBinDir: "/home/kubernetes/bin" } });
+        const overlay = istioctlOverlay("cni", "kube-system", cni);
+        assert.deepStrictEqual(overlay.spec.components, { cni: { enabled: true, namespace: "kube-system" } });
+        assert.deepStrictEqual(overlay.spec.unvalidatedValues, { chained: false, cniBinDir: "/home/kubernetes/bin", global: cni.global });
+    });
+
+    it("the text istioctl reads is the overlay exactly: strings that look like numbers stay strings", () => {
+        // `--set ...=1.33` would reach the chart as the number 1.33; the YAML (JSON) text keeps the string.
+        const overlay = istioctlOverlay("pilot", "mesh", istiod);
+        const read = yaml.load(overlayText(overlay));
+        assert.deepStrictEqual(read, overlay);
+        assert.strictEqual((read as any).spec.unvalidatedValues.deploymentAnnotations["istio-mesh.dev/kubernetes-version"], "1.33");
+    });
+
+    it("reads the overlay from stdin, istioctl's path quoted for the shell", () => {
+        assert.strictEqual(istioctlCommand("/opt/istio 1.30/it's/istioctl"),
+            `'/opt/istio 1.30/it'\\''s/istioctl' manifest generate -f -`);
+    });
+});
