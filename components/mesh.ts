@@ -12,7 +12,7 @@ import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 
 export interface IstioMeshArgs {
-    /** The validated spec (model/config.ts). */
+    /** The validated spec (model/config/). */
     spec: MeshSpec;
     /** Its derived facts (model/facts.ts). */
     facts: MeshFacts;

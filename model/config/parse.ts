@@ -1,0 +1,69 @@
+/**
+ * Stack config -> a validated MeshSpec. Pure: no Pulumi calls, so every rule is unit-tested and bad config
+ * fails before any resource is registered. The schema checks shape first (check.ts); the parsers give meaning
+ * to the sections whose shape is right, so every problem of a config is listed at once.
+ */
+import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
+import { parsePromotion } from "../promotion";
+import { checkShape } from "./check";
+import { DEFAULTS } from "./defaults";
+import { Collector, MeshConfigError } from "./problems";
+import { checkInPlaceChanges, parseRevisions, parseTags } from "./revisions";
+import { parseCharts, parseCni, parseImages } from "./sources";
+import { MeshSpec, PreviousState, RawConfig } from "./spec";
+import { parseGateways, parseNamespaces, Targets } from "./workloads";
+
+const DURATION = /^\d+(ms|s|m|h)$/;
+
+/**
+ * Validates raw stack config into a MeshSpec. `previous` (the last recorded state) enables the checks that
+ * depend on what runs now: in-place version jumps and references to revisions being retired.
+ * `hasCredentials` says whether the secret `registryCredentials` is set.
+ * Throws MeshConfigError listing every problem.
+ */
+export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false): MeshSpec {
+    const c = new Collector();
+    const ok = checkShape(c, raw);
+    const section = <T>(key: string): T => (ok.has(key) ? raw[key] ?? {} : {}) as T;
+    const text = (key: string): string | undefined => (ok.has(key) && raw[key] !== "" ? raw[key] as string | undefined : undefined);
+
+    const istioNamespace = text("istioNamespace") ?? DEFAULT_ISTIO_NAMESPACE;
+    if (!isDnsLabel(istioNamespace)) {
+        c.add("istioNamespace", istioNamespace, "is not a valid namespace name", `use e.g. ${DEFAULT_ISTIO_NAMESPACE}`);
+    }
+    const kubernetesVersion = text("kubernetesVersion");
+    if (kubernetesVersion !== undefined && !/^v?\d+\.\d+(\.\d+)?$/.test(kubernetesVersion)) {
+        c.add("kubernetesVersion", kubernetesVersion, "is not a Kubernetes version", `write the cluster's minor, e.g. "1.33"`);
+    }
+    // Everything that names a revision is judged only once the revisions themselves are readable.
+    const rawRevisions = ok.has("revisions") ? raw.revisions as unknown[] : undefined;
+    const revisions = rawRevisions ? parseRevisions(c, rawRevisions, istioNamespace) : [];
+    if (rawRevisions) {
+        checkInPlaceChanges(c, rawRevisions, revisions, previous);
+    }
+    const retired = Object.keys(previous?.revisions ?? {}).filter(name => !revisions.some(r => r.name === name));
+    const tags = rawRevisions ? parseTags(c, section("tags"), revisions) : [];
+    const targets: Targets = { revisions, tags, retired };
+    const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
+    const gateways = rawRevisions ? parseGateways(c, ok.has("gateways") ? (raw.gateways ?? []) as unknown[] : [], istioNamespace, targets) : [];
+    const cni = rawRevisions ? parseCni(c, section("cni"), istioNamespace, revisions) : undefined;
+    const charts = parseCharts(c, section("charts"));
+    const { images, pullSecretName } = parseImages(c, section("registry"), hasCredentials);
+    const renderDirectory = text("renderDirectory");
+    const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
+    if (!DURATION.test(restartTimeout)) {
+        c.add("restartTimeout", restartTimeout, "is not a duration", `write e.g. "5m" or "300s"`);
+    }
+    const kubernetes = section<{ kubeconfig?: string; context?: string }>("kubernetes");
+    const { promotion, problems: promotionProblems } = ok.has("promotion") ? parsePromotion(raw.promotion) : { promotion: undefined, problems: [] };
+    c.problems.push(...promotionProblems);
+
+    if (c.problems.length > 0) {
+        throw new MeshConfigError(c.problems);
+    }
+    return {
+        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
+        renderDirectory, restartTimeout, kubernetes: { kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined },
+        ...(promotion ? { promotion } : {}),
+    };
+}

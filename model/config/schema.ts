@@ -1,0 +1,195 @@
+/**
+ * The one schema of the stack config: every key at every depth with its type, default, secret flag and doc text.
+ * Validation (check.ts), the `Pulumi.yaml` config block and the README's configuration reference (docs.ts) all
+ * come from it, so adding a key is one entry here (plus its meaning in the parser that reads it).
+ */
+import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
+import { DEFAULTS } from "./defaults";
+
+/** The project's config namespace: keys are `istio-mesh:<key>`. */
+export const CONFIG_NAMESPACE = "istio-mesh";
+
+interface BaseNode {
+    /** What the key means, for the README and Pulumi.yaml (one or two sentences). */
+    readonly doc: string;
+    /** The value used when the key is unset (read by the parsers, shown in the docs). */
+    readonly default?: unknown;
+    /** The default when it is derived from other keys (docs only), e.g. "the istio namespace". */
+    readonly defaultText?: string;
+    /** Unset is a problem. */
+    readonly required?: boolean;
+    /** Only ever set with `pulumi config set --secret`. */
+    readonly secret?: boolean;
+    /** A value that works, shown in fixes, e.g. `"1.30.2"`. */
+    readonly example?: string;
+}
+
+export interface ScalarNode extends BaseNode {
+    /** `intOrString`: a count or a percentage ("50%"), as Kubernetes writes PodDisruptionBudget fields. */
+    readonly type: "string" | "integer" | "boolean" | "intOrString";
+    /** The allowed values, when the key is an enumeration. */
+    readonly oneOf?: readonly string[];
+}
+
+/** A map with fixed keys: any other key is refused (with a did-you-mean). */
+export interface ObjectNode extends BaseNode {
+    readonly type: "object";
+    readonly fields: Readonly<Record<string, SchemaNode>>;
+}
+
+/** A map whose keys the user chooses (tag names, namespace names). */
+export interface MapNode extends BaseNode {
+    readonly type: "map";
+    /** What a key names, for the docs: `tags.<tag>`. */
+    readonly keyName: string;
+    readonly entry: SchemaNode;
+}
+
+export interface ListNode extends BaseNode {
+    readonly type: "list";
+    readonly items: SchemaNode;
+}
+
+/** Helm chart values passed through to a chart: any map (keys that contradict the program are refused by the parsers). */
+export interface ValuesNode extends BaseNode {
+    readonly type: "values";
+}
+
+export type SchemaNode = ScalarNode | ObjectNode | MapNode | ListNode | ValuesNode;
+
+const chartValues = (chart: string): ValuesNode => ({ type: "values", default: {}, doc: `${chart} chart value overrides.` });
+
+/** The whole stack config. Top-level keys are the `istio-mesh:<key>` config keys. */
+export const CONFIG_SCHEMA: ObjectNode = {
+    type: "object",
+    doc: "The istio-mesh stack config.",
+    fields: {
+        revisions: {
+            type: "list", required: true, example: `revisions: [{version: "1.30.2"}]`,
+            doc: "The control planes that should exist. An explicit name (e.g. `stable`) allows in-place upgrades (patch or +1 minor).",
+            items: {
+                type: "object", doc: "One control plane (istiod-<name>).", example: `{version: "1.30.2"}`,
+                fields: {
+                    version: { type: "string", required: true, example: `"1.30.2"`, doc: "An exact Istio release x.y.z (quoted in YAML)." },
+                    name: {
+                        type: "string", defaultText: "the version's minor, e.g. `1-30`", example: `"1-30"`,
+                        doc: "The revision name (istio.io/rev). Lowercase letters, digits and '-'; no dots; not `default`.",
+                    },
+                    values: chartValues("istiod"),
+                },
+            },
+        },
+        tags: {
+            type: "map", keyName: "tag", default: {}, example: "tags: {default: 1-30}",
+            doc: "Revision tags. `default` also serves `istio-injection=enabled` namespaces and owns default validation. Moving a tag restarts the namespaces that use it.",
+            entry: { type: "string", doc: "The revision the tag points at (a revision, never a tag).", example: "1-30" },
+        },
+        namespaces: {
+            type: "map", keyName: "namespace", default: {}, example: "namespaces: {shop: default}",
+            doc: "Application namespaces, labelled istio.io/rev with a server-side-apply patch; never created or deleted. Their workloads restart when what injects them changes.",
+            entry: { type: "string", doc: "The revision or tag the namespace uses.", example: "default" },
+        },
+        gateways: {
+            type: "list", default: [], example: "gateways: [{name: ingress, namespace: istio-ingress, revision: default}]",
+            doc: "Gateways, each from the gateway chart.",
+            items: {
+                type: "object", doc: "One gateway.", example: "{name: ingress, namespace: istio-ingress, revision: default}",
+                fields: {
+                    name: { type: "string", required: true, example: "istio-ingressgateway", doc: "The gateway's Deployment and Service name." },
+                    namespace: { type: "string", defaultText: "the istio namespace", example: "istio-ingress", doc: "Where the gateway runs." },
+                    revision: { type: "string", required: true, example: "default", doc: "The revision or tag that injects the gateway." },
+                    serviceType: {
+                        type: "string", oneOf: SERVICE_TYPES, default: DEFAULTS.gatewayServiceType, example: "ClusterIP",
+                        doc: "The gateway Service's type.",
+                    },
+                    replicas: { type: "integer", default: DEFAULTS.gatewayReplicas, example: "2", doc: "Gateway pods." },
+                    podDisruptionBudget: {
+                        type: "object", example: "{minAvailable: 1}",
+                        doc: "A PodDisruptionBudget: exactly one of minAvailable and maxUnavailable; needs replicas >= 2 and must leave a pod evictable.",
+                        fields: {
+                            minAvailable: { type: "intOrString", example: "1", doc: "Pods that must stay up (a count or a percentage)." },
+                            maxUnavailable: { type: "intOrString", example: "1", doc: "Pods that may be down (a count or a percentage)." },
+                        },
+                    },
+                    values: chartValues("gateway"),
+                },
+            },
+        },
+        cni: {
+            type: "object", default: {}, example: "cni: {enabled: true}",
+            doc: "istio-cni: one DaemonSet, upgraded in place after the control planes.",
+            fields: {
+                enabled: { type: "boolean", default: false, example: "true", doc: "Install istio-cni." },
+                chained: { type: "boolean", default: true, example: "true", doc: "Chain onto the cluster's CNI plugin." },
+                version: { type: "string", defaultText: "the oldest revision's version", example: `"1.30.2"`, doc: "The istio-cni release." },
+                namespace: { type: "string", defaultText: "the istio namespace", example: "kube-system", doc: "Where the DaemonSet runs." },
+                values: chartValues("cni"),
+            },
+        },
+        registry: {
+            type: "object", default: {}, example: "registry: {hub: registry.example.com/istio}",
+            doc: "Where images come from. Set `hub`: 1.30 defaults to a registry being retired.",
+            fields: {
+                hub: { type: "string", defaultText: "the chart's", example: "registry.example.com/istio", doc: "Image registry and path, without tag or scheme." },
+                tag: {
+                    type: "string", defaultText: "each chart's own version", example: `"{version}-distroless"`,
+                    doc: "Image tag; `{version}` is replaced by each chart's version.",
+                },
+                imagePullSecrets: {
+                    type: "list", default: [], example: "[registry-credentials]", doc: "Secret names the Istio pods pull with.",
+                    items: { type: "string", doc: "A Secret name.", example: "registry-credentials" },
+                },
+                pullSecretName: {
+                    type: "string", default: DEFAULTS.pullSecretName, example: DEFAULTS.pullSecretName,
+                    doc: "Name of the pull secret made from registryCredentials.",
+                },
+            },
+        },
+        registryCredentials: {
+            type: "string", secret: true, example: `pulumi config set --secret registryCredentials "$(cat config.json)"`,
+            doc: "A dockerconfigjson for the hub. The program creates the pull secret in each namespace that pulls and adds it to imagePullSecrets. Secret only.",
+        },
+        charts: {
+            type: "object", default: {}, example: "charts: {localDir: /srv/istio/{version}}",
+            doc: "Where Istio comes from.",
+            fields: {
+                renderer: { type: "string", oneOf: ["helm", "istioctl"], default: DEFAULTS.renderer, example: "helm", doc: "helm (official charts) or istioctl (istioctl manifest generate)." },
+                repository: {
+                    type: "string", default: DEFAULT_CHART_REPOSITORY, example: DEFAULT_CHART_REPOSITORY,
+                    doc: "Helm repository (oci:// or https://), e.g. your mirror.",
+                },
+                localDir: { type: "string", example: "/srv/istio/{version}", doc: "Charts on disk, `{version}` replaced, holding base/ istiod/ gateway/ cni/." },
+                istioctl: { type: "string", example: "/opt/istio-{version}/bin/istioctl", doc: "istioctl path per version (`{version}` replaced), for the istioctl renderer." },
+            },
+        },
+        istioNamespace: { type: "string", default: DEFAULT_ISTIO_NAMESPACE, example: DEFAULT_ISTIO_NAMESPACE, doc: "The namespace of istiod." },
+        kubernetesVersion: {
+            type: "string", default: "", example: `"1.33"`,
+            doc: "The cluster's Kubernetes minor, checked against Istio's support table by the policy pack.",
+        },
+        renderDirectory: {
+            type: "string", default: "", example: "./rendered",
+            doc: "Render mode: write every manifest to this directory instead of applying it; no kubectl step runs.",
+        },
+        restartTimeout: {
+            type: "string", default: DEFAULTS.restartTimeout, example: `"5m"`,
+            doc: "How long each workload's rollout may take when its namespace restarts (a duration such as 5m or 1h30m).",
+        },
+        kubernetes: {
+            type: "object", default: {}, defaultText: "the ambient kubeconfig", example: "kubernetes: {kubeconfig: ~/.kube/config, context: prod}",
+            doc: "Cluster access shared by the Kubernetes provider and the kubectl steps.",
+            fields: {
+                kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path of a kubeconfig file." },
+                context: { type: "string", example: "prod", doc: "The kubeconfig context." },
+            },
+        },
+        promotion: {
+            type: "object", default: {}, example: "promotion: {from: my-org/istio-mesh/staging, soak: 24h}",
+            doc: "The stack this one is promoted from: preview and up refuse a revision, CNI version or tag move to an Istio version the source has not run for at least soak.",
+            fields: {
+                from: { type: "string", required: true, example: "my-org/istio-mesh/staging", doc: "The source stack, `<org>/<project>/<stack>`." },
+                soak: { type: "string", required: true, example: "24h", doc: "How long the source must run a version first (d, h, m, s)." },
+            },
+        },
+    },
+};

@@ -1,0 +1,83 @@
+/** The validated mesh spec: what the parsers produce from stack config and the components consume. */
+import { ImageSettings, ServiceType } from "../../istio";
+import type { PromotionSpec } from "../promotion";
+
+export interface RevisionSpec {
+    /** The revision name: istiod-<name>, istio.io/rev=<name>. */
+    readonly name: string;
+    /** Exact Istio version. */
+    readonly version: string;
+    /** Chart value overrides for this revision's istiod. */
+    readonly values: Record<string, unknown>;
+}
+
+export interface TagSpec {
+    readonly name: string;
+    /** The revision the tag points to (tags point at revisions, never at tags). */
+    readonly revision: string;
+}
+
+export interface NamespaceSpec {
+    readonly name: string;
+    /** The revision or tag written on the namespace as istio.io/rev. */
+    readonly target: string;
+}
+
+export interface GatewaySpec {
+    readonly name: string;
+    readonly namespace: string;
+    /** The revision or tag that injects the gateway. */
+    readonly target: string;
+    readonly serviceType: ServiceType;
+    readonly replicas: number;
+    readonly podDisruptionBudget?: { minAvailable?: number | string; maxUnavailable?: number | string };
+    readonly values: Record<string, unknown>;
+}
+
+export interface CniSpec {
+    readonly version: string;
+    readonly chained: boolean;
+    readonly namespace: string;
+    readonly values: Record<string, unknown>;
+}
+
+export type Renderer = "helm" | "istioctl";
+
+export interface ChartSourceSpec {
+    readonly renderer: Renderer;
+    /** Helm repository: oci://... or https://... */
+    readonly repository: string;
+    /** A local directory per version holding base/, istiod/, gateway/, cni/; `{version}` is replaced. */
+    readonly localDir?: string;
+    /** Path to istioctl of each version for the istioctl renderer; `{version}` is replaced. */
+    readonly istioctl?: string;
+}
+
+export interface MeshSpec {
+    readonly istioNamespace: string;
+    readonly kubernetesVersion?: string;
+    readonly images: ImageSettings;
+    /** Name of the pull secret the program creates from the `registryCredentials` secret, if any. */
+    readonly pullSecretName?: string;
+    readonly charts: ChartSourceSpec;
+    readonly revisions: readonly RevisionSpec[];
+    readonly tags: readonly TagSpec[];
+    readonly namespaces: readonly NamespaceSpec[];
+    readonly gateways: readonly GatewaySpec[];
+    readonly cni?: CniSpec;
+    /** Render mode: write manifests here instead of applying them to a cluster. */
+    readonly renderDirectory?: string;
+    /** How long a restart waits for each workload's rollout (kubectl duration). */
+    readonly restartTimeout: string;
+    readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string };
+    /** The stack this one is promoted from, and the soak (model/promotion.ts). */
+    readonly promotion?: PromotionSpec;
+}
+
+/** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
+export interface PreviousState {
+    readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
+}
+
+/** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */
+export type RawConfig = Record<string, unknown>;

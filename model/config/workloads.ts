@@ -1,0 +1,113 @@
+/** Namespaces and gateways: what they bind to, and the values that would harm a running mesh. */
+import { isDnsLabel, ServiceType } from "../../istio";
+import { DEFAULTS } from "./defaults";
+import { Collector } from "./problems";
+import { GatewaySpec, NamespaceSpec, RevisionSpec, TagSpec } from "./spec";
+
+/** Namespaces that are never application namespaces. */
+const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+
+/** What a namespace or gateway may point at, and what this config retires. */
+export interface Targets {
+    readonly revisions: readonly RevisionSpec[];
+    readonly tags: readonly TagSpec[];
+    readonly retired: readonly string[];
+}
+
+function targetProblem(c: Collector, key: string, target: unknown, t: Targets, what: string): boolean {
+    const valid = [...t.revisions.map(r => r.name), ...t.tags.map(x => x.name)];
+    if (typeof target === "string" && valid.includes(target)) {
+        return false;
+    }
+    if (typeof target === "string" && c.broken.has(target)) {
+        return true;
+    }
+    if (typeof target === "string" && t.retired.includes(target)) {
+        c.add(key, target, `${what} still uses revision "${target}", which this config retires`,
+            `move it to one of ${valid.join(", ")} first (and let it restart), then retire "${target}" in a later step`);
+        return true;
+    }
+    c.add(key, target, `is not a revision or tag of this stack`,
+        `use one of: ${valid.join(", ") || "(none)"}, or add revision "${target}" to istio-mesh:revisions`);
+    return true;
+}
+
+export function parseNamespaces(c: Collector, raw: Record<string, unknown>, istioNamespace: string, t: Targets): NamespaceSpec[] {
+    const namespaces: NamespaceSpec[] = [];
+    for (const [name, target] of Object.entries(raw)) {
+        const key = `namespaces.${name}`;
+        if (name === istioNamespace || SYSTEM_NAMESPACES.includes(name)) {
+            c.add(key, target, `"${name}" is ${name === istioNamespace ? "the istio namespace" : "a system namespace"}, not an application namespace`,
+                `remove it from istio-mesh:namespaces`);
+            continue;
+        }
+        if (!isDnsLabel(name)) {
+            c.add(key, target, `"${name}" is not a valid namespace name`, "use the namespace's exact name");
+            continue;
+        }
+        if (targetProblem(c, key, target, t, `namespace ${name}`)) {
+            continue;
+        }
+        namespaces.push({ name, target: target as string });
+    }
+    return namespaces;
+}
+
+type Pdb = GatewaySpec["podDisruptionBudget"];
+
+function parsePdb(c: Collector, key: string, raw: Pdb, replicas: number): Pdb {
+    if (raw === undefined || Object.keys(raw).length === 0) {
+        return undefined;
+    }
+    if ((raw.minAvailable === undefined) === (raw.maxUnavailable === undefined)) {
+        c.add(key, raw, "must set exactly one of minAvailable and maxUnavailable", "e.g. podDisruptionBudget: {minAvailable: 1}");
+        return undefined;
+    }
+    if (replicas < 2) {
+        c.add(key, raw, `a PodDisruptionBudget with ${replicas} replica blocks every node drain (the chart renders none)`,
+            "set replicas to 2 or more, or remove podDisruptionBudget");
+        return undefined;
+    }
+    return raw.minAvailable !== undefined ? { minAvailable: raw.minAvailable } : { maxUnavailable: raw.maxUnavailable };
+}
+
+export function parseGateways(c: Collector, raw: unknown[], istioNamespace: string, t: Targets): GatewaySpec[] {
+    const gateways: GatewaySpec[] = [];
+    const seen = new Map<string, number>();
+    raw.forEach((entry, i) => {
+        const key = `gateways[${i}]`;
+        const e = entry as Record<string, unknown>;
+        const name = e.name as string;
+        if (!isDnsLabel(name)) {
+            c.add(`${key}.name`, name, "must be a valid Kubernetes name", `e.g. name: istio-ingressgateway`);
+            return;
+        }
+        const namespace = (e.namespace as string | undefined) ?? istioNamespace;
+        if (!isDnsLabel(namespace)) {
+            c.add(`${key}.namespace`, namespace, "must be a valid namespace name", `e.g. namespace: istio-ingress`);
+            return;
+        }
+        const id = `${namespace}/${name}`;
+        if (seen.has(id)) {
+            c.add(`${key}.name`, name, `gateways[${seen.get(id)}] already is gateway ${id}`,
+                "give each gateway in a namespace its own name");
+            return;
+        }
+        seen.set(id, i);
+        if (targetProblem(c, `${key}.revision`, e.revision, t, `gateway ${id}`)) {
+            return;
+        }
+        const replicas = (e.replicas as number | undefined) ?? DEFAULTS.gatewayReplicas;
+        if (replicas < 1) {
+            c.add(`${key}.replicas`, replicas, "must be a whole number of at least 1", "e.g. replicas: 2");
+            return;
+        }
+        const pdb = parsePdb(c, `${key}.podDisruptionBudget`, e.podDisruptionBudget as Pdb, replicas);
+        gateways.push({
+            name, namespace, target: e.revision as string,
+            serviceType: ((e.serviceType as string | undefined) ?? DEFAULTS.gatewayServiceType) as ServiceType, replicas,
+            podDisruptionBudget: pdb, values: (e.values ?? {}) as Record<string, unknown>,
+        });
+    });
+    return gateways;
+}
