@@ -208,7 +208,7 @@ export function judgePromotion(changes: readonly { change: string; key: string; 
 }
 
 /** An ISO time to the second, as the messages show it. */
-function time(iso: string): string {
+export function isoSeconds(iso: string): string {
     return iso.replace(/\.\d{3}Z$/, "Z");
 }
 
@@ -226,15 +226,15 @@ export function refusal(v: PromotionVerdict, from: string, soak: string): Config
         return {
             key, value: v.version,
             message: `${v.change} would run Istio ${v.version}, which ${from} ran for only ${formatDuration(v.ranForMs)} ` +
-                `(${time(v.since!)} to ${time(v.until!)}) of the ${soak} soak before it stopped running it`,
+                `(${isoSeconds(v.since!)} to ${isoSeconds(v.until!)}) of the ${soak} soak before it stopped running it`,
             fix: `run ${v.version} on ${from} again for ${soak}, or promote a version ${from} has soaked`,
         };
     }
     return {
         key, value: v.version,
         message: `${v.change} would run Istio ${v.version}, which ${from} has run for ${formatDuration(v.ranForMs)} ` +
-            `(since ${time(v.since!)}) of the ${soak} soak`,
-        fix: `wait until ${time(v.allowedFrom)} (allowed from then), or keep the version this stack runs`,
+            `(since ${isoSeconds(v.since!)}) of the ${soak} soak`,
+        fix: `wait until ${isoSeconds(v.allowedFrom)} (allowed from then), or keep the version this stack runs`,
     };
 }
 

@@ -1,5 +1,6 @@
 /**
  * `npm run plan -- --stack <name> [--format text|markdown|json] [--policy-pack ./policies]`
+ * `npm run plan -- --stacks staging,prod | --all-stacks [--offline] [...]`: the fleet plan (plan/fleet-run.ts).
  *
  * Runs `pulumi preview` through the Automation API (the real CLI underneath; any backend the CLI is logged
  * into, a local file backend included), and prints the step in upgrade terms. Exit status: 0 when the step is
@@ -12,13 +13,18 @@ import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { istioMeshPolicies } from "../policies/policies";
 import { clusterEnvironment } from "../components/kubectl";
 import { MeshState } from "../model/facts";
-import { buildReport } from "./report";
+import { runFleet } from "./fleet-run";
+import { buildReport, PlanReport } from "./report";
 import { exitCode, Format, FORMATS, render } from "./render";
 
-interface Args { stack: string; format: Format; policyPacks: string[]; policyPackConfigs: string[] }
+interface Args {
+    stack: string; format: Format; policyPacks: string[]; policyPackConfigs: string[];
+    /** The fleet plan: these stacks, or every stack of the project, previewed unless offline. */
+    stacks: string[]; allStacks: boolean; offline: boolean;
+}
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "", format: "text", policyPacks: [], policyPackConfigs: [] };
+    const args: Args = { stack: "", format: "text", policyPacks: [], policyPackConfigs: [], stacks: [], allStacks: false, offline: false };
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split("=", 2);
         const value = () => inline ?? argv[++i];
@@ -27,11 +33,17 @@ function parseArgs(argv: string[]): Args {
             case "--format": args.format = value() as Format; break;
             case "--policy-pack": args.policyPacks.push(path.resolve(value())); break;
             case "--policy-pack-config": args.policyPackConfigs.push(path.resolve(value())); break;
+            case "--stacks": args.stacks.push(...value().split(",").map(x => x.trim()).filter(Boolean)); break;
+            case "--all-stacks": args.allStacks = true; break;
+            case "--offline": args.offline = true; break;
             default: throw new Error(`unknown argument ${argv[i]}`);
         }
     }
-    if (!args.stack) {
-        throw new Error("--stack is required, e.g. npm run plan -- --stack staging");
+    if (!args.stack && args.stacks.length === 0 && !args.allStacks) {
+        throw new Error("--stack is required, e.g. npm run plan -- --stack staging (or --stacks staging,prod, or --all-stacks)");
+    }
+    if (args.offline && args.stack) {
+        throw new Error("--offline is for the fleet plan (--stacks or --all-stacks): the single-stack plan is its preview");
     }
     if (!FORMATS.includes(args.format)) {
         throw new Error(`--format must be one of ${FORMATS.join(", ")}, not ${args.format}`);
@@ -70,9 +82,9 @@ function progress(): { onEvent: (e: EngineEvent) => void; done: () => void } {
     };
 }
 
-async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
-    const stack = await LocalWorkspace.selectStack({ stackName: args.stack, workDir: path.join(__dirname, "..") });
+/** Previews one stack and reports its step. */
+async function planStack(stackName: string, args: Args): Promise<PlanReport> {
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: path.join(__dirname, "..") });
     const config = await stack.getAllConfig();
     const previous = (await stack.outputs()).meshState?.value as MeshState | undefined;
     const events: EngineEvent[] = [];
@@ -91,11 +103,20 @@ async function main(): Promise<number> {
     }
     const renderDir = config["istio-mesh:renderDirectory"]?.value;
     const kubernetes = config["istio-mesh:kubernetes"] ? JSON.parse(config["istio-mesh:kubernetes"].value) : undefined;
-    const first = buildReport(events, { stack: args.stack, previous });
+    const first = buildReport(events, { stack: stackName, previous });
     const moving = first.namespaces.filter(n => n.restart).map(n => n.namespace);
     const workloads = renderDir ? undefined : countWorkloads(moving, kubernetes);
     const advice = Object.fromEntries(istioMeshPolicies.map(p => [p.name, p.description]));
-    const report = buildReport(events, { stack: args.stack, previous, workloads, advice, previewError });
+    return buildReport(events, { stack: stackName, previous, workloads, advice, previewError });
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    if (!args.stack) {
+        return runFleet({ stacks: args.stacks, allStacks: args.allStacks, offline: args.offline, format: args.format,
+            workDir: path.join(__dirname, "..") }, name => planStack(name, args));
+    }
+    const report = await planStack(args.stack, args);
     process.stdout.write(render(report, args.format));
     report.reasons.forEach(r => process.stderr.write(`istio-mesh plan: ${r}\n`));
     return exitCode(report);

@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
 import { ofType, ProgramRun, runProgram, SELF_STACK, TYPES } from "../support/mocks";
+import { stackConfig } from "../support/stacks";
 
 const SOURCE = "organization/istio-mesh/staging";
 const HOUR = 3_600_000;
@@ -105,6 +106,16 @@ describe("program: the promotion gate under mocks", () => {
         const cycle = await refusal(runProgram(addCanary, prodNow, {}, undefined,
             { [SOURCE]: { ...staging(100), promotion: { from: SELF_STACK, soak: "1h" } } }));
         assert.match(cycle, /is itself promoted from this stack \(organization\/istio-mesh\/test\): a cycle/);
+    });
+
+    it("gates the repo's prod stack on staging (Pulumi.prod.yaml)", async () => {
+        const prod = stackConfig("prod", { promotion: true });
+        assert.deepStrictEqual(prod.promotion, { from: SOURCE, soak: "24h" });
+        const soaked = { meshState: { ...(staging(0).meshState as MeshState), versionsRun: { "1.30.2": { since: ago(48) } } } };
+        const run = await runProgram(prod, undefined, {}, undefined, { [SOURCE]: soaked });
+        assert.deepStrictEqual(Object.keys(run.outputs.meshState.versionsRun), ["1.30.2"]);
+        const fresh = { meshState: { ...(staging(0).meshState as MeshState), versionsRun: { "1.30.2": { since: ago(1) } } } };
+        assert.match(await refusal(runProgram(prod, undefined, {}, undefined, { [SOURCE]: fresh })), /revision 1-30 would run Istio 1\.30\.2.*has run for 1h/);
     });
 
     it("refuses a soak that is not a duration", async () => {
