@@ -3,7 +3,9 @@
  * cluster the Kubernetes provider uses. Scripts read their parameters from the environment so the script text
  * stays the same and a change of revision shows in the preview as a change of `environment`.
  */
-import { REV_LABEL, INJECTION_LABEL } from "../istio";
+import { spawnSync } from "child_process";
+import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
+import { OBSERVED_KINDS, KubeObject, Observation } from "../model/rollout";
 
 export interface ClusterAccess {
     /** Path to a kubeconfig file (the provider's `kubeconfig`); the ambient KUBECONFIG when unset. */
@@ -28,64 +30,23 @@ const PRELUDE = `set -euo pipefail
 k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
 `;
 
-/** The environment variable carrying one namespace's binding for RESTARTS_SCRIPT ("shop-v2" -> BIND_shop_v2). */
-export function bindingVariable(namespace: string): string {
-    return `BIND_${namespace.replace(/-/g, "_")}`;
-}
-
-/** The value of a binding variable: "<namespace> <revision> <version>". */
-export function bindingValue(namespace: string, revision: string, version: string): string {
-    return `${namespace} ${revision} ${version}`;
-}
-
 /**
- * Restarts the workloads of exactly the namespaces whose binding changed. Each bound namespace comes as
- * BIND_<ns>="<ns> <revision> <version>"; the previous run's stdout (PULUMI_COMMAND_STDOUT) lists the bindings
- * it applied as "bound <ns> <revision> <version>". Every Deployment, StatefulSet and DaemonSet of a namespace
- * whose line is new or different is restarted; then each rollout is awaited ($TIMEOUT each), so its pods are
- * injected by the new revision. A failure names the workload, the namespace and the config keys to turn.
- */
-export const RESTARTS_SCRIPT = `${PRELUDE}
-mapfile -t bindings < <(env | sed -n 's/^BIND_[A-Za-z0-9_]*=//p' | sort)
-moving=()
-for b in "\${bindings[@]}"; do
-  grep -qxF "bound $b" <<< "\${PULUMI_COMMAND_STDOUT:-}" || moving+=("$b")
-done
-restarting=()
-for b in "\${moving[@]}"; do
-  read -r ns rev ver <<< "$b"
-  count=0
-  for w in $(k get deployments,statefulsets,daemonsets -n "$ns" -o name); do
-    k rollout restart "$w" -n "$ns" >/dev/null
-    restarting+=("$ns $w $rev $ver")
-    count=$((count + 1))
-  done
-  echo "namespace $ns: restarting $count workload(s) onto revision $rev ($ver)"
-done
-for r in "\${restarting[@]}"; do
-  read -r ns w rev ver <<< "$r"
-  if ! k rollout status "$w" -n "$ns" --timeout="$TIMEOUT" >/dev/null; then
-    echo "istio-mesh: $w in namespace $ns did not finish restarting onto revision $rev ($ver) within $TIMEOUT." >&2
-    echo "Check 'kubectl -n $ns rollout status $w' and its pods; raise istio-mesh:restartTimeout if it is only slow, or revert istio-mesh:namespaces.$ns to roll back." >&2
-    exit 1
-  fi
-done
-[ \${#moving[@]} -gt 0 ] || echo "no namespace changed revision: nothing restarted"
-for b in "\${bindings[@]}"; do echo "bound $b"; done
-`;
-
-/**
- * Refuses (exit 1, naming the pods) while any pod that is not finished still carries ${REV_LABEL}=$REVISION,
- * istiod's own pods aside. Runs before the revision's istiod is deleted.
+ * Refuses (exit 1, naming the pods) while any pod that is not finished was injected by $REVISION (the revision in
+ * its ${SIDECAR_STATUS_ANNOTATION} annotation; injected pods carry no ${REV_LABEL} label) or carries
+ * ${REV_LABEL}=$REVISION (gateways, older injectors), istiod's own pods aside. Runs before the revision's istiod is deleted.
  */
 export const RETIREMENT_GUARD_SCRIPT = `${PRELUDE}
 if [ "\${ISTIO_MESH_SKIP_RETIREMENT_GUARD:-}" = "1" ]; then
   echo "retirement guard of revision $REVISION skipped (ISTIO_MESH_SKIP_RETIREMENT_GUARD=1)"
   exit 0
 fi
-pods=$(k get pods -A -l "${REV_LABEL}=$REVISION,app!=istiod" \\
+listing=$(k get pods -A -l "app!=istiod" \\
   --field-selector=status.phase!=Succeeded,status.phase!=Failed \\
-  -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}')
+  -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\t"}{.metadata.labels.istio\\.io/rev}{"\\t"}{.metadata.annotations.sidecar\\.istio\\.io/status}{"\\n"}{end}') || {
+  echo "istio-mesh: listing pods to check that revision $REVISION serves none failed (kubectl get pods -A); its istiod is kept." >&2
+  exit 1
+}
+pods=$(printf '%s\\n' "$listing" | awk -F '\\t' -v rev="$REVISION" '$1 != "" && ($2 == rev || index($3, "\\"revision\\":\\"" rev "\\"") > 0) { print $1 }')
 if [ -n "$pods" ]; then
   count=$(printf '%s\\n' "$pods" | wc -l)
   echo "istio-mesh: revision $REVISION still serves $count running pod(s), so its istiod is not deleted:" >&2
@@ -114,6 +75,64 @@ if [ \${#missing[@]} -gt 0 ]; then
   echo "istio-mesh labels existing application namespaces and never creates them: create them, or remove them from istio-mesh:namespaces." >&2
   exit 1
 fi
-k label namespace "\${namespaces[@]}" ${INJECTION_LABEL}- >/dev/null 2>&1 || true
+if ! out=$(k label namespace "\${namespaces[@]}" ${INJECTION_LABEL}- 2>&1); then
+  echo "istio-mesh: removing the ${INJECTION_LABEL} label from namespaces \${namespaces[*]} failed (kubectl label namespace ... ${INJECTION_LABEL}-):" >&2
+  printf '%s\\n' "$out" | sed 's/^/  /' >&2
+  echo "Nothing was relabelled. Check access to these namespaces (kubectl auth can-i patch namespaces), then run 'pulumi up' again." >&2
+  exit 1
+fi
 echo "\${#namespaces[@]} namespaces exist; ${INJECTION_LABEL} label absent"
 `;
+
+/** A kubectl call that failed: the message names the command, the namespace and what kubectl said. */
+export class KubectlError extends Error {
+    constructor(readonly args: readonly string[], readonly namespace: string | undefined, detail: string) {
+        super(`kubectl ${args.join(" ")} failed${namespace ? ` (namespace ${namespace})` : ""}: ${detail.trim() || "no output"}`);
+        this.name = "KubectlError";
+    }
+}
+
+/** Runs kubectl against the provider's cluster; every failure throws a KubectlError, never returns partial output. */
+export class Kubectl {
+    constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
+
+    run(args: readonly string[], namespace?: string): string {
+        const context = this.env.KUBE_CONTEXT ? ["--context", this.env.KUBE_CONTEXT] : [];
+        const full = [...context, ...(namespace ? ["-n", namespace] : []), ...args];
+        const r = spawnSync("kubectl", full, { env: { ...process.env, ...this.env }, encoding: "utf8", maxBuffer: 1 << 30 });
+        if (r.error || r.status !== 0) {
+            throw new KubectlError(full, namespace, r.error ? r.error.message : `exit ${r.status}: ${r.stderr}`);
+        }
+        return r.stdout;
+    }
+
+    json(args: readonly string[], namespace?: string): any {
+        const out = this.run([...args, "-o", "json"], namespace);
+        try {
+            return JSON.parse(out);
+        } catch (e) {
+            throw new KubectlError([...args, "-o", "json"], namespace, `unreadable output: ${(e as Error).message}`);
+        }
+    }
+}
+
+/**
+ * What the restart decision reads, for the given namespaces: their istio.io/rev labels and their workloads, pods
+ * and PodDisruptionBudgets. One namespace: two calls scoped to it (the restart step); more: two cluster-wide calls
+ * (the program at preview time), whatever the number of namespaces.
+ */
+export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observation {
+    if (namespaces.length === 0) {
+        return { namespaceLabels: {}, objects: [] };
+    }
+    const one = namespaces.length === 1 ? namespaces[0] : undefined;
+    const nsObjects: KubeObject[] = one ? [kubectl.json(["get", "namespace", one])] : kubectl.json(["get", "namespaces"]).items;
+    const wanted = new Set(namespaces);
+    const namespaceLabels: Record<string, string | undefined> = {};
+    for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
+        namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
+    }
+    const listed: KubeObject[] = (one ? kubectl.json(["get", OBSERVED_KINDS], one) : kubectl.json(["get", OBSERVED_KINDS, "-A"])).items;
+    // kubectl's List items carry their kind (a mixed list always does).
+    return { namespaceLabels, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+}

@@ -1,21 +1,21 @@
 /**
- * The kubectl steps, run by bash against a fake kubectl that records its arguments: what they restart, when
- * they refuse, and what they tell the operator.
+ * The bash kubectl steps (retirement guard, namespace preflight), run against a fake kubectl that records its
+ * arguments and fails on cue: when they refuse, and what they tell the operator. The restart step has its own
+ * tests (rolloutStep.spec.ts).
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { bindingValue, bindingVariable, clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTARTS_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
+import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
 
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >> "$FAKE_LOG"
 args=" $* "
 case "$args" in
-  *" get deployments,statefulsets,daemonsets "*) ns=\${args##* -n }; ns=\${ns%% *}; var="FAKE_WORKLOADS_\${ns//-/_}"; printf '%s' "\${!var:-}" | tr ',' '\\n' ;;
-  *" rollout status "*) [[ "$args" == *"\${FAKE_STUCK:-none}"* ]] && exit 1 || exit 0 ;;
-  *" get pods "*) printf '%s' "\${FAKE_PODS:-}" | tr ',' '\\n' ;;
+  *" get pods "*) [ -z "\${FAKE_FAIL_PODS:-}" ] || { echo "connection refused" >&2; exit 1; }; printf '%s' "\${FAKE_PODS:-}" | tr ';' '\\n' | tr '|' '\\t' ;;
+  *" label namespace "*) [ -z "\${FAKE_FAIL_LABEL:-}" ] || { echo 'namespaces "shop" is forbidden: User cannot patch resource' >&2; exit 1; } ;;
   *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
@@ -40,80 +40,29 @@ describe("kubectl steps", () => {
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const bind = (ns: string, rev: string, ver: string) => ({ [bindingVariable(ns)]: bindingValue(ns, rev, ver) });
-
-    it("names one variable per namespace, dashes made underscores", () => {
-        assert.deepStrictEqual(bind("shop-v2", "1-30", "1.30.2"), { BIND_shop_v2: "shop-v2 1-30 1.30.2" });
-    });
-
-    it("first run: restarts every workload of every bound namespace and waits for each", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"), ...bind("cart", "1-29", "1.29.3"),
-            FAKE_WORKLOADS_shop: "deployment.apps/web,statefulset.apps/db", FAKE_WORKLOADS_cart: "deployment.apps/api" });
-        assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(r.calls, [
-            "get deployments,statefulsets,daemonsets -n cart -o name",
-            "rollout restart deployment.apps/api -n cart",
-            "get deployments,statefulsets,daemonsets -n shop -o name",
-            "rollout restart deployment.apps/web -n shop",
-            "rollout restart statefulset.apps/db -n shop",
-            "rollout status deployment.apps/api -n cart --timeout=90s",
-            "rollout status deployment.apps/web -n shop --timeout=90s",
-            "rollout status statefulset.apps/db -n shop --timeout=90s",
-        ]);
-        assert.match(r.stdout, /namespace shop: restarting 2 workload\(s\) onto revision 1-30 \(1\.30\.2\)/);
-        assert.match(r.stdout, /^bound cart 1-29 1\.29\.3$/m);
-        assert.match(r.stdout, /^bound shop 1-30 1\.30\.2$/m);
-    });
-
-    it("next run: restarts exactly the namespace whose binding changed", () => {
-        const previous = "namespace cart: restarting 1 workload(s)\nbound cart 1-29 1.29.3\nbound shop 1-29 1.29.3\n";
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"), ...bind("cart", "1-29", "1.29.3"),
-            FAKE_WORKLOADS_shop: "deployment.apps/web", FAKE_WORKLOADS_cart: "deployment.apps/api", PULUMI_COMMAND_STDOUT: previous });
-        assert.strictEqual(r.code, 0, r.stderr);
-        assert.ok(!r.calls.some(c => c.includes("-n cart")), r.calls.join("\n"));
-        assert.ok(r.calls.includes("rollout restart deployment.apps/web -n shop"));
-    });
-
-    it("an in-place version change restarts the namespaces on that revision", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "stable", "1.30.2"), FAKE_WORKLOADS_shop: "deployment.apps/web",
-            PULUMI_COMMAND_STDOUT: "bound shop stable 1.29.3\n" });
-        assert.ok(r.calls.includes("rollout restart deployment.apps/web -n shop"));
-    });
-
-    it("nothing changed (say, only the timeout): nothing restarts", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "10m", ...bind("shop", "1-30", "1.30.2"), FAKE_WORKLOADS_shop: "deployment.apps/web",
-            PULUMI_COMMAND_STDOUT: "bound shop 1-30 1.30.2\n" });
-        assert.strictEqual(r.code, 0);
-        assert.deepStrictEqual(r.calls, []);
-        assert.match(r.stdout, /nothing restarted/);
-    });
-
-    it("an empty namespace is fine", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "1-30", "1.30.2") });
-        assert.strictEqual(r.code, 0, r.stderr);
-        assert.match(r.stdout, /namespace shop: restarting 0 workload\(s\)/);
-    });
-
-    it("a stuck rollout fails, naming the workload, the timeout and the config keys", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "90s", ...bind("shop", "1-30", "1.30.2"),
-            FAKE_WORKLOADS_shop: "deployment.apps/web,deployment.apps/api", FAKE_STUCK: "deployment.apps/api" });
-        assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /deployment.apps\/api in namespace shop did not finish restarting onto revision 1-30 \(1\.30\.2\) within 90s/);
-        assert.match(r.stderr, /istio-mesh:restartTimeout.*istio-mesh:namespaces\.shop/);
-    });
-
-    it("uses the provider's context", () => {
-        const r = runScript(RESTARTS_SCRIPT, { TIMEOUT: "1m", ...bind("shop", "1-30", "1.30.2"), KUBE_CONTEXT: "staging" });
-        assert.deepStrictEqual(r.calls, ["--context staging get deployments,statefulsets,daemonsets -n shop -o name"]);
-    });
-
-    it("retirement guard: refuses while running pods carry the revision, naming them", () => {
-        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: "shop/web-1,cart/api-2" });
+    // Pod listing lines, ';'-separated: "<ns>/<name>|<istio.io/rev label>|<sidecar.istio.io/status>" ('|' stands for a tab).
+    const status = (rev: string) => JSON.stringify({ initContainers: ["istio-proxy"], revision: rev });
+    it("retirement guard: refuses while running pods were injected by the revision (status annotation, no label), naming them", () => {
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29",
+            FAKE_PODS: `shop/web-1||${status("1-29")};cart/api-2||${status("1-29")};search/s-1||${status("1-29-b")};other/o-1||` });
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /revision 1-29 still serves 2 running pod\(s\), so its istiod is not deleted/);
         assert.match(r.stderr, /shop\/web-1/);
         assert.match(r.stderr, /cart\/api-2/);
-        assert.match(r.calls[0], /get pods -A -l istio.io\/rev=1-29,app!=istiod --field-selector=status.phase!=Succeeded,status.phase!=Failed/);
+        assert.doesNotMatch(r.stderr, /search\/s-1|other\/o-1/, "another revision's and uninjected pods do not count");
+        assert.match(r.calls[0], /get pods -A -l app!=istiod --field-selector=status.phase!=Succeeded,status.phase!=Failed/);
+    });
+
+    it("retirement guard: pods labelled with the revision (gateways) count too", () => {
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: "istio-ingress/gw-1|1-29|" });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /still serves 1 running pod\(s\)[\s\S]*istio-ingress\/gw-1/);
+    });
+
+    it("retirement guard: a failed listing keeps istiod and says why", () => {
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_FAIL_PODS: "1" });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /listing pods to check that revision 1-29 serves none failed \(kubectl get pods -A\); its istiod is kept/);
     });
 
     it("retirement guard: lets an unused revision go", () => {
@@ -123,7 +72,7 @@ describe("kubectl steps", () => {
     });
 
     it("retirement guard: can be skipped explicitly (stack destroy)", () => {
-        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: "shop/web-1", ISTIO_MESH_SKIP_RETIREMENT_GUARD: "1" });
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: `shop/web-1||${status("1-29")}`, ISTIO_MESH_SKIP_RETIREMENT_GUARD: "1" });
         assert.strictEqual(r.code, 0);
         assert.deepStrictEqual(r.calls, []);
     });
@@ -141,6 +90,13 @@ describe("kubectl steps", () => {
         assert.match(r.stderr, /these namespaces do not exist: shop search\./);
         assert.match(r.stderr, /never creates them.*remove them from istio-mesh:namespaces/);
         assert.strictEqual(r.calls.length, 1);
+    });
+
+    it("namespace preflight: a failed label removal fails the step, naming the namespaces and the command", () => {
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop", FAKE_FAIL_LABEL: "1" });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /removing the istio-injection label from namespaces cart shop failed \(kubectl label namespace \.\.\. istio-injection-\)/);
+        assert.match(r.stderr, /forbidden/);
     });
 
     it("cluster environment carries kubeconfig and context only when set", () => {

@@ -1,0 +1,129 @@
+/**
+ * The restart step the `workload-restarts` Command runs (`node components/rolloutStep.ts` through ts-node): it
+ * restarts the namespaces of the program's request in waves, re-deciding every workload on a fresh observation
+ * (model/rollout.ts), so an interrupted `up` followed by another restarts each workload at most once.
+ *
+ * Environment: ROLLOUT_REQUEST (model/rollout.ts formatRequest), ROLLOUT_PARALLEL (namespaces per wave),
+ * ROLLOUT_PAUSE (duration between waves), TIMEOUT (per workload), KUBECONFIG / KUBE_CONTEXT.
+ * A restart is a patch of the pod template's ROLLED_ONTO annotation: the record and the rollout are one write.
+ * Any kubectl failure stops the step, naming the namespace and the command; what was not reached is left for
+ * the next `up`.
+ */
+import { ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
+import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
+import { Kubectl, KubectlError, observe } from "./kubectl";
+
+export interface StepSettings {
+    readonly request: string;
+    readonly parallelNamespaces: number;
+    /** Milliseconds between waves. */
+    readonly pauseMs: number;
+    /** kubectl duration each workload's rollout may take. */
+    readonly timeout: string;
+}
+
+/** "90s" / "5m" / "1h" / "250ms" -> milliseconds. */
+export function durationMs(text: string): number {
+    const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+    if (!m) {
+        throw new Error(`"${text}" is not a duration (e.g. 30s, 5m)`);
+    }
+    return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+}
+
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StepSettings {
+    return {
+        request: env.ROLLOUT_REQUEST ?? "",
+        parallelNamespaces: Math.max(1, Number(env.ROLLOUT_PARALLEL ?? "1") || 1),
+        pauseMs: durationMs(env.ROLLOUT_PAUSE || "0s"),
+        timeout: env.TIMEOUT || "5m",
+    };
+}
+
+/** A failed step: what failed, and what is left for the next `up`. */
+export class RolloutError extends Error {}
+
+const describe = (t: NamespaceTarget) => `${t.revision} (${t.version})`;
+const ref = (w: WorkloadDecision) => `${w.kind.toLowerCase()}/${w.name}`;
+
+/**
+ * Runs the request. `log` gets one line per decision; `sleep` waits between waves. Throws RolloutError on the
+ * first failure (nothing after it is touched).
+ */
+export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: (line: string) => void,
+                                 sleep: (ms: number) => Promise<void>): Promise<void> {
+    const targets = parseRequest(settings.request);
+    if (targets.length === 0) {
+        log("no workload to restart: every pod of the bound namespaces runs its target");
+        return;
+    }
+    const waves: NamespaceTarget[][] = [];
+    for (let i = 0; i < targets.length; i += settings.parallelNamespaces) {
+        waves.push(targets.slice(i, i + settings.parallelNamespaces));
+    }
+    const left = (from: number) => waves.slice(from).flat().map(t => t.namespace);
+    for (let i = 0; i < waves.length; i++) {
+        const wave = waves[i];
+        log(`wave ${i + 1}/${waves.length}: ${wave.map(t => `${t.namespace} -> ${describe(t)}`).join(", ")}`);
+        const awaiting: { target: NamespaceTarget; workload: WorkloadDecision }[] = [];
+        try {
+            for (const target of wave) {
+                const observation = observe(kubectl, [target.namespace]);
+                const problem = labelProblem(target, observation.namespaceLabels[target.namespace]);
+                if (problem) {
+                    throw new RolloutError(`istio-mesh: ${problem}.`);
+                }
+                const decided = decideNamespace(target, observation);
+                for (const w of decided.workloads) {
+                    if (w.verdict === "restart") {
+                        const patch = { spec: { template: { metadata: { annotations: { [ROLLED_ONTO_ANNOTATION]: rolledOntoValue(target.revision, target.version) } } } } };
+                        kubectl.run(["patch", ref(w), "--type=merge", "-p", JSON.stringify(patch)], target.namespace);
+                        log(`  ${target.namespace}: restarting ${ref(w)} (${w.reason})`);
+                        awaiting.push({ target, workload: w });
+                    } else if (w.verdict === "rolling") {
+                        log(`  ${target.namespace}: ${ref(w)} ${w.reason}: waiting for it, not restarting it again`);
+                        awaiting.push({ target, workload: w });
+                    } else if (w.verdict === "paused" || w.verdict === "on-delete") {
+                        log(`  ${target.namespace}: skipped ${ref(w)}: ${w.reason}`);
+                    }
+                }
+                for (const m of decided.manual) {
+                    log(`  ${target.namespace}: not restarted: ${m.owner} (${m.pods} pod(s)): ${m.command}`);
+                }
+            }
+            for (const { target, workload } of awaiting) {
+                try {
+                    kubectl.run(["rollout", "status", ref(workload), `--timeout=${settings.timeout}`], target.namespace);
+                } catch (e) {
+                    throw new RolloutError(
+                        `istio-mesh: ${ref(workload)} in namespace ${target.namespace} did not finish rolling onto revision ${describe(target)} ` +
+                        `within ${settings.timeout}: ${(e as Error).message}\n` +
+                        `Check 'kubectl -n ${target.namespace} rollout status ${ref(workload)}' and its pods; raise istio-mesh:restartTimeout if it is only slow, ` +
+                        `or revert istio-mesh:namespaces.${target.namespace} to roll back.`);
+                }
+            }
+        } catch (e) {
+            const reason = e instanceof RolloutError ? e.message : e instanceof KubectlError ? `istio-mesh: ${e.message}` : String(e);
+            const rest = left(i + 1);
+            throw new RolloutError(`${reason}\nThe rollout stopped at wave ${i + 1}/${waves.length}` +
+                (rest.length ? `; not reached, left for the next 'pulumi up': ${rest.join(", ")}` : "") +
+                ". Workloads already rolled onto their target are not restarted again.");
+        }
+        log(`wave ${i + 1}/${waves.length} done`);
+        if (i + 1 < waves.length && settings.pauseMs > 0) {
+            log(`pausing ${settings.pauseMs / 1000}s before the next wave`);
+            await sleep(settings.pauseMs);
+        }
+    }
+}
+
+if (require.main === module) {
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    Promise.resolve()
+        .then(() => runRollout(settingsFromEnvironment(process.env), new Kubectl(process.env), log,
+            ms => new Promise(resolve => setTimeout(resolve, ms))))
+        .then(() => process.exit(0), e => {
+            process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
+            process.exit(1);
+        });
+}

@@ -1,0 +1,137 @@
+/**
+ * A stub `kubectl` over a JSON file of cluster state, for the kubectl steps' tests: it answers the gets the steps
+ * make, applies their patches (rolling the workload: its pods are replaced, injected by the revision the
+ * namespace's label resolves to, or left without a sidecar when the injector is down), records every call, and
+ * fails on cue (STUB_FAIL: a regular expression over the arguments; STUB_STUCK: rollouts that never finish).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { KubeObject } from "../../model/rollout";
+
+export interface StubState {
+    /** istio.io/rev label per namespace. */
+    namespaces: Record<string, string | undefined>;
+    objects: KubeObject[];
+    /** What each label value injects ("1-31" -> "1-31@1.31.0"); a label missing here injects nothing (injector down). */
+    injectors: Record<string, string>;
+}
+
+const STUB = String.raw`#!/usr/bin/env node
+const fs = require("fs");
+const args = process.argv.slice(2);
+const line = args.join(" ");
+fs.appendFileSync(process.env.STUB_LOG, line + "\n");
+if (process.env.STUB_FAIL && new RegExp(process.env.STUB_FAIL).test(line)) {
+  process.stderr.write("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n");
+  process.exit(1);
+}
+const state = JSON.parse(fs.readFileSync(process.env.STUB_STATE, "utf8"));
+const save = () => fs.writeFileSync(process.env.STUB_STATE, JSON.stringify(state));
+let a = args.slice();
+const take = (flag) => { const i = a.indexOf(flag); if (i < 0) return undefined; const v = a[i + 1]; a.splice(i, 2); return v; };
+take("--context");
+const ns = take("-n");
+const all = a.includes("-A"); a = a.filter(x => x !== "-A");
+const out = take("-o");
+const kinds = { deployment: "Deployment", statefulset: "StatefulSet", daemonset: "DaemonSet" };
+const nsObject = (n) => ({ kind: "Namespace", metadata: { name: n, labels: state.namespaces[n] ? { "istio.io/rev": state.namespaces[n] } : {} } });
+if (a[0] === "get" && a[1] === "namespace") {
+  if (!(a[2] in state.namespaces)) { process.stderr.write('Error from server (NotFound): namespaces "' + a[2] + '" not found\n'); process.exit(1); }
+  process.stdout.write(JSON.stringify(nsObject(a[2]))); process.exit(0);
+}
+if (a[0] === "get" && a[1] === "namespaces") {
+  process.stdout.write(JSON.stringify({ items: Object.keys(state.namespaces).map(nsObject) })); process.exit(0);
+}
+if (a[0] === "get") {
+  process.stdout.write(JSON.stringify({ kind: "List", items: state.objects.filter(o => all || o.metadata.namespace === ns) })); process.exit(0);
+}
+if (a[0] === "patch") {
+  const [k, name] = a[1].split("/");
+  const w = state.objects.find(o => o.kind === kinds[k] && o.metadata.name === name && o.metadata.namespace === ns);
+  if (!w) { process.stderr.write("not found\n"); process.exit(1); }
+  const patch = JSON.parse(take("-p"));
+  const meta = w.spec.template.metadata = w.spec.template.metadata || {};
+  meta.annotations = Object.assign({}, meta.annotations, patch.spec.template.metadata.annotations);
+  w.metadata.generation = (w.metadata.generation || 1) + 1;
+  const stuck = process.env.STUB_STUCK && new RegExp(process.env.STUB_STUCK).test(ns + "/" + a[1]);
+  w.status.observedGeneration = w.metadata.generation;
+  if (!stuck) {
+    const owner = w.kind === "Deployment" ? name + "-rs" : name;
+    const old = state.objects.filter(o => o.kind === "Pod" && o.metadata.namespace === ns && (o.metadata.ownerReferences || []).some(r => r.name === owner));
+    state.objects = state.objects.filter(o => !old.includes(o));
+    const inj = state.injectors[state.namespaces[ns]];
+    old.forEach((p, i) => {
+      const fresh = JSON.parse(JSON.stringify(p));
+      fresh.metadata.name = name + "-g" + w.metadata.generation + "-" + i;
+      if (inj) {
+        const [rev, ver] = inj.split("@");
+        fresh.metadata.annotations = { "sidecar.istio.io/status": JSON.stringify({ revision: rev }) };
+        fresh.spec.initContainers = [{ name: "istio-proxy", image: "registry.example.com/istio/proxyv2:" + ver }];
+      } else {
+        delete fresh.metadata.annotations;
+        fresh.spec.initContainers = [];
+      }
+      state.objects.push(fresh);
+    });
+  } else if (w.kind !== "DaemonSet") {
+    w.status.updatedReplicas = 0;
+  }
+  save();
+  process.stdout.write(a[1] + " patched\n"); process.exit(0);
+}
+if (a[0] === "rollout" && a[1] === "status") {
+  if (process.env.STUB_STUCK && new RegExp(process.env.STUB_STUCK).test(ns + "/" + a[2])) {
+    process.stderr.write("error: timed out waiting for the condition\n"); process.exit(1);
+  }
+  process.stdout.write("successfully rolled out\n"); process.exit(0);
+}
+if (a[0] === "label") { process.stdout.write("labelled\n"); process.exit(0); }
+process.stderr.write("stub kubectl: unexpected call: " + line + "\n");
+process.exit(3);
+`;
+
+export class StubCluster {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-stub-"));
+    private readonly stateFile = path.join(this.dir, "state.json");
+    private readonly logFile = path.join(this.dir, "calls.log");
+
+    constructor(state: StubState) {
+        fs.writeFileSync(path.join(this.dir, "kubectl"), STUB, { mode: 0o755 });
+        this.write(state);
+        fs.writeFileSync(this.logFile, "");
+    }
+
+    write(state: StubState): void {
+        fs.writeFileSync(this.stateFile, JSON.stringify(state));
+    }
+
+    get state(): StubState {
+        return JSON.parse(fs.readFileSync(this.stateFile, "utf8"));
+    }
+
+    /** Calls recorded since the last `clearCalls`. */
+    get calls(): string[] {
+        return fs.readFileSync(this.logFile, "utf8").split("\n").filter(Boolean);
+    }
+
+    clearCalls(): void {
+        fs.writeFileSync(this.logFile, "");
+    }
+
+    /** Environment that puts the stub first on PATH. */
+    env(extra: Record<string, string> = {}): Record<string, string> {
+        return { PATH: `${this.dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`, STUB_STATE: this.stateFile, STUB_LOG: this.logFile, ...extra };
+    }
+
+    /** Runs a command with the stub as kubectl. */
+    exec(argv: string[], extra: Record<string, string> = {}, cwd?: string): { code: number | null; stdout: string; stderr: string } {
+        const r = spawnSync(argv[0], argv.slice(1), { env: this.env(extra), encoding: "utf8", cwd });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
+
+    dispose(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
