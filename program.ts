@@ -4,11 +4,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterEnvironment, Kubectl, observe } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
 import { MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
 /**
@@ -72,7 +74,24 @@ function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): Me
     return { ...facts, state: { ...facts.state, versionsRun: recordVersionsRun(previous, facts.state, now) } };
 }
 
-export async function run() {
+/**
+ * What the bound namespaces run now, read with kubectl from the provider's cluster: the restart decision's input.
+ * None in render mode. A failure stops the program: no restart is decided blind.
+ */
+export function observeCluster(spec: MeshSpec): Observation | undefined {
+    if (spec.renderDirectory) {
+        return undefined;
+    }
+    try {
+        return observe(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name));
+    } catch (e) {
+        throw new pulumi.RunError(`istio-mesh: reading what the bound namespaces run failed, so no restart can be decided: ` +
+            `${e instanceof Error ? e.message : e}\nCheck istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
+    }
+}
+
+/** The program; `observeNamespaces` reads the cluster (tests pass what it should see). */
+export async function run(observeNamespaces: (spec: MeshSpec) => Observation | undefined = observeCluster) {
     const { raw, hasCredentials } = rawConfigFromPulumi(pulumi.runtime.allConfig());
     // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
     // registers no cluster object.
@@ -99,6 +118,7 @@ export async function run() {
         spec,
         facts,
         previous,
+        observation: observeNamespaces(spec),
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
     }, { providers: { kubernetes: provider } });
 

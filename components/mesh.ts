@@ -3,13 +3,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshSpec } from "../model/config";
 import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { formatRequest, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
-import { bindingValue, bindingVariable, clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RESTARTS_SCRIPT } from "./kubectl";
+import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
 import { NamespaceBinding } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
+import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
 
 export interface IstioMeshArgs {
     /** The validated spec (model/config/). */
@@ -18,6 +20,11 @@ export interface IstioMeshArgs {
     facts: MeshFacts;
     /** What the previous `up` recorded; undefined on the first run. */
     previous?: MeshState;
+    /**
+     * What the bound namespaces run now (components/kubectl.ts `observe`), read when the program runs, so the
+     * preview names the workloads that restart. Undefined (render mode): nothing restarts.
+     */
+    observation?: Observation;
     /** Registry credentials (a secret dockerconfigjson) for the pull secret `spec.pullSecretName`. */
     registryCredentials?: pulumi.Input<string>;
 }
@@ -106,8 +113,9 @@ export class IstioMesh extends pulumi.ComponentResource {
             istioNamespace: spec.istioNamespace,
         }, { ...parent, dependsOn: spec.tags.map(t => releaseOf(t.revision)) });
 
+        let cni: IstioCni | undefined;
         if (spec.cni) {
-            new IstioCni("istio-cni", {
+            cni = new IstioCni("istio-cni", {
                 version: spec.cni.version,
                 chained: spec.cni.chained,
                 namespace: spec.cni.namespace,
@@ -153,23 +161,36 @@ export class IstioMesh extends pulumi.ComponentResource {
             return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding },
                 { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
         });
-        if (kubectlEnvironment && spec.namespaces.length > 0) {
-            // One step restarts exactly the namespaces whose revision or version changed (a label-only change,
-            // such as a tag replaced by the revision it points at, restarts nothing). Its environment holds one
-            // variable per namespace, so the preview's diff names each namespace that moves.
+        // The restarts, decided from what the pods run (model/rollout.ts). The request names every workload, so
+        // the preview's diff of the step shows them; with nothing to restart, the last request is kept (no diff).
+        const targets: NamespaceTarget[] = spec.namespaces.map(ns => {
+            const b = facts.namespaces[ns.name];
+            return { namespace: ns.name, label: b.target, revision: b.revision, version: b.version };
+        });
+        const rollout = args.observation ? planRollout(targets, args.observation, spec.rollout) : undefined;
+        const previousCni = args.previous?.cni?.version;
+        const cniChange = previousCni !== spec.cni?.version
+            ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
+        const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
+        if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
+            const request = rollout ? formatRequest(rollout) : "";
             new command.local.Command("workload-restarts", {
-                create: RESTARTS_SCRIPT,
-                update: RESTARTS_SCRIPT,
+                create: ROLLOUT_STEP_COMMAND,
+                update: ROLLOUT_STEP_COMMAND,
                 interpreter: ["/bin/bash", "-c"],
                 environment: {
                     ...kubectlEnvironment,
                     TIMEOUT: spec.restartTimeout,
-                    ...Object.fromEntries(spec.namespaces.map(ns => {
-                        const b = facts.namespaces[ns.name];
-                        return [bindingVariable(ns.name), bindingValue(ns.name, b.revision, b.version)];
-                    })),
+                    ROLLOUT_PARALLEL: String(spec.rollout.parallelNamespaces),
+                    ROLLOUT_PAUSE: spec.rollout.pauseBetween,
+                    ROLLOUT_REQUEST: request,
                 },
-            }, { ...parent, dependsOn: bindings });
+            }, {
+                ...parent,
+                // After every namespace is labelled, and after the CNI DaemonSet has rolled out (new pods need its node agent).
+                dependsOn: [...bindings, ...(cni ? [cni.release] : [])],
+                ignoreChanges: request === "" ? ["environment.ROLLOUT_REQUEST"] : [],
+            });
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {
@@ -180,7 +201,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             gateways: [...r.gateways],
             ...(r.upgradedFrom ? { upgradedFrom: r.upgradedFrom } : {}),
         }]));
-        this.upgradePlan = planUpgrade(args.previous, facts);
+        this.upgradePlan = planUpgrade(args.previous, facts, rolloutReport);
         this.meshState = facts.state;
         this.registerOutputs({ revisions: this.revisions, upgradePlan: this.upgradePlan, meshState: this.meshState });
     }

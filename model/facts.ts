@@ -5,6 +5,7 @@
  */
 import { compareVersions, DEFAULT_TAG } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
+import { RolloutReport, rolloutSummary } from "./rollout";
 
 /** Where a namespace or gateway points and what that resolves to. */
 export interface Binding {
@@ -127,12 +128,14 @@ export interface UpgradePlan {
     readonly revisionsRetired: readonly { name: string; version: string }[];
     readonly revisionsUpgradedInPlace: readonly { name: string; from: string; to: string }[];
     readonly tagsMoved: readonly { tag: string; from?: string; to?: string }[];
-    /** Namespaces whose workloads restart: their effective revision or its version changes (or they are newly bound). */
+    /** Namespaces whose binding changes (label, revision or version); which workloads restart is `rollout`'s. */
     readonly namespacesMoving: readonly Move[];
     /** Namespaces no longer managed: their istio.io/rev label is removed; nothing restarts. */
     readonly namespacesReleased: readonly string[];
     readonly gatewaysMoving: readonly Move[];
     readonly cni?: { readonly from?: string; readonly to?: string };
+    /** The workload restarts, decided from what the cluster runs (model/rollout.ts); absent when not computed. */
+    readonly rollout?: RolloutReport;
     /** One line per change, in the order `up` carries them out; empty when nothing changes. */
     readonly summary: readonly string[];
 }
@@ -141,7 +144,10 @@ function sameBinding(a?: Binding, b?: Binding): boolean {
     return !!a && !!b && a.revision === b.revision && a.version === b.version && a.target === b.target;
 }
 
-/** True when a binding change needs the workloads restarted (what the sidecars run changes). */
+/**
+ * True when a binding change changes what the sidecars should run (a label-only change does not). The restarts
+ * themselves are decided from the pods (model/rollout.ts), not from this.
+ */
 export function needsRestart(from: Binding | undefined, to: Binding): boolean {
     return !from || from.revision !== to.revision || from.version !== to.version;
 }
@@ -153,8 +159,8 @@ function describe(b?: Binding): string {
     return b.target === b.revision ? `${b.revision} (${b.version})` : `${b.target} -> ${b.revision} (${b.version})`;
 }
 
-/** Compares the recorded previous state with the new facts. */
-export function planUpgrade(previous: MeshState | undefined, facts: MeshFacts): UpgradePlan {
+/** Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster. */
+export function planUpgrade(previous: MeshState | undefined, facts: MeshFacts, rollout?: RolloutReport): UpgradePlan {
     const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
     const now = facts.state;
     const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])
@@ -185,12 +191,12 @@ export function planUpgrade(previous: MeshState | undefined, facts: MeshFacts): 
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
     namespacesMoving.forEach(m => summary.push(
-        `namespace ${m.name}: ${describe(m.from)} -> ${describe(m.to)}` +
-        (needsRestart(m.from, m.to!) ? "; restart its Deployments, StatefulSets and DaemonSets" : "; label only, no restart")));
+        `namespace ${m.name}: ${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only")));
+    summary.push(...(rollout ? rolloutSummary(rollout) : []));
     namespacesReleased.forEach(n => summary.push(`namespace ${n}: no longer managed (label removed, no restart)`));
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, cni, summary,
+        gatewaysMoving, cni, ...(rollout ? { rollout } : {}), summary,
     };
 }

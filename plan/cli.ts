@@ -7,11 +7,9 @@
  * safe, 1 when a mandatory policy objects, 2 when the preview fails or the arguments are wrong; the reason goes
  * to stderr.
  */
-import { execFileSync } from "child_process";
 import * as path from "path";
 import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { istioMeshPolicies } from "../policies/policies";
-import { clusterEnvironment } from "../components/kubectl";
 import { MeshState } from "../model/facts";
 import { runFleet } from "./fleet-run";
 import { buildReport, PlanReport } from "./report";
@@ -51,23 +49,6 @@ function parseArgs(argv: string[]): Args {
     return args;
 }
 
-/** Counts Deployments, StatefulSets and DaemonSets per namespace; undefined when the cluster is not reachable. */
-function countWorkloads(namespaces: string[], kubernetes: { kubeconfig?: string; context?: string } | undefined): Record<string, number> | undefined {
-    const env = { ...process.env, ...clusterEnvironment(kubernetes ?? {}) };
-    const context = env.KUBE_CONTEXT ? ["--context", env.KUBE_CONTEXT] : [];
-    const counts: Record<string, number> = {};
-    try {
-        for (const ns of namespaces) {
-            const out = execFileSync("kubectl", [...context, "get", "deployments,statefulsets,daemonsets", "-n", ns, "-o", "name", "--request-timeout=10s"],
-                { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-            counts[ns] = out.split("\n").filter(Boolean).length;
-        }
-        return counts;
-    } catch {
-        return undefined;
-    }
-}
-
 function progress(): { onEvent: (e: EngineEvent) => void; done: () => void } {
     const tty = process.stderr.isTTY;
     let steps = 0;
@@ -85,7 +66,6 @@ function progress(): { onEvent: (e: EngineEvent) => void; done: () => void } {
 /** Previews one stack and reports its step. */
 async function planStack(stackName: string, args: Args): Promise<PlanReport> {
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: path.join(__dirname, "..") });
-    const config = await stack.getAllConfig();
     const previous = (await stack.outputs()).meshState?.value as MeshState | undefined;
     const events: EngineEvent[] = [];
     const bar = progress();
@@ -101,13 +81,9 @@ async function planStack(stackName: string, args: Args): Promise<PlanReport> {
     } finally {
         bar.done();
     }
-    const renderDir = config["istio-mesh:renderDirectory"]?.value;
-    const kubernetes = config["istio-mesh:kubernetes"] ? JSON.parse(config["istio-mesh:kubernetes"].value) : undefined;
-    const first = buildReport(events, { stack: stackName, previous });
-    const moving = first.namespaces.filter(n => n.restart).map(n => n.namespace);
-    const workloads = renderDir ? undefined : countWorkloads(moving, kubernetes);
+    // Which workloads restart is the program's own decision, made from the cluster during the preview (upgradePlan.rollout).
     const advice = Object.fromEntries(istioMeshPolicies.map(p => [p.name, p.description]));
-    return buildReport(events, { stack: stackName, previous, workloads, advice, previewError });
+    return buildReport(events, { stack: stackName, previous, advice, previewError });
 }
 
 async function main(): Promise<number> {

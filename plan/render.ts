@@ -13,9 +13,9 @@ function side(s?: { revision: string; version: string }): string {
 
 function workloads(n: number | null, restart: boolean): string {
     if (!restart) {
-        return "no restart";
+        return "no restart (its pods run the target)";
     }
-    return n === null ? "restart (workloads not counted: cluster not reachable)" : `restart ${n} workload${n === 1 ? "" : "s"}`;
+    return n === null ? "restarts not decided (no cluster observed: render mode)" : `restart ${n} workload${n === 1 ? "" : "s"}`;
 }
 
 /** "update MutatingWebhookConfiguration tag-default": the kind tells apart objects that share a name. */

@@ -4,7 +4,7 @@
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { checkProxySkew } from "../istio";
-import { Binding, MeshState, needsRestart, UpgradePlan } from "../model/facts";
+import { Binding, MeshState, UpgradePlan } from "../model/facts";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
 export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;
@@ -40,10 +40,12 @@ export interface SkewRow {
 
 export interface NamespaceMove {
     readonly namespace: string;
+    /** Undefined for a namespace whose binding does not change but whose pods do not run it (see `restart`). */
     readonly from?: Binding;
     readonly to: Binding;
+    /** Whether any of its workloads restarts (the program's decision from what its pods run). */
     readonly restart: boolean;
-    /** Deployments, StatefulSets and DaemonSets that restart; null when they could not be counted. */
+    /** Deployments, StatefulSets and DaemonSets that restart; null when nothing was observed (render mode). */
     readonly workloads: number | null;
 }
 
@@ -66,8 +68,9 @@ export interface PlanReport {
     readonly phases: readonly { phase: Phase; changes: readonly Change[] }[];
     /** The program's upgradePlan output; undefined when the preview failed before the program finished. */
     readonly upgrade?: UpgradePlan;
+    /** Namespaces whose binding changes or whose workloads restart. */
     readonly namespaces: readonly NamespaceMove[];
-    /** Whether workload counts come from the cluster. */
+    /** Whether the restarts were decided from the cluster (false in render mode). */
     readonly workloadsCounted: boolean;
     readonly skew: readonly SkewRow[];
     readonly policies: readonly PolicyResult[];
@@ -80,7 +83,6 @@ export interface ReportContext {
     /** The meshState output before this step (the stack's current outputs); undefined for a new stack. */
     previous?: MeshState;
     /** Workloads per namespace, counted from the cluster; undefined when it was not reachable. */
-    workloads?: Readonly<Record<string, number>>;
     /** Policy descriptions by name, for the advice column. */
     advice?: Readonly<Record<string, string>>;
     /** Set when the preview itself failed. */
@@ -178,12 +180,18 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
 
     const upgrade = outputs?.upgradePlan as UpgradePlan | undefined;
     const meshState = outputs?.meshState as MeshState | undefined;
-    const namespaces: NamespaceMove[] = (upgrade?.namespacesMoving ?? []).map(m => {
-        const restart = needsRestart(m.from, m.to!);
-        return {
-            namespace: m.name, from: m.from, to: m.to!, restart,
-            workloads: restart ? (ctx.workloads ? ctx.workloads[m.name] ?? 0 : null) : 0,
-        };
+    // The restarts are the program's decision (upgradePlan.rollout, from what the pods run): never re-derived here.
+    const rollout = upgrade?.rollout;
+    const restarting = new Map((rollout?.namespaces ?? []).map(n => [n.namespace, n.restart.length]));
+    const moves = new Map((upgrade?.namespacesMoving ?? []).filter(m => m.to).map(m => [m.name, m]));
+    const names = [...moves.keys(), ...[...restarting.keys()].filter(n => !moves.has(n) && restarting.get(n)! > 0)];
+    const namespaces: NamespaceMove[] = names.flatMap(name => {
+        const to = moves.get(name)?.to ?? meshState?.namespaces[name];
+        if (!to) {
+            return [];
+        }
+        const count = rollout?.observed ? restarting.get(name) ?? 0 : null;
+        return [{ namespace: name, ...(moves.get(name)?.from ? { from: moves.get(name)!.from } : {}), to, restart: count === null || count > 0, workloads: count }];
     });
     const phases = PHASES.map(phase => ({
         phase,
@@ -205,7 +213,7 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
         phases,
         upgrade,
         namespaces,
-        workloadsCounted: ctx.workloads !== undefined,
+        workloadsCounted: rollout?.observed ?? false,
         skew: skewRows(ctx.previous, meshState),
         policies,
         counts: Object.fromEntries(COUNTED_OPS.map(op => [op, counts[op] ?? 0])),

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
 import { parsePromotion } from "../promotion";
+import { parseRollout } from "../rollout";
 import { checkShape } from "./check";
 import { DEFAULTS } from "./defaults";
 import { Collector, MeshConfigError } from "./problems";
@@ -57,6 +58,8 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const kubernetes = section<{ kubeconfig?: string; context?: string }>("kubernetes");
     const { promotion, problems: promotionProblems } = ok.has("promotion") ? parsePromotion(raw.promotion) : { promotion: undefined, problems: [] };
     c.problems.push(...promotionProblems);
+    const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
+    rolloutProblems.forEach(p => c.add(p.key, p.value, p.message, p.fix));
 
     if (c.problems.length > 0) {
         throw new MeshConfigError(c.problems);
@@ -64,6 +67,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     return {
         istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
         renderDirectory, restartTimeout, kubernetes: { kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined },
-        ...(promotion ? { promotion } : {}),
+        rollout, ...(promotion ? { promotion } : {}),
     };
 }

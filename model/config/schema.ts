@@ -4,6 +4,7 @@
  * come from it, so adding a key is one entry here (plus its meaning in the parser that reads it).
  */
 import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
+import { DEFAULT_ROLLOUT } from "../rollout";
 import { DEFAULTS } from "./defaults";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */
@@ -181,6 +182,21 @@ export const CONFIG_SCHEMA: ObjectNode = {
             fields: {
                 kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path of a kubeconfig file." },
                 context: { type: "string", example: "prod", doc: "The kubeconfig context." },
+            },
+        },
+        rollout: {
+            type: "object", default: {}, example: "rollout: {parallelNamespaces: 2, pauseBetween: 1m}",
+            doc: "How workloads restart onto their namespace's revision (README, Rollout).",
+            fields: {
+                parallelNamespaces: {
+                    type: "integer", default: DEFAULT_ROLLOUT.parallelNamespaces, example: "1",
+                    doc: "Namespaces restarted at the same time; each wave is awaited before the next.",
+                },
+                pauseBetween: { type: "string", default: DEFAULT_ROLLOUT.pauseBetween, example: `"1m"`, doc: "Pause between waves (a duration)." },
+                restarts: {
+                    type: "string", oneOf: ["auto", "manual"], default: DEFAULT_ROLLOUT.restarts, example: "manual",
+                    doc: "auto: the program restarts what does not run its target; manual: it labels, restarts nothing, and the plan lists what is left.",
+                },
             },
         },
         promotion: {

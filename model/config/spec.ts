@@ -1,6 +1,7 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
 import { ImageSettings, ServiceType } from "../../istio";
 import type { PromotionSpec } from "../promotion";
+import type { RolloutSpec } from "../rollout";
 
 export interface RevisionSpec {
     /** The revision name: istiod-<name>, istio.io/rev=<name>. */
@@ -72,6 +73,8 @@ export interface MeshSpec {
     readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string };
     /** The stack this one is promoted from, and the soak (model/promotion.ts). */
     readonly promotion?: PromotionSpec;
+    /** How workloads restart: waves, pause, auto or manual (model/rollout.ts). */
+    readonly rollout: RolloutSpec;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */

@@ -5,6 +5,8 @@
 import * as assert from "assert";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
+import { Observation } from "../../model/rollout";
+import { workload } from "../support/cluster";
 import { find, ofType, ProgramRun, runProgram, TYPES } from "../support/mocks";
 import { stackConfig } from "../support/stacks";
 
@@ -32,17 +34,31 @@ const steps: Record<string, RawConfig> = {
 };
 
 const charts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.chart).map(c => [c.name, c.inputs]));
-/** The binding the restart step holds for a namespace: "<ns> <revision> <version>". */
-const restartEnv = (run: ProgramRun, ns: string) => find(run, TYPES.command, "workload-restarts").inputs.environment[`BIND_${ns}`];
+/** The restart request of the restart step: one line per namespace with workloads to restart. */
+const request = (run: ProgramRun) => find(run, TYPES.command, "workload-restarts").inputs.environment.ROLLOUT_REQUEST;
 
-/** Runs the steps in order, each with the state the previous one recorded. */
+/**
+ * The cluster as the previous step's `up` left it: one Deployment per bound namespace, its pod injected by the
+ * revision the namespace was on (no sidecar before the first step).
+ */
+function clusterAfter(previous: MeshState | undefined, namespaces: string[]): Observation {
+    return {
+        namespaceLabels: Object.fromEntries(namespaces.map(ns => [ns, previous?.namespaces[ns]?.target])),
+        objects: namespaces.flatMap(ns => {
+            const b = previous?.namespaces[ns];
+            return workload(ns, "app", { pods: [b ? { revision: b.revision, version: b.version } : {}] });
+        }),
+    };
+}
+
+/** Runs the steps in order, each with the state the previous one recorded and the cluster it left. */
 async function runSteps(...names: string[]): Promise<{ run: ProgramRun; before?: ProgramRun }> {
     let previous: MeshState | undefined;
     let before: ProgramRun | undefined;
     let run: ProgramRun | undefined;
     for (const name of names) {
         before = run;
-        run = await runProgram(steps[name], previous);
+        run = await runProgram(steps[name], previous, {}, undefined, {}, clusterAfter(previous, ["shop", "cart"]));
         previous = run.outputs.meshState;
     }
     return { run: run!, before };
@@ -76,8 +92,11 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(tag.inputs.webhooks[0].clientConfig.service.name, "istiod-1-29");
         const patch = find(run, TYPES.namespacePatch, "namespace-shop");
         assert.deepStrictEqual(patch.inputs.metadata.labels, { "istio.io/rev": "default" });
-        assert.strictEqual(restartEnv(run, "shop"), "shop 1-29 1.29.3");
-        assert.strictEqual(find(run, TYPES.command, "workload-restarts").inputs.environment.TIMEOUT, "5m");
+        // A first up over pods without sidecars: both namespaces restart, in config order, one wave each.
+        assert.strictEqual(request(run), "shop default 1-29@1.29.3 Deployment/app@1\ncart default 1-29@1.29.3 Deployment/app@1");
+        const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
+        assert.deepStrictEqual([env.TIMEOUT, env.ROLLOUT_PARALLEL, env.ROLLOUT_PAUSE], ["5m", "1", "0s"]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["shop"], ["cart"]]);
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
     });
 
@@ -96,9 +115,8 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
         assert.strictEqual(c.base.version, "1.30.2", "CRDs follow the newest revision");
         assert.strictEqual(c.base.values.defaultRevision, "1-29");
-        for (const ns of ["shop", "cart"]) {
-            assert.deepStrictEqual(restartEnv(run, ns), restartEnv(before!, ns));
-        }
+        assert.ok(before);
+        assert.strictEqual(request(run), "", "every pod already runs its target");
         assert.deepStrictEqual(run.outputs.upgradePlan.summary, ["add control plane 1-30 (1.30.2)"]);
         assert.deepStrictEqual(run.outputs.revisions["1-30"], { version: "1.30.2", istiod: "istiod-1-30", tags: [], namespaces: [], gateways: [] });
     });
@@ -106,10 +124,14 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     it("move one namespace: its label and its restart change, the other's do not", async () => {
         const { run, before } = await runSteps("start", "installAlongside", "moveShop");
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "1-30" });
-        assert.strictEqual(restartEnv(run, "shop"), "shop 1-30 1.30.2");
-        assert.notDeepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
-        assert.deepStrictEqual(restartEnv(run, "cart"), restartEnv(before!, "cart"));
+        assert.ok(before);
+        assert.strictEqual(request(run), "shop 1-30 1-30@1.30.2 Deployment/app@1", "shop only: cart's pods run its target");
         assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.summary, [
+            "namespace shop: default -> 1-29 (1.29.3) -> 1-30 (1.30.2)",
+            "wave 1/1: restart namespace shop onto 1-30 (1.30.2): Deployment/app",
+            "warning: namespace shop: single replica without a PodDisruptionBudget, unavailable while it restarts: Deployment/app",
+        ]);
         assert.deepStrictEqual(run.outputs.revisions["1-30"].namespaces, ["shop"]);
     });
 
@@ -129,14 +151,14 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.ok(tags[0].inputs.webhooks.every((w: any) => w.clientConfig.service.name === "istiod-1-30"));
         assert.strictEqual(find(run, TYPES.service, "tag-default").inputs.spec.selector["istio.io/rev"], "1-30");
         assert.strictEqual(charts(run).base.values.defaultRevision, "1-30");
-        assert.strictEqual(restartEnv(run, "cart"), "cart 1-30 1.30.2");
-        assert.deepStrictEqual(restartEnv(run, "shop"), restartEnv(before!, "shop"));
+        assert.ok(before);
+        assert.strictEqual(request(run), "cart default 1-30@1.30.2 Deployment/app@1", "cart follows the tag; shop already runs 1-30");
         assert.deepStrictEqual(run.outputs.upgradePlan.tagsMoved, [{ tag: "default", from: "1-29", to: "1-30" }]);
     });
 
     it("retire the old revision: its istiod and guard leave the program; the plan says so", async () => {
         const { run, before } = await runSteps("start", "installAlongside", "moveShop", "moveGateway", "moveDefaultTag", "retire");
-        assert.ok(find(before!, TYPES.command, "istiod-1-29-retirement-guard").inputs.delete.includes("istio.io/rev=$REVISION"));
+        assert.ok(find(before!, TYPES.command, "istiod-1-29-retirement-guard").inputs.delete.includes("sidecar\\.istio\\.io/status"));
         assert.deepStrictEqual(Object.keys(charts(run)).filter(n => n.startsWith("istiod-")), ["istiod-1-30"]);
         assert.ok(!run.resources.some(r => r.name.includes("1-29")));
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsRetired, [{ name: "1-29", version: "1.29.3" }]);
@@ -146,7 +168,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     it("roll back one namespace: it moves back to the old revision and restarts", async () => {
         const { run } = await runSteps("start", "installAlongside", "moveShop", "installAlongside");
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "default" });
-        assert.strictEqual(restartEnv(run, "shop"), "shop 1-29 1.29.3");
+        assert.strictEqual(request(run), "shop default 1-29@1.29.3 Deployment/app@1");
         assert.deepStrictEqual(run.outputs.upgradePlan.namespacesMoving.map((m: any) => m.name), ["shop"]);
     });
 
@@ -168,6 +190,7 @@ describe("IstioMesh under mocks: settings", () => {
     it("render mode: no kubectl step at all, same objects", async () => {
         const run = await runProgram({ ...steps.moveShop, renderDirectory: "/tmp/rendered" });
         assert.deepStrictEqual(ofType(run, TYPES.command), []);
+        assert.strictEqual(run.outputs.upgradePlan.rollout.observed, false, "nothing observed, nothing restarts");
         assert.strictEqual(ofType(run, TYPES.namespacePatch).length, 2);
         assert.strictEqual(find(run, "pulumi:providers:kubernetes", "cluster").inputs.renderYamlToDirectory, "/tmp/rendered");
         assert.strictEqual(run.outputs.renderDirectory, "/tmp/rendered");
@@ -209,10 +232,11 @@ describe("IstioMesh under mocks: settings", () => {
 
     it("in-place upgrade: records where it came from on istiod, restarts namespaces on it", async () => {
         const v1 = await runProgram({ revisions: [{ name: "stable", version: "1.29.3" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" });
-        const run = await runProgram({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" }, v1.outputs.meshState);
+        const run = await runProgram({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" }, kubernetesVersion: "1.33" },
+            v1.outputs.meshState, {}, undefined, {}, clusterAfter(v1.outputs.meshState, ["shop"]));
         const values = charts(run)["istiod-stable"].values;
         assert.deepStrictEqual(values.deploymentAnnotations, { "istio-mesh.dev/upgraded-from": "1.29.3", "istio-mesh.dev/kubernetes-version": "1.33" });
-        assert.strictEqual(restartEnv(run, "shop"), "shop stable 1.30.2");
+        assert.strictEqual(request(run), "shop stable stable@1.30.2 Deployment/app@1", "same revision, older proxy: restart");
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsUpgradedInPlace, [{ name: "stable", from: "1.29.3", to: "1.30.2" }]);
     });
 
@@ -268,4 +292,62 @@ describe("IstioMesh under mocks: settings", () => {
             assert.strictEqual(ofType(run, TYPES.chart).filter(c => c.name.startsWith("gateway-")).length, (config.gateways as unknown[]).length);
         });
     }
+});
+
+describe("IstioMesh under mocks: the rollout of workloads", () => {
+    const config: RawConfig = { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], namespaces: { shop: "1-30", cart: "1-30", search: "1-29" } };
+    const onRevision = (ns: string, revision: string, version: string) => workload(ns, "app", { pods: [{ revision, version }] });
+
+    it("adoption: a first up over a mesh whose pods already run their targets restarts nothing", async () => {
+        const cluster: Observation = { namespaceLabels: { shop: "1-30", cart: "1-30", search: "1-29" },
+            objects: [...onRevision("shop", "1-30", "1.30.2"), ...onRevision("cart", "1-30", "1.30.2"), ...onRevision("search", "1-29", "1.29.3")] };
+        const run = await runProgram(config, undefined, {}, undefined, {}, cluster);
+        assert.strictEqual(request(run), "");
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, []);
+        assert.ok(!run.outputs.upgradePlan.summary.some((l: string) => /restart/.test(l)), run.outputs.upgradePlan.summary.join("\n"));
+    });
+
+    it("waves of parallelNamespaces, the pause and the timeout reach the restart step", async () => {
+        const cluster: Observation = { namespaceLabels: {}, objects: ["shop", "cart", "search"].flatMap(ns => onRevision(ns, "old", "1.28.0")) };
+        const run = await runProgram({ ...config, rollout: { parallelNamespaces: 2, pauseBetween: "30s" }, restartTimeout: "2m" }, undefined, {}, undefined, {}, cluster);
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["shop", "cart"], ["search"]]);
+        const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
+        assert.deepStrictEqual([env.ROLLOUT_PARALLEL, env.ROLLOUT_PAUSE, env.TIMEOUT], ["2", "30s", "2m"]);
+        assert.match(env.ROLLOUT_REQUEST, /^shop 1-30 1-30@1\.30\.2 Deployment\/app@1\ncart .*\nsearch 1-29 1-29@1\.29\.3 Deployment\/app@1$/);
+    });
+
+    it("restarts: manual labels but registers no restart step; the plan lists what is left, with the commands", async () => {
+        const cluster: Observation = { namespaceLabels: {}, objects: onRevision("shop", "1-29", "1.29.3") };
+        const run = await runProgram({ ...config, rollout: { restarts: "manual" } }, undefined, {}, undefined, {}, cluster);
+        assert.ok(!ofType(run, TYPES.command).some(c => c.name === "workload-restarts"));
+        assert.strictEqual(ofType(run, TYPES.namespacePatch).length, 3);
+        assert.strictEqual(run.outputs.upgradePlan.rollout.restarts, "manual");
+        assert.ok(run.outputs.upgradePlan.summary.includes(
+            "left to restart by hand (rollout.restarts: manual), namespace shop onto 1-30 (1.30.2): kubectl -n shop rollout restart deployment/app"));
+    });
+
+    it("a CNI change: the restarts wait for the DaemonSet and the plan says so", async () => {
+        const cluster: Observation = { namespaceLabels: {}, objects: onRevision("shop", "1-29", "1.29.3") };
+        const run = await runProgram({ ...config, cni: { enabled: true } }, undefined, {}, undefined, {}, cluster);
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.afterCni, { to: "1.29.3" });
+        assert.ok(run.outputs.upgradePlan.summary.includes("workload restarts wait for the istio-cni DaemonSet rollout ((none) -> 1.29.3)"));
+    });
+
+    it("Jobs, bare pods and paused Deployments appear in the plan, not in the restart request", async () => {
+        const bare = { kind: "Pod", metadata: { name: "debug", namespace: "shop" }, spec: { containers: [] }, status: { phase: "Running" } };
+        const cluster: Observation = { namespaceLabels: {}, objects: [...workload("shop", "batch", { paused: true, pods: [{ revision: "1-29", version: "1.29.3" }] }), bare] };
+        const run = await runProgram(config, undefined, {}, undefined, {}, cluster);
+        assert.strictEqual(request(run), "");
+        const summary = run.outputs.upgradePlan.summary.join("\n");
+        assert.match(summary, /namespace shop: skipped Deployment\/batch: .*paused/);
+        assert.match(summary, /namespace shop: not restarted by the program: Pod\/debug \(1 pod\(s\) not on 1-30 \(1\.30\.2\)\): kubectl -n shop delete pod debug/);
+    });
+
+    it("bad rollout settings fail before anything is registered, naming the key", async () => {
+        await assert.rejects(runProgram({ ...config, rollout: { parallelNamespaces: 0, pauseBetween: "soon" } }),
+            (e: Error) => /istio-mesh:rollout\.parallelNamespaces = 0: must be at least 1/.test(e.message)
+                && /istio-mesh:rollout\.pauseBetween = "soon": is not a duration/.test(e.message));
+        await assert.rejects(runProgram({ ...config, rollout: { restarts: "sometimes" } }),
+            /istio-mesh:rollout\.restarts = "sometimes": is not one of auto, manual/);
+    });
 });

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { parseMeshConfig, RawConfig } from "../../model/config";
 import { MeshState, meshFacts, planUpgrade } from "../../model/facts";
+import { RolloutReport } from "../../model/rollout";
 import { buildReport, PlanReport } from "../../plan/report";
 import { exitCode, render, renderJson, renderMarkdown, renderText } from "../../plan/render";
 
@@ -40,15 +41,24 @@ class Stream {
     }
 }
 
-function state(raw: RawConfig, previous?: MeshState) {
+/** Facts and plan of a config; `restarting` lists, per namespace, the workloads the cluster observation restarts. */
+function state(raw: RawConfig, previous?: MeshState, restarting?: Record<string, string[]>) {
     const facts = meshFacts(parseMeshConfig(raw, previous), previous);
-    return { facts, plan: planUpgrade(previous, facts) };
+    const rollout: RolloutReport | undefined = restarting && {
+        restarts: "auto", observed: true, waves: Object.keys(restarting).map(n => [n]),
+        namespaces: Object.entries(restarting).map(([namespace, ws]) => ({
+            namespace, label: facts.namespaces[namespace].target, revision: facts.namespaces[namespace].revision, version: facts.namespaces[namespace].version,
+            restart: ws.map(workload => ({ workload, reason: "pods run 1-29 (1.29.3)" })), rolling: [], skipped: [], manual: [], unprotected: [],
+        })),
+    };
+    return { facts, plan: planUpgrade(previous, facts, rollout) };
 }
 
 const installed = state({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
     namespaces: { shop: "default", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] }).facts.state;
-const moved = state({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
-    namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] }, installed);
+const moveShop = { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-29" },
+    namespaces: { shop: "1-30", cart: "default" }, gateways: [{ name: "ingress", revision: "default" }] };
+const moved = state(moveShop, installed, { shop: ["Deployment/web", "Deployment/api", "StatefulSet/db"] });
 
 /** The preview of "move namespace shop to 1-30". */
 function moveShopStream(): Stream {
@@ -85,17 +95,37 @@ describe("plan report: events -> an upgrade step", () => {
         ]);
     });
 
-    it("lists namespace moves with the workloads counted from the cluster", () => {
-        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed, workloads: { shop: 3 } });
+    it("lists namespace moves with the restarts the program decided from the cluster", () => {
+        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed });
         assert.deepStrictEqual(r.namespaces, [{ namespace: "shop", from: installed.namespaces.shop, to: moved.facts.state.namespaces.shop, restart: true, workloads: 3 }]);
         assert.strictEqual(r.workloadsCounted, true);
-        assert.match(renderText(r), /shop: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart 3 workloads/);
+        const text = renderText(r);
+        assert.match(text, /shop: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart 3 workloads/);
+        assert.match(text, /wave 1\/1: restart namespace shop onto 1-30 \(1\.30\.2\): Deployment\/web, Deployment\/api, StatefulSet\/db/);
     });
 
-    it("says when workloads could not be counted", () => {
-        const r = buildReport(moveShopStream().events, { stack: "staging", previous: installed });
+    it("a move whose pods already run the target restarts nothing (adoption)", () => {
+        const adopted = state(moveShop, installed, {});
+        const s = moveShopStream().outputs({ upgradePlan: adopted.plan, meshState: adopted.facts.state });
+        const r = buildReport(s.events, { stack: "staging", previous: installed });
+        assert.deepStrictEqual(r.namespaces.map(n => [n.namespace, n.restart, n.workloads]), [["shop", false, 0]]);
+        assert.match(renderText(r), /shop: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); no restart \(its pods run the target\)/);
+    });
+
+    it("a namespace whose binding did not change but whose pods do not run it (relabelled by hand, interrupted up) is listed", () => {
+        const drift = state(moveShop, moved.facts.state, { cart: ["Deployment/cart"] });
+        const s = moveShopStream().outputs({ upgradePlan: drift.plan, meshState: drift.facts.state });
+        const r = buildReport(s.events, { stack: "staging", previous: moved.facts.state });
+        assert.deepStrictEqual(r.namespaces, [{ namespace: "cart", to: drift.facts.state.namespaces.cart, restart: true, workloads: 1 }]);
+    });
+
+    it("says when restarts were not decided (render mode: no cluster)", () => {
+        const rendered = state(moveShop, installed);
+        const s = moveShopStream().outputs({ upgradePlan: rendered.plan, meshState: rendered.facts.state });
+        const r = buildReport(s.events, { stack: "staging", previous: installed });
         assert.strictEqual(r.namespaces[0].workloads, null);
-        assert.match(renderText(r), /workloads not counted: cluster not reachable/);
+        assert.strictEqual(r.workloadsCounted, false);
+        assert.match(renderText(r), /restarts not decided \(no cluster observed: render mode\)/);
     });
 
     it("builds the skew table before and after for every proxy group", () => {
@@ -154,13 +184,13 @@ describe("plan report: formats", () => {
     let report: PlanReport;
     before(() => {
         report = buildReport(moveShopStream().policy("istio-end-of-life", "warning", "Istio 1.29 | past EOL").events,
-            { stack: "staging", previous: installed, workloads: { shop: 2 } });
+            { stack: "staging", previous: installed });
     });
 
     it("text: verdict, changes, namespaces, skew, policies, counts", () => {
         const t = renderText(report);
         assert.match(t, /^Upgrade step for stack staging: SAFE/);
-        assert.match(t, /namespace shop: default -> 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\); restart/);
+        assert.match(t, /- namespace shop: default -> 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\)\n  - wave 1\/1: restart namespace shop onto 1-30/);
         assert.match(t, /\[warning\] istio-end-of-life/);
         assert.match(t, /Objects: 0 create, 2 update, 0 delete, 0 replace, 40 same/);
         assert.match(t, /namespaces: update NamespacePatch namespace-shop, update Command namespace-shop-restart/);
@@ -169,7 +199,7 @@ describe("plan report: formats", () => {
     it("markdown: tables a pull request renders, pipes escaped", () => {
         const m = renderMarkdown(report);
         assert.match(m, /^### Istio upgrade step: `staging` ✅ safe/);
-        assert.match(m, /\| shop \| 1-29 \(1\.29\.3\) \| 1-30 \(1\.30\.2\) \| restart 2 workloads \|/);
+        assert.match(m, /\| shop \| 1-29 \(1\.29\.3\) \| 1-30 \(1\.30\.2\) \| restart 3 workloads \|/);
         assert.match(m, /Istio 1\.29 \\\| past EOL/);
     });
 

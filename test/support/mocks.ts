@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
+import { Observation } from "../../model/rollout";
 
 export interface Registered {
     type: string;
@@ -30,10 +31,12 @@ export const SELF_STACK = "organization/istio-mesh/test";
  * Runs program.ts with `config` (keys without the `istio-mesh:` prefix) and `previous` as the recorded state.
  * `secrets` are set as secret config (e.g. registryCredentials). `stacks` are the outputs of other stacks by
  * qualified name, as StackReferences read them; an Error makes reading that stack fail, and so does a name not there.
+ * `observation` is what the cluster runs (default: the bound namespaces hold no workload).
  */
 export async function runProgram(config: RawConfig, previous?: MeshState, secrets: Record<string, string> = {},
                                  callResult: (token: string, inputs: any) => Record<string, any> = () => ({}),
-                                 stacks: Record<string, Record<string, unknown> | Error> = {}): Promise<ProgramRun> {
+                                 stacks: Record<string, Record<string, unknown> | Error> = {},
+                                 observation: Observation = { namespaceLabels: {}, objects: [] }): Promise<ProgramRun> {
     const resources: Registered[] = [];
     const calls: ProgramRun["calls"] = [];
     await pulumi.runtime.setMocks({
@@ -67,7 +70,7 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     pulumi.runtime.setAllConfig(all, Object.keys(secrets).map(k => `istio-mesh:${k}`));
     // Import late so the program's module-level code (none today) would see the mocks.
     const { run } = await import("../../program");
-    const outputs = await run();
+    const outputs = await run(spec => (spec.renderDirectory ? undefined : observation));
     await settings.waitForRPCs();
     return { resources, outputs, calls };
 }
