@@ -264,7 +264,7 @@ describe("IstioMesh under mocks: settings", () => {
     it("both renderers take the same values tree: istioctl's overlay holds exactly the Helm chart's values", async () => {
         const config: RawConfig = {
             ...steps.installAlongside, kubernetesVersion: "1.33",
-            revisions: [{ version: "1.29.3" }, { version: "1.30.2", values: { pilot: { env: { PILOT_ENABLE_STATUS: "true" } } } }],
+            revisions: [{ version: "1.29.3" }, { version: "1.30.2", values: { env: { PILOT_ENABLE_STATUS: "true" } } }],
         };
         const helm = charts(await runProgram(config));
         const istioctl = await runProgram({ ...config, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
@@ -280,7 +280,7 @@ describe("IstioMesh under mocks: settings", () => {
             assert.deepStrictEqual(overlay.spec.unvalidatedValues, chart.values, chartOf(overlay));
             assert.strictEqual(Object.values(overlay.spec.components as Record<string, any>)[0].namespace, chart.namespace);
         }
-        assert.deepStrictEqual(helm["istiod-1-30"].values.pilot.env, { PILOT_ENABLE_STATUS: "true" });
+        assert.deepStrictEqual(helm["istiod-1-30"].values.env, { PILOT_ENABLE_STATUS: "true" });
         assert.strictEqual(helm["istiod-1-30"].values.deploymentAnnotations["istio-mesh.dev/kubernetes-version"], "1.33");
     });
 

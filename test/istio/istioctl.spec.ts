@@ -7,7 +7,7 @@ describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
     const istiod = istiodValues({
         version: "1.30.2", revision: "1-30", istioNamespace: "mesh", images, cni: { enabled: true },
         upgradedFrom: "1.30.1", kubernetesVersion: "1.33",
-        overrides: { pilot: { env: { PILOT_ENABLE_STATUS: "true" } }, meshConfig: { accessLogFile: "/dev/stdout" } },
+        overrides: { env: { PILOT_ENABLE_STATUS: "true" }, meshConfig: { accessLogFile: "/dev/stdout" } },
     });
 
     it("istiod: the chart's whole tree as the overlay's values, only pilot rendered, in the istio namespace", () => {
@@ -20,7 +20,8 @@ describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
 
     it("keeps what the old --set flags dropped: per-revision values and the program's annotations", () => {
         const values = istioctlOverlay("pilot", "mesh", istiod).spec.unvalidatedValues as any;
-        assert.deepStrictEqual(values.pilot, { cni: { enabled: true }, env: { PILOT_ENABLE_STATUS: "true" } });
+        assert.deepStrictEqual(values.pilot, { cni: { enabled: true } });
+        assert.deepStrictEqual(values.env, { PILOT_ENABLE_STATUS: "true" });
         assert.deepStrictEqual(values.meshConfig, { accessLogFile: "/dev/stdout" });
         assert.deepStrictEqual(values.deploymentAnnotations, {
             "istio-mesh.dev/upgraded-from": "1.30.1", "istio-mesh.dev/kubernetes-version": "1.33",
