@@ -58,7 +58,7 @@ describe("plan/fleet: the fleet report", () => {
         ]);
         assert.deepStrictEqual(s.pending, [
             "tag default: 1-30 -> 1-31",
-            "namespace cart: 1-30 (1.30.2) -> default -> 1-31 (1.31.1); restart its Deployments, StatefulSets and DaemonSets",
+            "namespace cart: 1-30 (1.30.2) -> default -> 1-31 (1.31.1)",
         ]);
         assert.strictEqual(s.refused, false);
         assert.deepStrictEqual(r.stacks.find(x => x.stack === "legacy")!.pending, []);
