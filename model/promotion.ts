@@ -54,17 +54,16 @@ function problem(key: string, value: unknown, message: string, fix: string): Con
     return { key: `${CONFIG_NAMESPACE}:promotion${key}`, value, message, fix };
 }
 
-/** Validates the raw `promotion` key; undefined (and no problem) when it is not set (Pulumi.yaml's default is {}). */
-export function parsePromotion(raw: unknown): { promotion?: PromotionSpec; problems: ConfigProblem[] } {
-    if (raw === undefined || raw === null || raw === "" || (typeof raw === "object" && Object.keys(raw).length === 0)) {
+/**
+ * Validates the `promotion` key once the schema has checked its shape (a map of the text fields from and soak):
+ * the source's name and the soak's duration. Undefined (and no problem) when it is not set (Pulumi.yaml's default is {}).
+ */
+export function parsePromotion(raw: { from?: unknown; soak?: unknown }): { promotion?: PromotionSpec; problems: ConfigProblem[] } {
+    if (Object.keys(raw).length === 0) {
         return { problems: [] };
     }
-    if (typeof raw !== "object" || Array.isArray(raw)) {
-        return { problems: [problem("", raw, "must be a map {from, soak}", "write e.g. promotion: {from: my-org/istio-mesh/staging, soak: 24h}")] };
-    }
-    const { from, soak, ...rest } = raw as Record<string, unknown>;
-    const problems: ConfigProblem[] = Object.keys(rest).map(k =>
-        problem(`.${k}`, rest[k], "is not a setting of promotion", "remove it; promotion takes from and soak"));
+    const { from, soak } = raw;
+    const problems: ConfigProblem[] = [];
     if (typeof from !== "string" || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(from)) {
         problems.push(problem(".from", from, "is not a stack name",
             "write the stack this one is promoted from as <org>/<project>/<stack>, e.g. my-org/istio-mesh/staging"));

@@ -56,7 +56,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         c.add("restartTimeout", restartTimeout, "is not a duration", `write e.g. "5m" or "300s"`);
     }
     const kubernetes = section<{ kubeconfig?: string; context?: string }>("kubernetes");
-    const { promotion, problems: promotionProblems } = ok.has("promotion") ? parsePromotion(raw.promotion) : { promotion: undefined, problems: [] };
+    const { promotion, problems: promotionProblems } = parsePromotion(section("promotion"));
     c.problems.push(...promotionProblems);
     const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
     rolloutProblems.forEach(p => c.add(p.key, p.value, p.message, p.fix));
