@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshSpec } from "../model/config";
+import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { formatRequest, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
@@ -131,13 +131,15 @@ export class IstioMesh extends pulumi.ComponentResource {
             });
         }
 
-        for (const gw of spec.gateways) {
+        spec.gateways.forEach((gw, i) => {
             const binding = facts.gateways[gatewayId(gw)];
             new IstioGateway(`gateway-${gw.namespace}-${gw.name}`, {
                 name: gw.name,
                 namespace: gw.namespace,
                 binding,
                 serviceType: gw.serviceType,
+                awaitLoadBalancer: gw.awaitLoadBalancer,
+                configKey: `${CONFIG_NAMESPACE}:gateways[${i}]`,
                 replicas: gw.replicas,
                 podDisruptionBudget: gw.podDisruptionBudget,
                 imagePullSecrets: spec.images.imagePullSecrets,
@@ -147,7 +149,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...parent,
                 dependsOn: [releaseOf(binding.revision), tags, ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
             });
-        }
+        });
 
         // One check for all bound namespaces (they must exist; their legacy label goes), before any is labelled.
         const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {

@@ -103,6 +103,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
                         type: "string", oneOf: SERVICE_TYPES, default: DEFAULTS.gatewayServiceType, example: "ClusterIP",
                         doc: "The gateway Service's type.",
                     },
+                    awaitLoadBalancer: {
+                        type: "boolean", default: true, example: "false",
+                        doc: "With serviceType LoadBalancer, `up` waits (up to 10 minutes) for the Service's external IP. Set false on clusters that assign none (bare metal, kind, KWOK): the Service is applied without that wait.",
+                    },
                     replicas: { type: "integer", default: DEFAULTS.gatewayReplicas, example: "2", doc: "Gateway pods." },
                     podDisruptionBudget: {
                         type: "object", example: "{minAvailable: 1}",

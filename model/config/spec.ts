@@ -30,6 +30,8 @@ export interface GatewaySpec {
     /** The revision or tag that injects the gateway. */
     readonly target: string;
     readonly serviceType: ServiceType;
+    /** With a LoadBalancer Service, whether `up` waits for its external IP. */
+    readonly awaitLoadBalancer: boolean;
     readonly replicas: number;
     readonly podDisruptionBudget?: { minAvailable?: number | string; maxUnavailable?: number | string };
     readonly values: Record<string, unknown>;

@@ -103,10 +103,15 @@ export function parseGateways(c: Collector, raw: unknown[], istioNamespace: stri
             return;
         }
         const pdb = parsePdb(c, `${key}.podDisruptionBudget`, e.podDisruptionBudget as Pdb, replicas);
+        const serviceType = ((e.serviceType as string | undefined) ?? DEFAULTS.gatewayServiceType) as ServiceType;
+        if (e.awaitLoadBalancer !== undefined && serviceType !== "LoadBalancer") {
+            c.add(`${key}.awaitLoadBalancer`, e.awaitLoadBalancer, `only applies to serviceType LoadBalancer (this gateway's is ${serviceType})`,
+                "remove awaitLoadBalancer, or set serviceType: LoadBalancer");
+            return;
+        }
         gateways.push({
-            name, namespace, target: e.revision as string,
-            serviceType: ((e.serviceType as string | undefined) ?? DEFAULTS.gatewayServiceType) as ServiceType, replicas,
-            podDisruptionBudget: pdb, values: (e.values ?? {}) as Record<string, unknown>,
+            name, namespace, target: e.revision as string, serviceType, awaitLoadBalancer: (e.awaitLoadBalancer as boolean | undefined) ?? true,
+            replicas, podDisruptionBudget: pdb, values: (e.values ?? {}) as Record<string, unknown>,
         });
     });
     return gateways;
