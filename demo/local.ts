@@ -2,14 +2,20 @@
  * A throwaway local setup for the main job (`npm start`) and the end-to-end test: the offline toolchain, a KWOK
  * cluster on 127.0.0.1, and a copy of this project with a local file backend, driven through the real `pulumi` CLI.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { RawConfig } from "../model/config";
+import { IstiodState } from "./istiods";
+import { WorkloadPods } from "./proxyStatus";
 
 export const REPO = path.join(__dirname, "..");
+
+function tail(file: string, lines = 15): string {
+    return fs.existsSync(file) ? `${file}:\n${fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n")}` : `(no ${file})`;
+}
 const TOOLCHAIN = path.join(REPO, "tools", "offline", "toolchain.sh");
 const CLUSTER = path.join(REPO, "tools", "offline", "cluster.sh");
 
@@ -27,8 +33,28 @@ export function toolchainEnv(): NodeJS.ProcessEnv {
     return JSON.parse(out);
 }
 
-/** A KWOK cluster in its own temp dir, on random loopback ports; stop() removes every trace. */
+/** Blocks the (synchronous) harness for `ms` milliseconds. */
+function sleep(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * A KWOK cluster in its own temp dir, on random loopback ports, that injects sidecars for real: the istiod
+ * supervisor (demo/istiods.ts) runs one `pilot-discovery` per installed revision beside it. stop() removes every
+ * trace.
+ */
 export class LocalCluster {
+    private supervisor?: number;
+
     private constructor(readonly dir: string, readonly env: NodeJS.ProcessEnv) {}
 
     get kubeconfig(): string {
@@ -40,12 +66,85 @@ export class LocalCluster {
         const cluster = new LocalCluster(dir, { ...env, ISTIO_MESH_CLUSTER_DIR: dir });
         try {
             execFileSync("bash", [CLUSTER, "start"], { env: cluster.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            cluster.env.KUBECONFIG = cluster.kubeconfig;
+            cluster.startIstiods();
         } catch (e) {
             cluster.stop();
             throw e;
         }
-        cluster.env.KUBECONFIG = cluster.kubeconfig;
         return cluster;
+    }
+
+    /** The supervisor runs beside the test (which blocks in `pulumi up` while revisions come and go). */
+    private startIstiods(): void {
+        const bin = path.join(this.env.ISTIO_MESH_TOOLCHAIN ?? path.join(os.homedir(), ".cache", "istio-mesh-toolchain"), "bin");
+        fs.mkdirSync(path.join(this.dir, "istiods"), { recursive: true });
+        const log = fs.openSync(path.join(this.dir, "istiods", "supervisor.log"), "a");
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "istiods.ts"), this.dir, bin],
+            { cwd: REPO, env: this.env, stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        child.unref();
+        this.supervisor = child.pid;
+        for (let i = 0; i < 300 && !fs.existsSync(this.istiodsState); i++) {
+            if (!alive(child.pid!)) {
+                break;
+            }
+            sleep(100);
+        }
+        if (!fs.existsSync(this.istiodsState)) {
+            throw new Error(`the istiod supervisor did not start: ${this.supervisorLog()}`);
+        }
+    }
+
+    private get istiodsState(): string {
+        return path.join(this.dir, "istiods", "state.json");
+    }
+
+    private supervisorLog(): string {
+        const file = path.join(this.dir, "istiods", "supervisor.log");
+        return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").slice(-10).join("\n") : "(no log)";
+    }
+
+    /** The local istiods, one per revision whose injector ConfigMap exists, as the supervisor last saw them. */
+    istiods(): IstiodState[] {
+        return JSON.parse(fs.readFileSync(this.istiodsState, "utf8"));
+    }
+
+    /**
+     * Waits until exactly `revisions` have a ready istiod (injecting, routed); throws naming the revision, the
+     * reason and the log when one cannot run, or after `timeoutMs`.
+     */
+    waitForIstiods(revisions: readonly string[], timeoutMs = 90000): IstiodState[] {
+        const want = [...revisions].sort();
+        let states: IstiodState[] = [];
+        for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; sleep(500)) {
+            if (this.supervisor !== undefined && !alive(this.supervisor)) {
+                throw new Error(`the istiod supervisor exited: ${this.supervisorLog()}`);
+            }
+            states = this.istiods();
+            const failed = states.find(s => s.error);
+            if (failed) {
+                throw new Error(`istiod of revision ${failed.revision}: ${failed.error}\n${tail(failed.log)}`);
+            }
+            if (JSON.stringify(states.map(s => s.revision)) === JSON.stringify(want) && states.every(s => s.ready && s.routes.length > 0)) {
+                return states;
+            }
+        }
+        const seen = states.map(s => `${s.revision} (${s.ready ? "ready" : "not ready"}, routes: ${s.routes.join(" ") || "none"})`).join(", ");
+        throw new Error(`local istiods for revisions [${want.join(", ")}] not ready within ${timeoutMs / 1000}s; running: [${seen}]\n` +
+            states.filter(s => !s.ready).map(s => `${s.revision}: ${tail(s.log)}`).join("\n"));
+    }
+
+    /**
+     * TCP connections of the cluster's processes (kwok's pid files), the egress proxy, the istiod supervisor and the
+     * istiods whose peer is not a loopback address (`ss -tnp`): the local cluster must not reach anything else.
+     */
+    nonLoopbackConnections(): string[] {
+        const pidFiles = execFileSync("find", [this.dir, "-name", "*.pid"], { encoding: "utf8" }).split("\n").filter(Boolean);
+        const pids = new Set(pidFiles.map(f => fs.readFileSync(f, "utf8").trim()).filter(p => /^\d+$/.test(p)));
+        const ss = execFileSync("ss", ["-tnpH"], { encoding: "utf8", maxBuffer: 1 << 26 }).split("\n").filter(Boolean);
+        return ss.filter(line => [...line.matchAll(/pid=(\d+),/g)].some(m => pids.has(m[1])))
+            .filter(line => !/^(127\.|\[::1\]|\[::ffff:127\.)/.test(line.trim().split(/\s+/)[4] ?? ""));
     }
 
     kubectl(...args: string[]): string {
@@ -57,12 +156,37 @@ export class LocalCluster {
         return JSON.parse(this.kubectl(...args, "-o", "json"));
     }
 
+    /**
+     * The Deployments of `namespaces` with their running pods (selected by each Deployment's selector), for
+     * demo/proxyStatus.ts.
+     */
+    workloadPods(namespaces: readonly string[]): WorkloadPods[] {
+        const running = (p: any) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
+        return namespaces.flatMap(ns => {
+            const pods = this.json("get", "pods", "-n", ns).items.filter(running);
+            return this.json("get", "deployments", "-n", ns).items.map((d: any) => {
+                const selector: Record<string, string> = d.spec.selector.matchLabels ?? {};
+                return {
+                    namespace: ns, workload: `deployment/${d.metadata.name}`,
+                    pods: pods.filter((p: any) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v)),
+                };
+            });
+        });
+    }
+
     /** Applies a manifest given as objects. */
     apply(objects: object[]): void {
         execFileSync("kubectl", ["apply", "-f", "-"], { env: this.env, input: objects.map(o => JSON.stringify(o)).join("\n"), stdio: ["pipe", "pipe", "pipe"] });
     }
 
     stop(): void {
+        if (this.supervisor !== undefined && alive(this.supervisor)) {
+            // It stops its istiods (by pid) before it exits; cluster.sh stop then stops anything left by pid.
+            process.kill(this.supervisor, "SIGTERM");
+            for (let i = 0; i < 300 && alive(this.supervisor); i++) {
+                sleep(100);
+            }
+        }
         spawnSync("bash", [CLUSTER, "stop"], { env: this.env, stdio: "ignore" });
         fs.rmSync(this.dir, { recursive: true, force: true });
     }

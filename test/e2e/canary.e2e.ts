@@ -2,19 +2,20 @@
  * The canary runbook through the real `pulumi` CLI against a real kube-apiserver (KWOK simulates nodes and
  * pods, so rollouts complete). Every assertion reads the cluster with kubectl, not only Pulumi's output.
  *
- * The toolchain comes from tools/offline/toolchain.sh. Nothing here runs istiod: the simulated pods serve no webhook,
- * so the test cluster's kube-apiserver runs with admission webhooks switched off (tools/offline/cluster.sh), and the
- * webhook objects themselves are asserted. Sidecar injection is Istio's to test; the upgrade's state is ours.
- * The Pulumi Kubernetes and Command providers are this project's stand-ins (the Go module proxy refuses the real
- * ones): see tools/offline/toolchain.versions.
+ * The toolchain comes from tools/offline/toolchain.sh. Sidecar injection is real: the local cluster runs one real
+ * istiod (pilot-discovery) per installed revision as a local process, reached by kube-apiserver through a loopback
+ * CONNECT proxy (tools/offline/cluster.sh, demo/istiods.ts). So each step asserts what `istioctl proxy-status`
+ * would show: the revision that injected every pod (its sidecar.istio.io/status) and its istio-proxy version.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { podProxy } from "../../istio";
 import { RawConfig } from "../../model/config";
 import { appNamespace, LocalCluster, LocalProject, toolchainEnv, toolchainMissing } from "../../demo/local";
+import { injectionMismatches, proxyStatusLines } from "../../demo/proxyStatus";
 
 const missing = toolchainMissing();
 
@@ -87,6 +88,20 @@ describe("end to end: a canary upgrade through the real engine", function () {
     const pods = (ns: string) => cluster.json("get", "pods", "-n", ns).items.map((p: any) => p.metadata.name).sort().join(",");
     const label = (ns: string) => cluster.json("get", "namespace", ns).metadata.labels ?? {};
     const exists = (...args: string[]) => { try { cluster.kubectl("get", ...args); return true; } catch { return false; } };
+    /**
+     * What `istioctl proxy-status` would show: every workload of each namespace runs the proxy of the revision
+     * given for it, injected by that revision; and exactly the revisions installed have a ready local istiod,
+     * reached over loopback only.
+     */
+    function assertProxies(installed: string[], revisionOf: Record<string, string>): void {
+        cluster.waitForIstiods(installed);
+        const versionOf = (rev: string) => ({ "1-30": OLD, "1-31": NEW } as Record<string, string>)[rev];
+        const workloads = cluster.workloadPods(Object.keys(revisionOf));
+        const problems = injectionMismatches(workloads, ns => ({ revision: revisionOf[ns], version: versionOf(revisionOf[ns]) }));
+        assert.deepStrictEqual(problems, [], `proxy status:\n${proxyStatusLines(workloads).join("\n")}`);
+        assert.deepStrictEqual(cluster.nonLoopbackConnections(), [], "the local cluster and its istiods connect to loopback only");
+    }
+
     /** Changes in a preview other than reads and unchanged objects. */
     const changes = (steps: { op: string; name: string; type: string }[]) =>
         steps.filter(s => s.op !== "same" && s.op !== "read" && s.type !== "pulumi:pulumi:Stack").map(s => `${s.op} ${s.name}`).sort();
@@ -107,6 +122,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.ok(exists("poddisruptionbudget", "istio-ingressgateway", "-n", "istio-ingress"));
         assert.deepStrictEqual(label("shop"), { "istio.io/rev": "default", "kubernetes.io/metadata.name": "shop" }, "legacy istio-injection label removed");
         assert.strictEqual(label("search")["istio.io/rev"], "1-30");
+        assertProxies(["1-30"], { shop: "1-30", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
     });
 
     it("2. add the new revision: the preview shows the new control plane and nothing else; both istiods run", () => {
@@ -124,6 +140,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"));
         assert.ok(exists("deployment", "istiod-1-31", "-n", "istio-system"));
         assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "nothing restarted");
+        assertProxies(["1-30", "1-31"], { shop: "1-30", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
     });
 
     let shopPods: string;
@@ -144,6 +161,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.strictEqual(pods("cart"), before.cart, "cart untouched");
         assert.strictEqual(pods("search"), before.search, "search untouched");
         assert.match(out, /upgradePlan|namespacesMoving|restart/);
+        assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
         shopPods = pods("shop");
     });
 
@@ -157,10 +175,12 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.strictEqual(label("shop")["istio.io/rev"], "default");
         const back = pods("shop");
         assert.notStrictEqual(back, shopPods);
+        assertProxies(["1-30", "1-31"], { shop: "1-30", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
         step("1-31");
         project.up();
         assert.strictEqual(label("shop")["istio.io/rev"], "1-31");
         assert.notStrictEqual(pods("shop"), back);
+        assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
     });
 
     it("5. move the gateway and the default tag", () => {
@@ -183,6 +203,21 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.strictEqual(gw.spec.template.metadata.labels["istio.io/rev"], "1-31");
         assert.notStrictEqual(pods("cart"), cart, "cart follows the default tag: restarted");
         assert.strictEqual(pods("shop"), shop, "shop was already on 1-31: untouched");
+        assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-30", "istio-ingress": "1-31" });
+    });
+
+    it("5b. a namespace relabelled by hand without a restart fails the proxy-status check, naming the workload and the revision that injected it", () => {
+        const search = cluster.workloadPods(["search"]);
+        cluster.kubectl("label", "namespace", "search", "istio.io/rev=1-31", "--overwrite");
+        try {
+            const problems = injectionMismatches(cluster.workloadPods(["search"]), () => ({ revision: "1-31", version: NEW }));
+            assert.strictEqual(problems.length, search[0].pods.length, problems.join("\n"));
+            for (const p of problems) {
+                assert.match(p, new RegExp(`^search/deployment/search: pod search-\\S+ was injected by revision 1-30 \\(proxy ${OLD.replace(/\./g, "\\.")}\\), expected revision 1-31`));
+            }
+        } finally {
+            cluster.kubectl("label", "namespace", "search", "istio.io/rev=1-30", "--overwrite");
+        }
     });
 
     it("6. retiring the old revision while a namespace uses it is refused, naming the namespace", () => {
@@ -202,11 +237,14 @@ describe("end to end: a canary upgrade through the real engine", function () {
             revisions: both(), tags: { default: "1-31" },
             namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
         }));
-        project.up();
-        // A pod the old revision still serves (as injection would have labelled it).
-        cluster.apply([{ apiVersion: "v1", kind: "Pod", metadata: { name: "straggler", namespace: "search", labels: { "istio.io/rev": "1-30" } },
+        // A bare pod, injected by 1-30 while search is on it: no controller restarts it, so 1-30 still serves it after the move.
+        cluster.apply([{ apiVersion: "v1", kind: "Pod", metadata: { name: "straggler", namespace: "search" },
             spec: { containers: [{ name: "app", image: "registry.example.com/straggler:1" }] } }]);
         cluster.kubectl("wait", "--for=condition=Ready", "pod/straggler", "-n", "search", "--timeout=60s");
+        project.up();
+        assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-31", "istio-ingress": "1-31" });
+        const straggler = podProxy(cluster.json("get", "pod", "straggler", "-n", "search"));
+        assert.deepStrictEqual([straggler.revision, straggler.version], ["1-30", OLD], "the straggler was injected by 1-30");
         project.setConfig(config({
             revisions: [{ version: NEW }], tags: { default: "1-31" },
             namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
@@ -231,6 +269,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
             }
         }
         assert.ok(exists("deployment", "istiod-1-31", "-n", "istio-system"));
+        assertProxies(["1-31"], { shop: "1-31", cart: "1-31", search: "1-31", "istio-ingress": "1-31" });
     });
 
     it("8. unsafe configs fail the preview with the policy pack, naming the policy", () => {
@@ -277,5 +316,6 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "no workload restarted or deleted");
         assert.ok(!exists("deployment", "istiod-1-31", "-n", "istio-system"));
         assert.ok(!exists("mutatingwebhookconfiguration", "istio-revision-tag-default"));
+        cluster.waitForIstiods([]);
     });
 });

@@ -13,8 +13,12 @@
 # `start` then `stop` works without any variable. Nodes and pods are simulated by kwok: pods of Deployments
 # and DaemonSets become Running/Ready, so rollouts complete; no container ever runs.
 #
-# Admission webhooks and ValidatingAdmissionPolicies are switched off in kube-apiserver: nothing runs
-# istiod, so Istio's webhooks (sidecar injection, config validation) would otherwise reject objects.
+# Sidecar injection is real: the mutating admission webhook is on, and kube-apiserver reaches webhooks through
+# the loopback CONNECT proxy tools/offline/egress-proxy (its `cluster` egress, EgressSelectorConfiguration), which
+# forwards `CONNECT <istiod-<rev> ClusterIP>:443` to the istiod of that revision running as a local process (a
+# line in $dir/egress-proxy/routes; demo/istiods.ts starts one per installed revision and writes that line) and
+# refuses anything else (403), so no connection leaves 127.0.0.1. Validating webhooks and
+# ValidatingAdmissionPolicies stay off, as the local istiods' validation is not what the tests check.
 #
 # Options (environment): CLUSTER_NODES (default 2), CLUSTER_NAME (default istio-mesh),
 #   ISTIO_MESH_TOOLCHAIN (where tools/offline/toolchain.sh built the binaries).
@@ -62,9 +66,57 @@ print_env() {
 	echo "export KUBECONFIG='$dir/kubeconfig'"
 }
 
+# start_egress_proxy DIR: the CONNECT proxy for kube-apiserver's `cluster` egress (webhooks, by Service), on a
+# free 127.0.0.1 port; writes the EgressSelectorConfiguration pointing at it. etcd and controlplane egress are
+# not listed, so they stay direct.
+start_egress_proxy() {
+	local p=$1/egress-proxy _
+	mkdir -p "$p"
+	: >"$p/routes"
+	"$BIN/egress-proxy" "$p" >"$p/egress-proxy.log" 2>&1 &
+	echo $! >"$p/egress-proxy.pid"
+	for _ in $(seq 1 100); do
+		[[ -s $p/port ]] && break
+		sleep 0.1
+	done
+	[[ -s $p/port ]] || {
+		cat "$p/egress-proxy.log" >&2
+		die "egress-proxy did not start (log: $p/egress-proxy.log)"
+	}
+	cat >"$p/egress-selector.yaml" <<EOF
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    # HTTPConnect over TCP is always mTLS in kube-apiserver: the proxy wrote the CA and the client pair
+    proxyProtocol: HTTPConnect
+    transport:
+      tcp:
+        url: https://127.0.0.1:$(cat "$p/port")
+        tlsConfig:
+          caBundle: $p/ca.crt
+          clientCert: $p/client.crt
+          clientKey: $p/client.key
+EOF
+}
+
+# stop_pid FILE: SIGTERM the process whose pid FILE holds, and wait (up to 10 s) for it to go.
+stop_pid() {
+	local pid _
+	pid=$(cat "$1" 2>/dev/null || true)
+	[[ $pid =~ ^[0-9]+$ ]] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
 start() {
 	local b
-	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd; do
+	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd egress-proxy; do
 		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run tools/offline/toolchain.sh first"
 	done
 	local dir
@@ -78,6 +130,8 @@ start() {
 		echo "$dir" >"$CURRENT"
 	fi
 	touch "$dir/.created-by-cluster-sh"
+	# kube-apiserver reads the proxy's client certificate at start: the proxy runs first.
+	start_egress_proxy "$dir"
 
 	cat >"$dir/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -107,8 +161,11 @@ options:
 componentsPatches:
 - name: kube-apiserver
   extraArgs:
+  # MutatingAdmissionWebhook stays on: sidecar injection
   - key: disable-admission-plugins
-    value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy
+    value: ValidatingAdmissionWebhook,ValidatingAdmissionPolicy
+  - key: egress-selector-config-file
+    value: $dir/egress-proxy/egress-selector.yaml
 EOF
 
 	echo "cluster.sh: starting KWOK cluster '$NAME' in $dir" >&2
@@ -164,9 +221,15 @@ stop() {
 		echo "cluster.sh: $dir is already gone" >&2
 		return 0
 	}
+	# The istiods (and their supervisor, demo/istiods.ts) first: they are clients of the cluster.
+	local f
+	for f in "$dir/istiods/supervisor.pid" "$dir"/istiods/*/istiod.pid; do
+		if [[ -f $f ]]; then stop_pid "$f"; fi
+	done
 	if [[ -d $dir/kwok/clusters/$NAME ]]; then
 		kwokctl_in "$dir" delete cluster >"$dir/delete.log" 2>&1 || cat "$dir/delete.log" >&2
 	fi
+	if [[ -f $dir/egress-proxy/egress-proxy.pid ]]; then stop_pid "$dir/egress-proxy/egress-proxy.pid"; fi
 	# Anything kwokctl left behind: its processes record their pids under the cluster dir.
 	local pidfile pid
 	while IFS= read -r pidfile; do

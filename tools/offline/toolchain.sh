@@ -76,7 +76,9 @@ targets() {
 	for m in "${ISTIO_MINORS[@]}"; do
 		echo "istioctl-$m|$(istio_chart_version "$m")|1|$BIN/istioctl-$m"
 		echo "charts-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/istiod/Chart.yaml"
+		echo "pilot-discovery-$m|$(istio_chart_version "$m")|1|$BIN/pilot-discovery-$m"
 	done
+	echo "egress-proxy|$(egress_proxy_version)|1|$BIN/egress-proxy"
 }
 
 stamp_ok() { # name version path
@@ -306,20 +308,55 @@ build_istioctl() { # minor
 	dir=$SRC/istio-$m
 	mkdir -p "$dir/stub-agentgateway-api"
 	printf 'module github.com/agentgateway/agentgateway/api\n\ngo 1.24\n' >"$dir/stub-agentgateway-api/go.mod"
-	local cp=github.com/envoyproxy/go-control-plane
 	wrapper_module "$dir" istio-mesh-toolchain/istio 1.26.0 "	istio.io/istio $modver" \
-		"	istio.io/api => istio.io/api $ISTIO_API_VERSION
-	istio.io/client-go => istio.io/client-go $ISTIO_CLIENT_GO_VERSION
-	$cp/envoy => $cp/envoy $ENVOY_GO_CONTROL_PLANE_ENVOY_VERSION
-	$cp/contrib => $cp/contrib $ENVOY_GO_CONTROL_PLANE_CONTRIB_VERSION
-	github.com/agentgateway/agentgateway/api => ./stub-agentgateway-api" \
-		'	_ "istio.io/istio/istioctl/cmd/istioctl"'
+		"$(istio_replaces ./stub-agentgateway-api)" '	_ "istio.io/istio/istioctl/cmd/istioctl"'
 	cd "$dir"
 	local p=istio.io/istio/pkg/version sha=${modver##*-}
 	"${GOBUILD[@]}" -ldflags "-s -w -X $p.buildVersion=$chartver -X $p.buildGitRevision=$sha -X $p.buildStatus=Clean \
 		-X $p.buildTag=$chartver -X $p.buildHub=docker.io/istio -X $p.buildOS=linux -X $p.buildArch=$(go env GOARCH)" \
 		-o "$BIN/istioctl-$m" istio.io/istio/istioctl/cmd/istioctl
 	"$BIN/istioctl-$m" version --remote=false
+}
+
+# istio_replaces AGENTGATEWAY_API: the replace lines both Istio commits need (see toolchain.versions); the
+# agentgateway api module goes to AGENTGATEWAY_API (a directory or a version).
+istio_replaces() {
+	local cp=github.com/envoyproxy/go-control-plane ag=github.com/agentgateway/agentgateway/api
+	local to=$1
+	[[ $to == ./* ]] || to="$ag $to"
+	printf '%s\n' "	istio.io/api => istio.io/api $ISTIO_API_VERSION" \
+		"	istio.io/client-go => istio.io/client-go $ISTIO_CLIENT_GO_VERSION" \
+		"	$cp/envoy => $cp/envoy $ENVOY_GO_CONTROL_PLANE_ENVOY_VERSION" \
+		"	$cp/contrib => $cp/contrib $ENVOY_GO_CONTROL_PLANE_CONTRIB_VERSION" \
+		"	$ag => $to"
+}
+
+# pilot-discovery (istiod) of a minor, from the same istio.io/istio version as its istioctl: the local cluster
+# runs one per revision as a local process, so that pods are really injected (tools/offline/cluster.sh).
+build_pilot_discovery() { # minor
+	local m=$1 modver chartver dir
+	modver=$(istio_module_version "$m")
+	chartver=$(istio_chart_version "$m")
+	dir=$SRC/pilot-discovery-$m
+	wrapper_module "$dir" istio-mesh-toolchain/pilot-discovery 1.26.0 "	istio.io/istio $modver" \
+		"$(istio_replaces "$AGENTGATEWAY_API_VERSION")" '	_ "istio.io/istio/pilot/cmd/pilot-discovery"'
+	cd "$dir"
+	local p=istio.io/istio/pkg/version sha=${modver##*-}
+	"${GOBUILD[@]}" -ldflags "-s -w -X $p.buildVersion=$chartver -X $p.buildGitRevision=$sha -X $p.buildStatus=Clean \
+		-X $p.buildTag=$chartver -X $p.buildHub=docker.io/istio -X $p.buildOS=linux -X $p.buildArch=$(go env GOARCH)" \
+		-o "$BIN/pilot-discovery-$m.new" istio.io/istio/pilot/cmd/pilot-discovery
+	mv "$BIN/pilot-discovery-$m.new" "$BIN/pilot-discovery-$m"
+	"$BIN/pilot-discovery-$m" version --short
+}
+
+# The CONNECT proxy kube-apiserver's egress goes through (tools/offline/egress-proxy, stdlib only); its version
+# is a digest of its source, so an edit rebuilds it.
+egress_proxy_version() {
+	cat "$SCRIPT_DIR/egress-proxy/go.mod" "$SCRIPT_DIR/egress-proxy/main.go" | sha256sum | cut -c1-12
+}
+build_egress-proxy() {
+	cd "$SCRIPT_DIR/egress-proxy"
+	GOFLAGS=-trimpath go build -o "$BIN/egress-proxy" .
 }
 
 build_charts() { # minor: export charts from the module cache, stamped with a real version
@@ -362,6 +399,7 @@ build_target() { # name
 	case $1 in
 	istioctl-*) build_istioctl "${1#istioctl-}" ;;
 	charts-*) build_charts "${1#charts-}" ;;
+	pilot-discovery-*) build_pilot_discovery "${1#pilot-discovery-}" ;;
 	*) "build_$1" ;;
 	esac
 }

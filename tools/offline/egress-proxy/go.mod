@@ -1,0 +1,3 @@
+module istio-mesh/tools/offline/egress-proxy
+
+go 1.24
