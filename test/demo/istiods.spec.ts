@@ -1,0 +1,29 @@
+import * as assert from "assert";
+import { injectorRevisions, IstiodState, routesFile, webhookTargets } from "../../demo/istiods";
+
+describe("local istiod supervisor: what it runs and routes", () => {
+    it("runs one istiod per injector ConfigMap, named by its revision", () => {
+        assert.deepStrictEqual(injectorRevisions(["istio-1-31", "istio-sidecar-injector-1-31", "istio-ca-root-cert", "istio-sidecar-injector-1-30", "istio-sidecar-injector"]),
+            ["1-30", "1-31"]);
+    });
+
+    it("routes the ClusterIP of istiod's Service at each webhook port (targetPort 15017), and nothing else", () => {
+        const service = { spec: { clusterIP: "10.96.4.7", ports: [
+            { name: "grpc-xds", port: 15010, targetPort: 15010 },
+            { name: "https-webhook", port: 443, targetPort: 15017 },
+            { name: "http-monitoring", port: 15014, targetPort: 15014 },
+        ] } };
+        assert.deepStrictEqual(webhookTargets(service), ["10.96.4.7:443"]);
+        assert.deepStrictEqual(webhookTargets({ spec: { clusterIP: "fd00::7", ports: [{ port: 443, targetPort: 15017 }] } }), ["[fd00::7]:443"]);
+        assert.deepStrictEqual(webhookTargets({ spec: { clusterIP: "None", ports: [{ port: 443, targetPort: 15017 }] } }), []);
+        assert.deepStrictEqual(webhookTargets(undefined), []);
+    });
+
+    it("writes a route to 127.0.0.1 for each running istiod, none for one that failed", () => {
+        const states: IstiodState[] = [
+            { revision: "1-30", webhookPort: 41001, routes: ["10.96.4.7:443"], ready: true, log: "l" },
+            { revision: "1-31", routes: [], ready: false, error: "no pilot-discovery-1.31", log: "l" },
+        ];
+        assert.strictEqual(routesFile(states), "10.96.4.7:443 127.0.0.1:41001 # istiod 1-30\n");
+    });
+});
