@@ -1,15 +1,10 @@
 import * as assert from "assert";
-import { PodLike } from "../../istio";
 import { injectionMismatches, proxyStatusLines, WorkloadPods } from "../../demo/proxyStatus";
+import { pod } from "../support/cluster";
 
-/** A pod as Istio's injector leaves it: native istio-proxy sidecar, status annotation naming the revision, no istio.io/rev label. */
-function injected(name: string, revision: string, version: string): PodLike {
-    return {
-        metadata: { name, annotations: { "sidecar.istio.io/status": JSON.stringify({ initContainers: ["istio-proxy"], containers: null, revision }) } },
-        spec: { initContainers: [{ name: "istio-proxy", image: `registry.example.com/istio/proxyv2:${version}` }], containers: [{ name: "app", image: "app:1" }] },
-    };
-}
-const plain = (name: string): PodLike => ({ metadata: { name }, spec: { containers: [{ name: "app", image: "app:1" }] } });
+/** A pod as Istio's injector leaves it (native istio-proxy sidecar, status annotation, no istio.io/rev label). */
+const injected = (name: string, revision: string, version: string) => pod("ns", name, undefined, { revision, version });
+const plain = (name: string) => pod("ns", name, undefined);
 
 const TARGETS: Record<string, { revision: string; version: string }> = {
     shop: { revision: "1-31", version: "1.31.0" },
