@@ -70,7 +70,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
             ...step,
         };
     }
-    const gateway = (revision: string) => [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision, replicas: 2, podDisruptionBudget: { minAvailable: 1 } }];
+    const gateway = (revision: string) => [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision, replicas: 2, podDisruptionBudget: { minAvailable: 1 }, awaitLoadBalancer: false }];
     const both = () => [{ version: OLD }, { version: NEW }];
 
     /** `npm run plan --format json` in the project, as a reviewer runs it before `up`. */
