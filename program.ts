@@ -9,7 +9,7 @@ import { IstioMesh } from "./components/mesh";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
-import { MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { crdDowngrade, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
@@ -99,6 +99,10 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
     const spec = validate(raw, previous, hasCredentials);
     const now = new Date();
     const facts = factsAt(spec, previous, now);
+    const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
+    if (downgrade) {
+        throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
+    }
     const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
     if (spec.promotion) {
         const source = await promotionSource(spec.promotion, self);

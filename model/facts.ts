@@ -30,6 +30,8 @@ export interface MeshState extends PreviousState {
     readonly namespaces: Readonly<Record<string, Binding>>;
     readonly gateways: Readonly<Record<string, Binding>>;
     readonly cni?: { readonly version: string };
+    /** The version of the CRDs (base chart) installed; absent in states of older programs (see crdDowngrade). */
+    readonly crds?: { readonly version: string };
     /** Per Istio version, when this stack started running it (model/promotion.ts); absent in states of older programs. */
     readonly versionsRun?: Readonly<Record<string, VersionRun>>;
 }
@@ -108,10 +110,31 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         namespaces,
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
+        crds: { version: newest.version },
     };
     return {
         revisions, newest, namespaces, gateways, state,
         defaultRevision: spec.tags.find(t => t.name === DEFAULT_TAG)?.revision,
+    };
+}
+
+/**
+ * The refusal of a step that would lower the CRDs' version (reverting the step that added a newer revision): the
+ * base chart follows the newest revision, and a downgrade of the CRDs can drop fields users' Istio objects use.
+ * Undefined when the step keeps or raises them. States of older programs: their newest revision's version.
+ */
+export function crdDowngrade(previous: MeshState | undefined, facts: MeshFacts): { key: string; value: unknown; message: string; fix: string } | undefined {
+    const installed = previous?.crds?.version
+        ?? Object.values(previous?.revisions ?? {}).map(r => r.version).sort(compareVersions).pop();
+    if (!installed || compareVersions(facts.newest.version, installed) >= 0) {
+        return undefined;
+    }
+    return {
+        key: "revisions", value: facts.revisions.map(r => ({ name: r.name, version: r.version })),
+        message: `the CRDs are at ${installed}; this config's newest revision is ${facts.newest.version}, and the base chart would downgrade them ` +
+            `(a downgrade can drop fields that VirtualServices, DestinationRules or AuthorizationPolicies use)`,
+        fix: `keep a revision at ${installed} or newer in istio-mesh:revisions (older control planes run fine on newer CRDs); ` +
+            `to downgrade the CRDs deliberately, see the README (Rollout: keeping the CRDs) and set ISTIO_MESH_ALLOW_CRD_DOWNGRADE=1 for that one up`,
     };
 }
 

@@ -351,3 +351,12 @@ describe("IstioMesh under mocks: the rollout of workloads", () => {
             /istio-mesh:rollout\.restarts = "sometimes": is not one of auto, manual/);
     });
 });
+
+describe("IstioMesh under mocks: nothing lost", () => {
+    it("a revert that would lower the CRDs is refused before anything is registered", async () => {
+        const added = await runProgram({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] });
+        assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2" });
+        await assert.rejects(runProgram({ revisions: [{ version: "1.29.3" }] }, added.outputs.meshState),
+            /istio-mesh:revisions = .*the CRDs are at 1\.30\.2; this config's newest revision is 1\.29\.3/);
+    });
+});

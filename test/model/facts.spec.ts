@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { parseMeshConfig, RawConfig } from "../../model/config";
-import { MeshState, meshFacts, needsRestart, planUpgrade } from "../../model/facts";
+import { crdDowngrade, MeshState, meshFacts, needsRestart, planUpgrade } from "../../model/facts";
 
 /** Runs config through spec and facts, with `previous` as the recorded state. */
 function step(raw: RawConfig, previous?: MeshState) {
@@ -113,5 +113,31 @@ describe("spec/facts: effective revisions and the upgrade plan", () => {
         const before = step({ ...canary.installAlongside, cni: { enabled: true, version: "1.29.3" } }).facts.state;
         const { plan } = step({ ...canary.installAlongside, cni: { enabled: true, version: "1.30.2" } }, before);
         assert.deepStrictEqual(plan.cni, { from: "1.29.3", to: "1.30.2" });
+    });
+});
+
+describe("spec/facts: the CRDs are never downgraded by a revert", () => {
+    const facts = (raw: any, previous?: MeshState) => meshFacts(parseMeshConfig(raw, previous), previous);
+
+    it("records the CRDs' version: the newest revision's", () => {
+        assert.deepStrictEqual(facts({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] }).state.crds, { version: "1.30.2" });
+    });
+
+    it("reverting the step that added a newer revision is refused, naming the key, the versions and the fix", () => {
+        const added = facts({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] }).state;
+        const problem = crdDowngrade(added, facts({ revisions: [{ version: "1.29.3" }] }, added));
+        assert.strictEqual(problem?.key, "revisions");
+        assert.match(problem!.message, /the CRDs are at 1\.30\.2; this config's newest revision is 1\.29\.3/);
+        assert.match(problem!.fix, /keep a revision at 1\.30\.2 or newer in istio-mesh:revisions.*ISTIO_MESH_ALLOW_CRD_DOWNGRADE=1/);
+    });
+
+    it("retiring the old revision, adding a newer one, or a state of an older program without the record: no refusal", () => {
+        const both = facts({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] }).state;
+        assert.strictEqual(crdDowngrade(both, facts({ revisions: [{ version: "1.30.2" }] }, both)), undefined);
+        assert.strictEqual(crdDowngrade(both, facts({ revisions: [{ version: "1.30.2" }, { version: "1.31.0" }] }, both)), undefined);
+        assert.strictEqual(crdDowngrade(undefined, facts({ revisions: [{ version: "1.29.3" }] })), undefined);
+        const { crds, ...older } = both;
+        assert.ok(crds);
+        assert.ok(crdDowngrade(older, facts({ revisions: [{ version: "1.29.3" }] }, older)), "falls back to the newest recorded revision");
     });
 });
