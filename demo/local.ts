@@ -19,10 +19,17 @@ function tail(file: string, lines = 15): string {
 const TOOLCHAIN = path.join(REPO, "tools", "offline", "toolchain.sh");
 const CLUSTER = path.join(REPO, "tools", "offline", "cluster.sh");
 
-/** Why the toolchain cannot be used, or undefined when `tools/offline/toolchain.sh --check` passes. */
-export function toolchainMissing(): string | undefined {
+/**
+ * Why the toolchain cannot be used, or undefined when `tools/offline/toolchain.sh --check` passes. With `needed`,
+ * only missing targets whose name matches count (a test that needs no cluster does not wait for one), all listed.
+ */
+export function toolchainMissing(needed?: RegExp): string | undefined {
     const r = spawnSync("bash", [TOOLCHAIN, "--check"], { encoding: "utf8" });
-    return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split("\n").slice(0, 3).join("; ");
+    if (!needed) {
+        return r.status === 0 ? undefined : (r.stdout + r.stderr).trim().split("\n").slice(0, 3).join("; ");
+    }
+    const missing = (r.stdout + r.stderr).split("\n").map(l => l.replace(/^missing: /, "")).filter(l => needed.test(l.split(" ")[0]));
+    return missing.length > 0 ? missing.join("; ") : undefined;
 }
 
 /** The environment that puts the toolchain first: PATH, PULUMI_HOME, no plugin downloads, chart and Istio versions. */

@@ -15,19 +15,14 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { revisionNameForVersion } from "../../istio";
 import { RawConfig } from "../../model/config";
-import { LocalProject, PulumiResult, REPO, toolchainEnv } from "../../demo/local";
+import { LocalProject, PulumiResult, toolchainEnv, toolchainMissing } from "../../demo/local";
 
+/** The toolchain targets this test runs: no cluster binaries, no istioctl. */
 const NEEDED = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
 
-function missingTools(): string | undefined {
-    const r = spawnSync("bash", [path.join(REPO, "tools", "offline", "toolchain.sh"), "--check"], { encoding: "utf8" });
-    const missing = (r.stdout + r.stderr).split("\n").map(l => l.replace(/^missing: /, "")).filter(l => NEEDED.test(l.split(" ")[0]));
-    return missing.length > 0 ? missing.join("; ") : undefined;
-}
-
 const STAGING = "organization/istio-mesh/staging";
-const escape = (version: string) => version.replace(/\./g, "\\.");
 const PROD = "organization/istio-mesh/prod";
+const escape = (version: string) => version.replace(/\./g, "\\.");
 
 describe("end to end: prod promoted from staging through the real engine", function () {
     let project: LocalProject;
@@ -37,7 +32,7 @@ describe("end to end: prod promoted from staging through the real engine", funct
     let charts: string;
 
     before(function () {
-        const missing = missingTools();
+        const missing = toolchainMissing(NEEDED);
         if (missing) {
             // Reported as pending (skipped) with the reason, never as passed.
             const reason = `skipped: toolchain missing: ${missing}; build it with 'npm run toolchain'`;

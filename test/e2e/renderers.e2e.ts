@@ -10,24 +10,16 @@
  * providers, and istioctl and the charts of both Istio minors; without them it is skipped with the reason.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { ANNOTATION, injectorWebhookName, istiodName, revisionNameForVersion, validatorWebhookName } from "../../istio";
 import { RawConfig } from "../../model/config";
-import { LocalProject, REPO, toolchainEnv } from "../../demo/local";
+import { LocalProject, toolchainEnv, toolchainMissing } from "../../demo/local";
 
 /** The toolchain targets this test runs (tools/offline/toolchain.sh --list): no cluster binaries. */
 const NEEDED = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|istioctl-[\d.]+|charts-[\d.]+)$/;
-
-/** Why the tools are missing, from `toolchain.sh --check`; undefined when all this test needs is there. */
-function missingTools(): string | undefined {
-    const r = spawnSync("bash", [path.join(REPO, "tools", "offline", "toolchain.sh"), "--check"], { encoding: "utf8" });
-    const missing = (r.stdout + r.stderr).split("\n").map(l => l.replace(/^missing: /, "")).filter(l => NEEDED.test(l.split(" ")[0]));
-    return missing.length > 0 ? missing.join("; ") : undefined;
-}
 
 type K8sObject = Record<string, any>;
 
@@ -95,7 +87,7 @@ describe("renderers: one config rendered by Helm and by istioctl", function () {
     let scratch: string;
 
     before(function () {
-        const missing = missingTools();
+        const missing = toolchainMissing(NEEDED);
         if (missing) {
             // Reported as pending (skipped) with the reason, never as passed.
             const reason = `skipped: toolchain missing: ${missing}; build it with 'npm run toolchain'`;
