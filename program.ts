@@ -90,9 +90,16 @@ export function observeCluster(spec: MeshSpec): Observation | undefined {
     }
 }
 
+// Which config keys were set with --secret: the SDK knows, but exports the check only internally.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
+
 /** The program; `observeNamespaces` reads the cluster (tests pass what it should see). */
 export async function run(observeNamespaces: (spec: MeshSpec) => Observation | undefined = observeCluster) {
-    const { raw, hasCredentials } = rawConfigFromPulumi(pulumi.runtime.allConfig());
+    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
+    // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
+    const secretCluster = secretKeys.includes("kubernetes");
+    const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
     // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
     // registers no cluster object.
     const previous = await previousState();
@@ -113,8 +120,8 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
     }
 
     const provider = new k8s.Provider("cluster", {
-        kubeconfig: spec.kubernetes.kubeconfig,
-        context: spec.kubernetes.context,
+        kubeconfig: keepSecret(spec.kubernetes.kubeconfig),
+        context: keepSecret(spec.kubernetes.context),
         renderYamlToDirectory: spec.renderDirectory,
         enableServerSideApply: true,
     });
@@ -123,13 +130,14 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
         facts,
         previous,
         observation: observeNamespaces(spec),
+        secretCluster,
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
     }, { providers: { kubernetes: provider } });
 
     return {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,
-        meshState: mesh.meshState,
+        meshState: keepSecret(mesh.meshState),
         ...(spec.promotion ? { promotion: { from: qualifiedSource(spec.promotion.from, self), soak: spec.promotion.soak } } : {}),
         ...(spec.renderDirectory ? { renderDirectory: spec.renderDirectory } : {}),
     };

@@ -9,6 +9,8 @@ import { childOptions } from "./options";
 export interface IstioGatewayArgs {
     name: string;
     namespace: string;
+    /** The Helm release name (a label on the gateway's objects and pods). Default: the resource name. */
+    releaseName?: string;
     /** The revision or tag injecting the gateway, resolved: its version is the gateway's proxy version. */
     binding: Binding;
     /** Service type. */
@@ -52,6 +54,7 @@ export class IstioGateway extends pulumi.ComponentResource {
         // Both renderers: istioctl has no component for the gateway chart (see the README, Renderers).
         this.release = new k8s.helm.v4.Chart(name, {
             ...chartLocation(args.charts, CHART.gateway, args.binding.version),
+            name: args.releaseName,
             namespace: args.namespace,
             values: mergeValues(gatewayValues({
                 name: args.name, revision: args.binding.target, proxyVersion: args.binding.version,

@@ -1,8 +1,9 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
-import { gatewayId, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { formatRequest, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
@@ -12,6 +13,9 @@ import { NamespaceBinding } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
+
+/** What render mode writes in place of registry credentials: a valid, empty dockerconfigjson. */
+export const PULL_SECRET_PLACEHOLDER = "{\"auths\":{}}";
 
 export interface IstioMeshArgs {
     /** The validated spec (model/config/). */
@@ -25,6 +29,8 @@ export interface IstioMeshArgs {
      * preview names the workloads that restart. Undefined (render mode): nothing restarts.
      */
     observation?: Observation;
+    /** The kubeconfig and context were set as secrets: the kubectl steps' KUBECONFIG and KUBE_CONTEXT stay secret. */
+    secretCluster?: boolean;
     /** Registry credentials (a secret dockerconfigjson) for the pull secret `spec.pullSecretName`. */
     registryCredentials?: pulumi.Input<string>;
 }
@@ -54,7 +60,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         super("istio-mesh:index:IstioMesh", name, {}, opts);
         const { spec, facts } = args;
         const live = !spec.renderDirectory;
-        const kubectlEnvironment = live ? clusterEnvironment(spec.kubernetes) : undefined;
+        const kubectlEnvironment: Record<string, pulumi.Input<string>> | undefined = live
+            ? Object.fromEntries(Object.entries(clusterEnvironment(spec.kubernetes)).map(([k, v]) => [k, args.secretCluster ? pulumi.secret(v) : v]))
+            : undefined;
         const parent = { parent: this };
 
         const istioNamespace = new k8s.core.v1.Namespace("istio-namespace", {
@@ -75,11 +83,17 @@ export class IstioMesh extends pulumi.ComponentResource {
                 return [];
             }
             if (!pullSecrets.has(ns)) {
+                // Render mode writes manifests in clear text: the credentials stay out of them (a placeholder instead).
                 pullSecrets.set(ns, new k8s.core.v1.Secret(`pull-secret-${ns}`, {
-                    metadata: { name: spec.pullSecretName, namespace: ns },
+                    metadata: { name: spec.pullSecretName, namespace: ns, ...(live ? {} : { annotations: { [ANNOTATION.placeholder]: "true" } }) },
                     type: "kubernetes.io/dockerconfigjson",
-                    stringData: { ".dockerconfigjson": pulumi.secret(args.registryCredentials) },
+                    stringData: { ".dockerconfigjson": live ? pulumi.secret(args.registryCredentials) : PULL_SECRET_PLACEHOLDER },
                 }, { ...parent, dependsOn: [ensureNamespace(ns)] }));
+                if (!live) {
+                    pulumi.log.warn(`render mode: Secret ${ns}/${spec.pullSecretName} is rendered with a placeholder, not registryCredentials ` +
+                        `(manifests are plain text). Create it before applying: kubectl -n ${ns} create secret docker-registry ` +
+                        `${spec.pullSecretName} --from-file=.dockerconfigjson=config.json, and skip the rendered file.`, this);
+                }
             }
             return [pullSecrets.get(ns)!];
         };
@@ -133,8 +147,10 @@ export class IstioMesh extends pulumi.ComponentResource {
 
         spec.gateways.forEach((gw, i) => {
             const binding = facts.gateways[gatewayId(gw)];
-            new IstioGateway(`gateway-${gw.namespace}-${gw.name}`, {
+            const legacy = legacyGatewayName(gw, spec.gateways);
+            new IstioGateway(gatewayResourceName(gw), {
                 name: gw.name,
+                releaseName: legacy.releaseName,
                 namespace: gw.namespace,
                 binding,
                 serviceType: gw.serviceType,
@@ -148,6 +164,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, {
                 ...parent,
                 dependsOn: [releaseOf(binding.revision), tags, ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
+                aliases: legacy.alias ? [{ name: legacy.alias }] : [],
             });
         });
 

@@ -25,7 +25,7 @@ export interface IstioRevisionArgs {
      * Environment for kubectl (cluster access). When set, a retirement guard refuses to delete this revision
      * while running pods still carry its label. Unset in render mode, where there is no cluster.
      */
-    guardEnvironment?: Record<string, string>;
+    guardEnvironment?: Record<string, pulumi.Input<string>>;
 }
 
 /** One Istio control plane (istiod) of one revision, with its injector and validator webhooks. */

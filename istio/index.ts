@@ -7,3 +7,4 @@ export * from "./tags";
 export * from "./istioctl";
 export * from "./images";
 export * from "./injection";
+export * from "./owned-values";

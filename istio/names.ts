@@ -57,4 +57,14 @@ export const ANNOTATION = {
     upgradedFrom: "istio-mesh.dev/upgraded-from",
     kubernetesVersion: "istio-mesh.dev/kubernetes-version",
     proxyVersion: "istio-mesh.dev/proxy-version",
+    /** On a Secret rendered without its data (render mode never writes credentials): create the real one by hand. */
+    placeholder: "istio-mesh.dev/placeholder",
 } as const;
+
+/** The longest name a Service (and any DNS-1035 label) may have: revision and tag names end up in them. */
+export const MAX_LABEL_LENGTH = 63;
+
+/** Kubernetes DNS-1035 label: what Service names must be (a letter first). Gateway names are Service names. */
+export function isServiceName(name: string): boolean {
+    return isDnsLabel(name) && /^[a-z]/.test(name);
+}

@@ -85,6 +85,32 @@ export type LifecycleVerdict =
     | { status: "end-of-life"; row: IstioMinorSupport; reason: string }
     | { status: "unknown"; reason: string };
 
+/** The oldest minor of the table still supported on `today` (the upgrade target an end-of-life advisory names). */
+export function oldestSupportedMinor(today: Date = new Date()): string | undefined {
+    const day = today.toISOString().slice(0, 10);
+    return SUPPORT_TABLE.find(row => !row.endOfLife || row.endOfLife >= day)?.minor;
+}
+
+/**
+ * Why no Istio release has this version, if none has: a major other than 1, or a minor outside the table (older
+ * than the oldest minor this program renders, or newer than the newest Istio has announced).
+ */
+export function unknownReleaseReason(istioVersion: string): string | undefined {
+    const v = parseVersion(istioVersion);
+    if (!v) {
+        return undefined;
+    }
+    const oldest = SUPPORT_TABLE[0].minor;
+    const newest = SUPPORT_TABLE[SUPPORT_TABLE.length - 1].minor;
+    if (v.major !== 1 || v.minor > Number(newest.split(".")[1])) {
+        return `Istio has no ${minorOf(istioVersion)} release (the newest minor in the support table is ${newest})`;
+    }
+    if (v.minor < Number(oldest.split(".")[1])) {
+        return `Istio ${minorOf(istioVersion)} is older than any release this program renders (${oldest} and newer)`;
+    }
+    return undefined;
+}
+
 /** Is this Istio version past end of life on `today`? */
 export function checkEndOfLife(istioVersion: string, today: Date = new Date()): LifecycleVerdict {
     const row = supportFor(istioVersion);
@@ -95,7 +121,7 @@ export function checkEndOfLife(istioVersion: string, today: Date = new Date()): 
         return {
             status: "end-of-life",
             row,
-            reason: `Istio ${row.minor} reached end of life on ${row.endOfLife}; plan an upgrade to a supported minor`,
+            reason: `Istio ${row.minor} reached end of life on ${row.endOfLife}; plan an upgrade to ${oldestSupportedMinor(today) ?? "a supported minor"} or newer (the oldest supported release)`,
         };
     }
     return { status: "supported", row };

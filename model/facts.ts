@@ -62,6 +62,26 @@ export function gatewayId(g: { namespace: string; name: string }): string {
     return `${g.namespace}/${g.name}`;
 }
 
+/**
+ * The Pulumi resource name of a gateway: injective, since "/" appears in no namespace or gateway name
+ * (`edge/a-b` and `edge-a/b` once both became `gateway-edge-a-b`, and the engine refused the duplicate).
+ */
+export function gatewayResourceName(g: { namespace: string; name: string }): string {
+    return `gateway-${gatewayId(g)}`;
+}
+
+/**
+ * The name earlier versions gave a gateway: still its Helm release name (a label on its pods, so keeping it
+ * rolls nothing) and its alias, so a stack deployed by them keeps its gateways. No alias where two gateways of
+ * the config share it: an alias must name one resource.
+ */
+export function legacyGatewayName(g: { namespace: string; name: string }, all: readonly { namespace: string; name: string }[]):
+    { releaseName: string; alias?: string } {
+    const legacy = (x: { namespace: string; name: string }) => `gateway-${x.namespace}-${x.name}`;
+    const shared = all.filter(x => legacy(x) === legacy(g)).length > 1;
+    return { releaseName: legacy(g), ...(shared ? {} : { alias: legacy(g) }) };
+}
+
 /** Resolves a revision or tag to its revision. The spec is validated, so every target resolves. */
 export function resolveTarget(spec: MeshSpec, target: string): RevisionSpec {
     const revisionName = spec.tags.find(t => t.name === target)?.revision ?? target;
@@ -111,6 +131,7 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
         crds: { version: newest.version },
+        placement: spec.placement,
     };
     return {
         revisions, newest, namespaces, gateways, state,

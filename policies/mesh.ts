@@ -310,7 +310,10 @@ class MeshBuilder {
         const pinnedImage = nonEmptyString(pod.annotations[PROXY_IMAGE_ANNOTATION]) ??
             (typeof proxyContainer?.image === "string" && proxyContainer.image !== PROXY_IMAGE_AUTO ? proxyContainer.image : undefined);
         const revisionRef = nonEmptyString(pod.labels[REV_LABEL]);
-        if (role === undefined && !pinnedImage && !revisionRef) {
+        // A pod opted in with sidecar.istio.io/inject=true is injected by the default tag's webhook (its object
+        // selector), whatever its namespace says: it is a proxy too.
+        const optedIn = pod.labels[INJECT_LABEL] === "true" || pod.annotations[INJECT_LABEL] === "true";
+        if (role === undefined && !pinnedImage && !revisionRef && !optedIn) {
             return;
         }
         const namespace = object.namespace ?? "default";
@@ -319,7 +322,7 @@ class MeshBuilder {
         }));
         // The object is what runs: its labels and image replace what the chart's values said.
         proxy.revisionRef = revisionRef;
-        proxy.injectsDefault = !revisionRef && (pod.labels[INJECT_LABEL] === "true" || pod.annotations[INJECT_LABEL] === "true");
+        proxy.injectsDefault = !revisionRef && optedIn;
         proxy.pinnedImage = pinnedImage;
         proxy.pinnedVersion = pinnedImage ? imageVersion(pinnedImage) : undefined;
         proxy.seenIn.unshift(object.origin);

@@ -1,7 +1,8 @@
 /** Everything that names a revision or a tag must name one the plan installs. */
 import { StackValidationPolicy } from "@pulumi/policy";
+import { INJECT_LABEL } from "../istio/images";
 import { DEFAULT_TAG, INJECTION_LABEL, REV_LABEL } from "../istio/names";
-import { MeshObservation, revisionsOldestFirst, versionedRevisions } from "./mesh";
+import { MeshObservation, revisionsOldestFirst, servingRef, versionedRevisions } from "./mesh";
 import { meshValidation, reportAt } from "./policy-kit";
 
 /** A revision or tag of that name exists (a tag pointing nowhere is reported once, at the tag). */
@@ -69,6 +70,11 @@ export const revisionReferencesInstalled: StackValidationPolicy = {
                 reportAt(report, proxy.seenIn[0],
                     `gateway names no revision, so the ${DEFAULT_TAG} tag must inject it, and nothing holds that tag; ` +
                     `set the gateway's revision, or ${defaultFix}`);
+            } else if (proxy.injectsDefault && servingRef(mesh, proxy) === DEFAULT_TAG && !hasDefault(mesh)) {
+                reportAt(report, proxy.seenIn[0],
+                    `${proxy.kind} opts in with ${INJECT_LABEL}=true in namespace ${proxy.namespace}, which names no revision, ` +
+                    `so the ${DEFAULT_TAG} tag must inject it, and nothing holds that tag: its pods get no sidecar; ` +
+                    `label namespace ${proxy.namespace} with ${REV_LABEL}, or ${defaultFix}`);
             }
         }
         for (const reference of mesh.defaultRevisionRefs) {

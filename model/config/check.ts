@@ -4,6 +4,7 @@
  * references, versions) is the parsers' job; they only see sections whose shape is right.
  */
 import { Collector } from "./problems";
+import { UnparsedJson } from "./raw";
 import { CONFIG_SCHEMA, ObjectNode, ScalarNode, SchemaNode } from "./schema";
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -76,8 +77,7 @@ function reportUnknown(c: Collector, known: readonly string[], v: Record<string,
             const near = didYouMean(key, known);
             const where = path === "" ? "this program" : path;
             c.add(join(path, key), v[key], `is not a setting of ${where}`,
-                near ? `did you mean ${join(path, near)}? (${known.map(k => join(path, k)).join(", ")})`
-                    : `remove it; the settings of ${where} are ${known.join(", ")}`);
+                near ? `did you mean ${join(path, near)}?` : `remove it; the settings of ${where} are ${known.join(", ")}`);
         }
     }
     return ok;
@@ -102,6 +102,12 @@ function checkObject(c: Collector, node: ObjectNode, v: Record<string, unknown>,
 
 /** Checks one value against its node; false when a problem was reported at or under `path`. */
 export function checkNode(c: Collector, node: SchemaNode, v: unknown, path: string): boolean {
+    if (v instanceof UnparsedJson) {
+        c.add(path, v.text, `looks like JSON but is not (${v.error})`,
+            `write it as a YAML ${typeName(node).replace(/^a /, "")} under config: in Pulumi.<stack>.yaml, or set one value at a time: ` +
+            `pulumi config set --path '${path}${node.type === "list" ? "[0]" : ""}...' <value>`);
+        return false;
+    }
     if (v === undefined || v === null) {
         if (node.required) {
             c.add(path, v, "is required", `set it, e.g. ${example(node, path)}`);

@@ -4,22 +4,30 @@
  * to the sections whose shape is right, so every problem of a config is listed at once.
  */
 import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
-import { parsePromotion } from "../promotion";
+import { parseDuration, parsePromotion } from "../promotion";
 import { parseRollout } from "../rollout";
 import { checkShape } from "./check";
 import { DEFAULTS } from "./defaults";
+import { checkPlacement, checkRenderDirectory, Placement } from "./live";
 import { Collector, MeshConfigError } from "./problems";
-import { checkInPlaceChanges, parseRevisions, parseTags } from "./revisions";
+import { CREDENTIALS_KEY } from "./raw";
+import { checkInPlaceChanges, parseRevisions, parseTags, rawIndex } from "./revisions";
 import { parseCharts, parseCni, parseImages } from "./sources";
 import { MeshSpec, PreviousState, RawConfig } from "./spec";
+import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
 
-const DURATION = /^\d+(ms|s|m|h)$/;
+function checkRestartTimeout(c: Collector, timeout: string): void {
+    // kubectl takes Go durations: h, m and s compose ("1h30m"); there is no d. Zero would fail every restart.
+    if (/d/.test(timeout) || !parseDuration(timeout)) {
+        c.add("restartTimeout", timeout, "is not a positive kubectl duration", `write e.g. "5m", "2m30s" or "1h30m" (units h, m, s)`);
+    }
+}
 
 /**
  * Validates raw stack config into a MeshSpec. `previous` (the last recorded state) enables the checks that
- * depend on what runs now: in-place version jumps and references to revisions being retired.
- * `hasCredentials` says whether the secret `registryCredentials` is set.
+ * depend on what runs now: in-place version jumps, references to revisions being retired, and placement changes.
+ * `hasCredentials` says whether the secret `registryCredentials` is set (rawConfigFromPulumi also marks it in raw).
  * Throws MeshConfigError listing every problem.
  */
 export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false): MeshSpec {
@@ -38,7 +46,8 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     }
     // Everything that names a revision is judged only once the revisions themselves are readable.
     const rawRevisions = ok.has("revisions") ? raw.revisions as unknown[] : undefined;
-    const revisions = rawRevisions ? parseRevisions(c, rawRevisions, istioNamespace) : [];
+    const rawGateways = ok.has("gateways") ? (raw.gateways ?? []) as Record<string, unknown>[] : [];
+    const revisions = rawRevisions ? parseRevisions(c, rawRevisions) : [];
     if (rawRevisions) {
         checkInPlaceChanges(c, rawRevisions, revisions, previous);
     }
@@ -46,16 +55,26 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const tags = rawRevisions ? parseTags(c, section("tags"), revisions) : [];
     const targets: Targets = { revisions, tags, retired };
     const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
-    const gateways = rawRevisions ? parseGateways(c, ok.has("gateways") ? (raw.gateways ?? []) as unknown[] : [], istioNamespace, targets) : [];
+    const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
     const cni = rawRevisions ? parseCni(c, section("cni"), istioNamespace, revisions) : undefined;
     const charts = parseCharts(c, section("charts"));
-    const { images, pullSecretName } = parseImages(c, section("registry"), hasCredentials);
+    const { images, pullSecretName } = parseImages(c, section("registry"), raw[CREDENTIALS_KEY], hasCredentials);
+    checkOwnedValues(c, { istioNamespace, images, cni },
+        revisions.map(r => [r, `revisions[${rawIndex(rawRevisions!, r)}]`]),
+        gateways.map(g => [g, `gateways[${rawGateways.findIndex(e => e.name === g.name && (e.namespace ?? istioNamespace) === g.namespace)}]`]),
+        cni);
     const renderDirectory = text("renderDirectory");
+    checkRenderDirectory(c, renderDirectory);
     const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
-    if (!DURATION.test(restartTimeout)) {
-        c.add("restartTimeout", restartTimeout, "is not a duration", `write e.g. "5m" or "300s"`);
-    }
+    checkRestartTimeout(c, restartTimeout);
     const kubernetes = section<{ kubeconfig?: string; context?: string }>("kubernetes");
+    if (kubernetes.kubeconfig && /\n|^\s*(apiVersion|\{)/.test(kubernetes.kubeconfig)) {
+        // Shown as (content): it may hold credentials.
+        c.add("kubernetes.kubeconfig", "(content)", "holds a kubeconfig's content, but the kubectl steps need a file",
+            "write it to a file and set its path: pulumi config set --path kubernetes.kubeconfig ~/.kube/prod (add --secret to keep the path secret)");
+    }
+    const placement: Placement = { istioNamespace, renderDirectory: renderDirectory ?? "", context: kubernetes.context ?? "" };
+    checkPlacement(c, placement, previous, section("acknowledge"));
     const { promotion, problems: promotionProblems } = parsePromotion(section("promotion"));
     c.problems.push(...promotionProblems);
     const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
@@ -67,6 +86,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     return {
         istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
         renderDirectory, restartTimeout, kubernetes: { kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined },
-        rollout, ...(promotion ? { promotion } : {}),
+        placement, rollout, ...(promotion ? { promotion } : {}),
     };
 }

@@ -1,28 +1,73 @@
 /** Pulumi's flat config map -> RawConfig. */
-import { CONFIG_NAMESPACE } from "./schema";
+import { CONFIG_NAMESPACE, CONFIG_SCHEMA } from "./schema";
 import { RawConfig } from "./spec";
 
-/** The secret config key holding registry credentials (a dockerconfigjson): never part of RawConfig. */
+/** The secret config key holding registry credentials (a dockerconfigjson): its value never enters RawConfig. */
 export const CREDENTIALS_KEY = "registryCredentials";
+
+/** What RawConfig carries for `registryCredentials` instead of its value. */
+export const CREDENTIALS = {
+    /** Set as a secret, and a dockerconfigjson. */
+    secret: "[secret]",
+    /** Set in plain text: refused, whatever it holds. */
+    plain: "[set in plain text]",
+    /** A secret that is not a dockerconfigjson ({"auths": {...}}). */
+    notDockerConfig: "[secret, not a dockerconfigjson]",
+} as const;
+
+/** A structured value whose text looks like JSON but is not: the checks report it instead of a raw SyntaxError. */
+export class UnparsedJson {
+    constructor(readonly text: string, readonly error: string) {}
+    toJSON(): string {
+        return this.text;
+    }
+}
+
+function isDockerConfig(text: string): boolean {
+    try {
+        const doc = JSON.parse(text);
+        return typeof doc === "object" && doc !== null && typeof doc.auths === "object" && doc.auths !== null;
+    } catch {
+        return false;
+    }
+}
 
 /**
  * This program's keys from Pulumi's flat config map (`istio-mesh:revisions` -> `revisions`), maps and lists
- * parsed from their JSON text. The credentials key is left out: its value is a secret and only its presence matters.
+ * parsed from their JSON text. `isSecret` says which full keys were set with --secret. The credentials' value is
+ * left out (only whether and how it is set matters), and `secretKeys` lists this program's keys that are secret.
  */
-export function rawConfigFromPulumi(all: Record<string, string>): { raw: RawConfig; hasCredentials: boolean } {
+export function rawConfigFromPulumi(all: Record<string, string>, isSecret: (fullKey: string) => boolean = () => false):
+    { raw: RawConfig; hasCredentials: boolean; secretKeys: string[] } {
     const raw: RawConfig = {};
-    let hasCredentials = false;
+    const secretKeys: string[] = [];
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(`${CONFIG_NAMESPACE}:`)) {
             continue;
         }
         const key = fullKey.slice(CONFIG_NAMESPACE.length + 1);
+        if (isSecret(fullKey)) {
+            secretKeys.push(key);
+        }
         if (key === CREDENTIALS_KEY) {
-            hasCredentials = text !== "";
+            if (text !== "") {
+                raw[key] = !isSecret(fullKey) ? CREDENTIALS.plain : isDockerConfig(text) ? CREDENTIALS.secret : CREDENTIALS.notDockerConfig;
+            }
             continue;
         }
-        // Maps and lists arrive as JSON text; scalars are plain text ("1.33" is a version, not a number).
-        raw[key] = /^\s*[[{]/.test(text) ? JSON.parse(text) : text;
+        // Maps and lists arrive as JSON text; scalars are plain text ("1.33" is a version, not a number, and a
+        // path may start with "[").
+        const node = CONFIG_SCHEMA.fields[key];
+        const structured = node ? !["string", "integer", "boolean", "intOrString"].includes(node.type) : /^\s*[[{]/.test(text);
+        if (structured && /^\s*[[{]/.test(text)) {
+            try {
+                raw[key] = JSON.parse(text);
+            } catch (e) {
+                raw[key] = new UnparsedJson(text, (e as Error).message);
+            }
+        } else {
+            raw[key] = text;
+        }
     }
-    return { raw, hasCredentials };
+    return { raw, hasCredentials: raw[CREDENTIALS_KEY] === CREDENTIALS.secret, secretKeys };
 }

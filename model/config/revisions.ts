@@ -1,12 +1,15 @@
 /** Revisions and tags: names derived from versions, duplicates, in-place changes against what runs now. */
-import { checkInPlaceChange, DEFAULT_TAG, isDnsLabel, parseVersion, revisionNameForVersion } from "../../istio";
+import {
+    checkInPlaceChange, DEFAULT_TAG, isDnsLabel, istiodName, MAX_LABEL_LENGTH, parseVersion, revisionNameForVersion, tagServiceName,
+    unknownReleaseReason,
+} from "../../istio";
 import { isObject } from "./check";
 import { Collector } from "./problems";
 import { PreviousState, RevisionSpec, TagSpec } from "./spec";
 
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-export function parseRevisions(c: Collector, raw: unknown[], istioNamespace: string): RevisionSpec[] {
+export function parseRevisions(c: Collector, raw: unknown[]): RevisionSpec[] {
     if (raw.length === 0) {
         c.add("revisions", raw, "at least one revision is required",
             `add a list, e.g. revisions: [{version: 1.30.2}] (the name defaults to "1-30")`);
@@ -14,7 +17,6 @@ export function parseRevisions(c: Collector, raw: unknown[], istioNamespace: str
     }
     const revisions: RevisionSpec[] = [];
     const byName = new Map<string, number>();
-    const byVersion = new Map<string, number>();
     raw.forEach((entry, i) => {
         const key = `revisions[${i}]`;
         const e = entry as Record<string, unknown>;
@@ -24,6 +26,12 @@ export function parseRevisions(c: Collector, raw: unknown[], istioNamespace: str
                 `write the full release, e.g. "1.30.2" (quoted in YAML)`);
             const loose = /^v?(\d+)\.(\d+)/.exec(String(e.version ?? ""));
             c.broken.add(typeof e.name === "string" ? e.name : loose ? `${loose[1]}-${loose[2]}` : "");
+            return;
+        }
+        const unknown = unknownReleaseReason(version.raw);
+        if (unknown) {
+            c.add(`${key}.version`, e.version, unknown, "use a released version (https://istio.io/latest/news/releases/)");
+            c.broken.add((e.name as string | undefined) || revisionNameForVersion(version.raw));
             return;
         }
         const name = (e.name as string | undefined) || revisionNameForVersion(version.raw);
@@ -42,25 +50,19 @@ export function parseRevisions(c: Collector, raw: unknown[], istioNamespace: str
                 `use e.g. "${revisionNameForVersion(version.raw)}"`);
             return;
         }
+        if (istiodName(name).length > MAX_LABEL_LENGTH) {
+            c.add(`${key}.name`, name, `is too long: its Service ${istiodName(name)} would exceed ${MAX_LABEL_LENGTH} characters`,
+                `use at most ${MAX_LABEL_LENGTH - istiodName("").length} characters, e.g. "${revisionNameForVersion(version.raw)}"`);
+            return;
+        }
         if (byName.has(name)) {
             c.add(`${key}.name`, name, `duplicates revisions[${byName.get(name)}] (a name defaults to its version's minor)`,
                 `give one of them another name, or remove it`);
             return;
         }
-        if (byVersion.has(version.raw)) {
-            c.add(`${key}.version`, version.raw, `duplicates revisions[${byVersion.get(version.raw)}].version`,
-                `two control planes of the same version serve no upgrade: remove one`);
-            return;
-        }
+        // Two revisions may run the same version: that is how a revision's values change under a new name.
         byName.set(name, i);
-        byVersion.set(version.raw, i);
-        const values = (e.values ?? {}) as Record<string, unknown>;
-        const ns = (values.global as Record<string, unknown> | undefined)?.istioNamespace;
-        if (ns !== undefined && ns !== istioNamespace) {
-            c.add(`${key}.values.global.istioNamespace`, ns, "conflicts with istio-mesh:istioNamespace",
-                `remove it and set istio-mesh:istioNamespace instead`);
-        }
-        revisions.push({ name, version: version.raw, values });
+        revisions.push({ name, version: version.raw, values: (e.values ?? {}) as Record<string, unknown> });
     });
     return revisions;
 }
@@ -73,6 +75,11 @@ export function parseTags(c: Collector, raw: Record<string, unknown>, revisions:
         if (!isDnsLabel(tag)) {
             c.add(key, tag, "tag names must be valid Kubernetes names (lowercase letters, digits and '-')",
                 `rename the tag, e.g. "prod-stable"`);
+            continue;
+        }
+        if (tagServiceName(tag).length > MAX_LABEL_LENGTH) {
+            c.add(key, tag, `is too long: its Service ${tagServiceName(tag)} would exceed ${MAX_LABEL_LENGTH} characters`,
+                `use a tag name of at most ${MAX_LABEL_LENGTH - tagServiceName("").length} characters`);
             continue;
         }
         if (names.includes(tag)) {
@@ -96,6 +103,12 @@ export function parseTags(c: Collector, raw: Record<string, unknown>, revisions:
     return tags;
 }
 
+/** The list index of a parsed revision (by name: two revisions may share a version). */
+export function rawIndex(raw: unknown[], revision: RevisionSpec): number {
+    return raw.findIndex(e => isObject(e) && parseVersion(String(e.version))?.raw === revision.version &&
+        ((e.name as string | undefined) || revisionNameForVersion(revision.version)) === revision.name);
+}
+
 /** In-place version changes of a revision that runs now must be a patch or +1 minor. */
 export function checkInPlaceChanges(c: Collector, raw: unknown[], revisions: readonly RevisionSpec[], previous?: PreviousState): void {
     revisions.forEach(revision => {
@@ -105,7 +118,7 @@ export function checkInPlaceChanges(c: Collector, raw: unknown[], revisions: rea
         }
         const verdict = checkInPlaceChange(before.version, revision.version);
         if (!verdict.ok) {
-            const i = raw.findIndex(e => isObject(e) && parseVersion(String(e.version))?.raw === revision.version);
+            const i = rawIndex(raw, revision);
             c.add(`revisions[${i}].version`, revision.version,
                 `revision "${revision.name}" runs ${before.version} now: ${verdict.reason.split(";")[0]}`,
                 `keep revisions[${i}] at ${before.version} and add a new revision {version: ${revision.version}} ` +

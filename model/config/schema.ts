@@ -203,6 +203,15 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 },
             },
         },
+        acknowledge: {
+            type: "object", default: {}, example: "acknowledge: {istioNamespace: mesh}",
+            doc: "Accepts one change that replaces or moves the whole mesh on a stack that has run; each field names the exact new value, so a stale acknowledgement accepts nothing else.",
+            fields: {
+                renderDirectory: { type: "string", example: "./rendered", doc: "The new renderDirectory (\"\" to leave render mode): replaces the Kubernetes provider, so every object is deleted and created again." },
+                istioNamespace: { type: "string", example: "mesh", doc: "The new istioNamespace: every istiod, webhook and gateway is replaced under running workloads." },
+                context: { type: "string", example: "prod-eu", doc: "The new kubernetes.context: the mesh is created on that cluster and deleted from the one it ran on." },
+            },
+        },
         promotion: {
             type: "object", default: {}, example: "promotion: {from: my-org/istio-mesh/staging, soak: 24h}",
             doc: "The stack this one is promoted from: preview and up refuse a revision, CNI version or tag move to an Istio version the source has not run for at least soak.",

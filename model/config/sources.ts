@@ -1,6 +1,7 @@
 /** Where Istio comes from: charts and renderer, images and pull secrets, and istio-cni. */
 import { compareVersions, DEFAULT_CHART_REPOSITORY, ImageSettings, isDnsLabel, parseVersion } from "../../istio";
 import { DEFAULTS } from "./defaults";
+import { CREDENTIALS, CREDENTIALS_KEY } from "./raw";
 import { Collector } from "./problems";
 import { ChartSourceSpec, CniSpec, Renderer, RevisionSpec } from "./spec";
 
@@ -23,7 +24,10 @@ export function parseCni(c: Collector, cni: Record<string, unknown>, istioNamesp
         c.add("cni.version", cni.version, "is not an exact Istio version x.y.z", `write e.g. "1.30.2", or remove it to follow the oldest revision`);
     }
     const namespace = text(cni.namespace) ?? istioNamespace;
-    if (!version) {
+    if (!isDnsLabel(namespace)) {
+        c.add("cni.namespace", namespace, "is not a valid namespace name", "use e.g. kube-system, or remove it to use the istio namespace");
+    }
+    if (!version || !isDnsLabel(namespace)) {
         return undefined;
     }
     return { version, chained: cni.chained !== false, namespace, values: (cni.values ?? {}) as Record<string, unknown> };
@@ -45,8 +49,44 @@ export function parseCharts(c: Collector, charts: Record<string, unknown>): Char
     return { renderer, repository, localDir, istioctl };
 }
 
-export function parseImages(c: Collector, registry: Record<string, unknown>, hasCredentials: boolean): { images: ImageSettings; pullSecretName?: string } {
+/** Why a hub is not a registry path (`registry.example.com:5000/istio`), if it is not. */
+function hubProblem(hub: string): string | undefined {
+    if (/^[a-z]+:\/\//i.test(hub)) {
+        return "has a scheme: image references have none";
+    }
+    const last = hub.split("/").pop() ?? "";
+    if (hub.includes("/") && /[:@]/.test(last)) {
+        return "has a tag or digest: the tag comes from registry.tag (default each chart's own version)";
+    }
+    if (/\s|\/$|^\//.test(hub) || hub !== hub.toLowerCase()) {
+        return "is not a registry path (lowercase, no spaces, no leading or trailing '/')";
+    }
+    return undefined;
+}
+
+/** How `registryCredentials` is set (raw.ts puts a mark in its place, never the value). */
+function checkCredentials(c: Collector, mark: unknown): boolean {
+    if (mark === undefined || mark === CREDENTIALS.secret) {
+        return mark === CREDENTIALS.secret;
+    }
+    if (mark === CREDENTIALS.notDockerConfig) {
+        c.add(CREDENTIALS_KEY, mark, "is not a dockerconfigjson (JSON with an \"auths\" map)",
+            `set the file docker or podman writes: pulumi config set --secret ${CREDENTIALS_KEY} "$(cat ~/.docker/config.json)"`);
+    } else {
+        c.add(CREDENTIALS_KEY, CREDENTIALS.plain, "is set in plain text: it would be stored unencrypted in the stack file and state",
+            `pulumi config rm ${CREDENTIALS_KEY}, then pulumi config set --secret ${CREDENTIALS_KEY} "$(cat config.json)" (and rotate the credential)`);
+    }
+    return false;
+}
+
+export function parseImages(c: Collector, registry: Record<string, unknown>, credentials: unknown, hasCredentials: boolean):
+    { images: ImageSettings; pullSecretName?: string } {
+    hasCredentials = checkCredentials(c, credentials) || (hasCredentials && credentials === undefined);
     const hub = text(registry.hub);
+    const wrongHub = hub === undefined ? undefined : hubProblem(hub);
+    if (wrongHub) {
+        c.add("registry.hub", hub, wrongHub, `write the registry and path only, e.g. registry.example.com/istio`);
+    }
     const tag = text(registry.tag);
     let secrets = (registry.imagePullSecrets ?? []) as string[];
     const bad = secrets.findIndex(s => !isDnsLabel(s));
@@ -57,6 +97,9 @@ export function parseImages(c: Collector, registry: Record<string, unknown>, has
     let pullSecretName: string | undefined;
     if (hasCredentials) {
         pullSecretName = text(registry.pullSecretName) ?? DEFAULTS.pullSecretName;
+        if (!isDnsLabel(pullSecretName)) {
+            c.add("registry.pullSecretName", pullSecretName, "is not a Secret name", `e.g. ${DEFAULTS.pullSecretName}`);
+        }
         if (!secrets.includes(pullSecretName)) {
             secrets = [...secrets, pullSecretName];
         }

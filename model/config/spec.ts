@@ -2,6 +2,7 @@
 import { ImageSettings, ServiceType } from "../../istio";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "../rollout";
+import type { Placement } from "./live";
 
 export interface RevisionSpec {
     /** The revision name: istiod-<name>, istio.io/rev=<name>. */
@@ -73,6 +74,8 @@ export interface MeshSpec {
     /** How long a restart waits for each workload's rollout (kubectl duration). */
     readonly restartTimeout: string;
     readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string };
+    /** Where the mesh runs, recorded for the next run's placement check. */
+    readonly placement: Placement;
     /** The stack this one is promoted from, and the soak (model/promotion.ts). */
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/rollout.ts). */
@@ -82,6 +85,8 @@ export interface MeshSpec {
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
 export interface PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
+    /** Where the mesh ran (model/config/live.ts); absent in states of older versions of the program. */
+    readonly placement?: Placement;
 }
 
 /** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */

@@ -1,5 +1,5 @@
 /** Namespaces and gateways: what they bind to, and the values that would harm a running mesh. */
-import { isDnsLabel, ServiceType } from "../../istio";
+import { isDnsLabel, isServiceName, ServiceType } from "../../istio";
 import { DEFAULTS } from "./defaults";
 import { Collector } from "./problems";
 import { GatewaySpec, NamespaceSpec, RevisionSpec, TagSpec } from "./spec";
@@ -68,7 +68,23 @@ function parsePdb(c: Collector, key: string, raw: Pdb, replicas: number): Pdb {
             "set replicas to 2 or more, or remove podDisruptionBudget");
         return undefined;
     }
-    return raw.minAvailable !== undefined ? { minAvailable: raw.minAvailable } : { maxUnavailable: raw.maxUnavailable };
+    // A budget that never allows an eviction blocks every node drain (and so every cluster upgrade). Kubernetes
+    // rounds percentages up, for both fields.
+    const pods = (v: number | string) => typeof v === "string" ? Math.ceil(Number(v.slice(0, -1)) * replicas / 100) : v;
+    if (raw.minAvailable !== undefined) {
+        if (pods(raw.minAvailable) >= replicas) {
+            c.add(`${key}.minAvailable`, raw.minAvailable, `keeps all ${replicas} replicas up, so no pod can ever be evicted and every node drain blocks`,
+                `set minAvailable below replicas (e.g. ${replicas - 1}), or raise replicas`);
+            return undefined;
+        }
+        return { minAvailable: raw.minAvailable };
+    }
+    if (pods(raw.maxUnavailable!) === 0) {
+        c.add(`${key}.maxUnavailable`, raw.maxUnavailable, `lets no pod of ${replicas} be unavailable, so every node drain blocks`,
+            "set maxUnavailable: 1");
+        return undefined;
+    }
+    return { maxUnavailable: raw.maxUnavailable };
 }
 
 export function parseGateways(c: Collector, raw: unknown[], istioNamespace: string, t: Targets): GatewaySpec[] {
@@ -78,8 +94,9 @@ export function parseGateways(c: Collector, raw: unknown[], istioNamespace: stri
         const key = `gateways[${i}]`;
         const e = entry as Record<string, unknown>;
         const name = e.name as string;
-        if (!isDnsLabel(name)) {
-            c.add(`${key}.name`, name, "must be a valid Kubernetes name", `e.g. name: istio-ingressgateway`);
+        if (!isServiceName(name)) {
+            c.add(`${key}.name`, name, "must be a valid Service name (lowercase letters, digits and '-', a letter first, at most 63)",
+                `e.g. name: istio-ingressgateway`);
             return;
         }
         const namespace = (e.namespace as string | undefined) ?? istioNamespace;

@@ -68,7 +68,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     it("start: CRDs, one istiod, tags, CNI, a gateway and two namespace bindings", async () => {
         const { run } = await runSteps("start");
         const c = charts(run);
-        assert.deepStrictEqual(Object.keys(c).sort(), ["base", "gateway-istio-ingress-ingress", "istio-cni", "istiod-1-29"]);
+        assert.deepStrictEqual(Object.keys(c).sort(), ["base", "gateway-istio-ingress/ingress", "istio-cni", "istiod-1-29"]);
         assert.strictEqual(c.base.chart, "oci://ghcr.io/istio/release/charts/base");
         assert.strictEqual(c.base.version, "1.29.3");
         assert.strictEqual(c.base.values.defaultRevision, "1-29");
@@ -81,7 +81,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         const cni = c["istio-cni"];
         assert.strictEqual(cni.version, "1.29.3");
         assert.strictEqual(cni.values.chained, false);
-        const gw = c["gateway-istio-ingress-ingress"];
+        const gw = c["gateway-istio-ingress/ingress"];
         assert.strictEqual(gw.namespace, "istio-ingress");
         assert.strictEqual(gw.version, "1.29.3");
         assert.strictEqual(gw.values.revision, "default");
@@ -137,7 +137,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
 
     it("move the gateway: its chart follows the new revision's version", async () => {
         const { run } = await runSteps("start", "installAlongside", "moveShop", "moveGateway");
-        const gw = charts(run)["gateway-istio-ingress-ingress"];
+        const gw = charts(run)["gateway-istio-ingress/ingress"];
         assert.strictEqual(gw.values.revision, "1-30");
         assert.strictEqual(gw.version, "1.30.2");
         assert.strictEqual(gw.values.podAnnotations["istio-mesh.dev/proxy-version"], "1.30.2");
@@ -258,7 +258,7 @@ describe("IstioMesh under mocks: settings", () => {
         ]);
         const groups = ofType(run, TYPES.configGroup).map(g => g.name).sort();
         assert.deepStrictEqual(groups, ["base-manifest", "istio-cni-manifest", "istiod-1-29-manifest", "istiod-1-30-manifest"]);
-        assert.deepStrictEqual(ofType(run, TYPES.chart).map(c => c.name), ["gateway-istio-ingress-ingress"]);
+        assert.deepStrictEqual(ofType(run, TYPES.chart).map(c => c.name), ["gateway-istio-ingress/ingress"]);
     });
 
     it("both renderers take the same values tree: istioctl's overlay holds exactly the Helm chart's values", async () => {

@@ -69,10 +69,9 @@ describe("stack config -> MeshSpec", () => {
         assert.match(p.text, /duplicates revisions\[0\]/);
     });
 
-    it("refuses duplicate revision versions", () => {
-        const p = problem({ ...happy(), revisions: [{ version: "1.29.3" }, { name: "other", version: "1.29.3" }], tags: {}, namespaces: {}, gateways: [] });
-        assert.strictEqual(p.key, "istio-mesh:revisions[1].version");
-        assert.match(p.text, /duplicates revisions\[0\]\.version/);
+    it("accepts two revisions on the same version under different names (new values under a new name)", () => {
+        const spec = parseMeshConfig({ ...happy(), revisions: [{ version: "1.29.3" }, { name: "other", version: "1.29.3", values: { pilot: { env: { A: "1" } } } }], tags: {}, namespaces: {}, gateways: [] });
+        assert.deepStrictEqual(spec.revisions.map(r => [r.name, r.version]), [["1-29", "1.29.3"], ["other", "1.29.3"]]);
     });
 
     it("refuses a revision named default", () => {
@@ -234,14 +233,30 @@ describe("stack config -> MeshSpec", () => {
     });
 
     it("reads Pulumi's flat config map, leaving out other namespaces and the credentials value", () => {
-        const { raw, hasCredentials } = rawConfigFromPulumi({
+        const all = {
             "istio-mesh:revisions": JSON.stringify([{ version: "1.30.2" }]),
             "istio-mesh:istioNamespace": "mesh",
             "istio-mesh:kubernetesVersion": "1.33",
+            "istio-mesh:renderDirectory": "[out]",
             "istio-mesh:registryCredentials": "{\"auths\":{}}",
             "kubernetes:context": "kind",
-        });
-        assert.deepStrictEqual(raw, { revisions: [{ version: "1.30.2" }], istioNamespace: "mesh", kubernetesVersion: "1.33" });
+        };
+        const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(all, k => k === "istio-mesh:registryCredentials");
+        assert.deepStrictEqual(raw, {
+            revisions: [{ version: "1.30.2" }], istioNamespace: "mesh", kubernetesVersion: "1.33", renderDirectory: "[out]",
+            registryCredentials: "[secret]",
+        }, "a text key starting with [ stays text; the credentials are a mark, never their value");
         assert.strictEqual(hasCredentials, true);
+        assert.deepStrictEqual(secretKeys, ["registryCredentials"]);
+        const plain = rawConfigFromPulumi(all);
+        assert.strictEqual(plain.raw.registryCredentials, "[set in plain text]");
+        assert.strictEqual(plain.hasCredentials, false);
+    });
+
+    it("turns a structured value that is not JSON into a key-naming problem, never a SyntaxError", () => {
+        const { raw } = rawConfigFromPulumi({ "istio-mesh:revisions": "[{version: 1.30.2}]" });
+        const p = problem(raw);
+        assert.strictEqual(p.key, "istio-mesh:revisions");
+        assert.match(p.text, /looks like JSON but is not \(.*\).*Fix: write it as a YAML list/);
     });
 });

@@ -18,7 +18,7 @@ describe("istio-version-not-end-of-life", () => {
         it(`flags 1.29 control plane and CNI once 1.29 is past end of life (${view})`, async () => {
             const args = stackArgs(renderMesh(happySpec(), view));
             await assertHasStackViolation(at("2026-09-15"), args, {
-                message: /revision 1-29 runs Istio 1.29.3: Istio 1.29 reached end of life on 2026-08-31; plan an upgrade to a supported minor/,
+                message: /revision 1-29 runs Istio 1.29.3: Istio 1.29 reached end of life on 2026-08-31; plan an upgrade to 1\.30 or newer \(the oldest supported release\)/,
             });
             await assertHasStackViolation(at("2026-09-15"), args, { message: /istio-cni runs Istio 1.29.3: Istio 1.29 reached end of life/ });
         });

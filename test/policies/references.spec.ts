@@ -70,6 +70,30 @@ describe("istio-revision-references-installed", () => {
         return assertNoStackViolations(policy, stackArgs(renderMesh(spec)));
     });
 
+    it("sees pods opted in with sidecar.istio.io/inject=true in a namespace without a revision label", () => {
+        const spec = happySpec();
+        delete spec.tags.default;
+        spec.namespaces = spec.namespaces.filter(n => n.name !== "legacy");
+        spec.namespaces.push({ name: "batch", labels: {} });
+        spec.workloads.push({ name: "report", namespace: "batch", podLabels: { "sidecar.istio.io/inject": "true" } });
+        return assertHasStackViolation(policy, stackArgs(renderMesh(spec)), {
+            message: "Deployment batch/report: workload opts in with sidecar.istio.io/inject=true in namespace batch, which names no revision, " +
+                "so the default tag must inject it, and nothing holds that tag: its pods get no sidecar; label namespace batch with istio.io/rev",
+        });
+    });
+
+    it("accepts opted-in pods while the default tag is held, and leaves them to their namespace's revision label", () => {
+        const spec = happySpec();
+        spec.namespaces.push({ name: "batch", labels: {} });
+        spec.workloads.push({ name: "report", namespace: "batch", podLabels: { "sidecar.istio.io/inject": "true" } });
+        spec.workloads.push({ name: "api", namespace: "shop", podLabels: { "sidecar.istio.io/inject": "true" } });
+        assertNoStackViolations(policy, stackArgs(renderMesh(spec)));
+        delete spec.tags.default;
+        spec.namespaces = spec.namespaces.filter(n => n.name !== "legacy" && n.name !== "batch");
+        spec.workloads = spec.workloads.filter(w => w.name !== "report");
+        return assertNoStackViolations(policy, stackArgs(renderMesh(spec)));
+    });
+
     it("refuses a base chart whose defaultRevision is not installed", () => {
         const spec = happySpec();
         spec.base!.defaultRevision = "1-28";

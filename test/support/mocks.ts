@@ -13,6 +13,9 @@ export interface Registered {
     inputs: Record<string, any>;
 }
 
+/** The error of a program that failed under mocks, with the resources it registered before failing. */
+export type ProgramError = Error & { registered: Registered[] };
+
 export interface ProgramRun {
     resources: Registered[];
     outputs: Record<string, any>;
@@ -70,7 +73,14 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     pulumi.runtime.setAllConfig(all, Object.keys(secrets).map(k => `istio-mesh:${k}`));
     // Import late so the program's module-level code (none today) would see the mocks.
     const { run } = await import("../../program");
-    const outputs = await run(spec => (spec.renderDirectory ? undefined : observation));
+    let outputs: Record<string, any>;
+    try {
+        outputs = await run(spec => (spec.renderDirectory ? undefined : observation));
+    } catch (e) {
+        // What was registered before the program failed, for tests that assert "nothing" (see ProgramError).
+        await settings.waitForRPCs();
+        throw Object.assign(e as Error, { registered: resources });
+    }
     await settings.waitForRPCs();
     return { resources, outputs, calls };
 }
