@@ -12,7 +12,7 @@ const mesh = (gateway: Record<string, unknown>): RawConfig => ({
 });
 const serviceAnnotations = async (gateway: Record<string, unknown>) => {
     const run = await runProgram(mesh(gateway));
-    const [chart] = ofType(run, TYPES.chart).filter(c => c.name === "gateway-istio-ingress-ingress");
+    const [chart] = ofType(run, TYPES.chart).filter(c => c.name === "gateway-istio-ingress/ingress");
     return chart.inputs.values.service?.annotations ?? {};
 };
 

@@ -75,7 +75,7 @@ describe("plan/fleet: the fleet report", () => {
     it("finds stacks more than one minor behind the newest, and end-of-life releases (from istio/support)", () => {
         const r = buildFleetReport(fleet(), NOW);
         assert.deepStrictEqual(r.lagging, [{ stack: "legacy", newest: "1.28.4", fleetNewest: "1.31.1", minorsBehind: 3, aheadStacks: ["staging", "prod"] }]);
-        assert.deepStrictEqual(r.endOfLife, [{ stack: "legacy", version: "1.28.4", reason: "Istio 1.28 reached end of life on 2026-05-31; plan an upgrade to a supported minor" }]);
+        assert.deepStrictEqual(r.endOfLife, [{ stack: "legacy", version: "1.28.4", reason: "Istio 1.28 reached end of life on 2026-05-31; plan an upgrade to 1.30 or newer (the oldest supported release)" }]);
         assert.deepStrictEqual(buildFleetReport(fleet(), new Date("2026-05-01T00:00:00Z")).endOfLife, []);
     });
 
