@@ -18,7 +18,9 @@ export interface IstioOperatorOverlay {
     spec: {
         /** `empty`: every component off, so only the one named in `components` renders. */
         profile: "empty";
-        components: Partial<Record<IstioctlComponent, { enabled: true; namespace: string }>>;
+        components: Partial<Record<IstioctlComponent, { enabled: true; namespace?: string }>>;
+        /** Base only: its namespace, which istioctl reads from here (before `unvalidatedValues` are merged). */
+        values?: { global: { istioNamespace: string } };
         unvalidatedValues: Values;
     };
 }
@@ -28,17 +30,12 @@ export type IstioctlComponent = "base" | "pilot" | "cni";
 
 /** The overlay rendering one component from `values`, its chart's values tree, into `namespace`. */
 export function istioctlOverlay(component: IstioctlComponent, namespace: string, values: Values): IstioOperatorOverlay {
-    return {
-        apiVersion: "install.istio.io/v1alpha1",
-        kind: "IstioOperator",
-        spec: {
-            profile: "empty",
-            // The namespace is set on the component: istioctl derives its default from the profile's
-            // values.global.istioNamespace before unvalidatedValues are merged.
-            components: { [component]: { enabled: true, namespace } },
-            unvalidatedValues: values,
-        },
-    };
+    // istioctl takes the namespace of pilot and cni from their component; base has none and goes to the
+    // namespace of values.global.istioNamespace (the profile's unless set here: unvalidatedValues come later).
+    const spec: IstioOperatorOverlay["spec"] = component === "base"
+        ? { profile: "empty", components: { base: { enabled: true } }, values: { global: { istioNamespace: namespace } }, unvalidatedValues: values }
+        : { profile: "empty", components: { [component]: { enabled: true, namespace } }, unvalidatedValues: values };
+    return { apiVersion: "install.istio.io/v1alpha1", kind: "IstioOperator", spec };
 }
 
 /** The command line rendering the overlay given on stdin, istioctl's path quoted for a POSIX shell. */

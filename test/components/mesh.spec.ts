@@ -278,7 +278,8 @@ describe("IstioMesh under mocks: settings", () => {
         for (const overlay of overlays) {
             const chart = helm[chartOf(overlay)];
             assert.deepStrictEqual(overlay.spec.unvalidatedValues, chart.values, chartOf(overlay));
-            assert.strictEqual(Object.values(overlay.spec.components as Record<string, any>)[0].namespace, chart.namespace);
+            const component = Object.values(overlay.spec.components as Record<string, any>)[0];
+            assert.strictEqual(component.namespace ?? overlay.spec.values.global.istioNamespace, chart.namespace);
         }
         assert.deepStrictEqual(helm["istiod-1-30"].values.env, { PILOT_ENABLE_STATUS: "true" });
         assert.strictEqual(helm["istiod-1-30"].values.deploymentAnnotations["istio-mesh.dev/kubernetes-version"], "1.33");

@@ -30,8 +30,9 @@ describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
 
     it("base and cni: their own component and namespace, their chart's tree", () => {
         const base = baseValues({ defaultRevision: "1-30", istioNamespace: "mesh" });
-        assert.deepStrictEqual(istioctlOverlay("base", "mesh", base).spec.components, { base: { enabled: true, namespace: "mesh" } });
-        assert.strictEqual(istioctlOverlay("base", "mesh", base).spec.unvalidatedValues, base);
+        assert.deepStrictEqual(istioctlOverlay("base", "mesh", base).spec, {
+            profile: "empty", components: { base: { enabled: true } }, values: { global: { istioNamespace: "mesh" } }, unvalidatedValues: base,
+        });
         const cni = cniValues({ version: "1.30.2", chained: false, istioNamespace: "mesh", images, overrides: { cniBinDir: "/home/kubernetes/bin" } });
         const overlay = istioctlOverlay("cni", "kube-system", cni);
         assert.deepStrictEqual(overlay.spec.components, { cni: { enabled: true, namespace: "kube-system" } });
