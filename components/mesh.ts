@@ -35,6 +35,14 @@ export interface IstioMeshArgs {
     registryCredentials?: pulumi.Input<string>;
 }
 
+/**
+ * Whether the restart step keeps its last request (its `stdin` changes are ignored): only when nothing is to be
+ * restarted and no namespace binding changes, so the kept request still names the current targets.
+ */
+export function keepsLastRequest(request: string, plan: UpgradePlan): boolean {
+    return request === "" && plan.namespacesMoving.length === 0 && plan.namespacesReleased.length === 0;
+}
+
 /** Per revision, what the stack exports. */
 export interface RevisionOutput {
     version: string;
@@ -180,8 +188,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding },
                 { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
         });
-        // The restarts, decided from what the pods run (model/rollout.ts). The request names every workload, so
-        // the preview's diff of the step shows them; with nothing to restart, the last request is kept (no diff).
+        // The restarts, decided from what the pods run (model/rollout.ts). The request (the step's stdin) names every
+        // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
+        // last request is kept: a re-run shows no change, and the kept request still names the current targets
+        // (the step re-decides every workload on the cluster anyway).
         const targets: NamespaceTarget[] = spec.namespaces.map(ns => {
             const b = facts.namespaces[ns.name];
             return { namespace: ns.name, label: b.target, revision: b.revision, version: b.version };
@@ -191,24 +201,26 @@ export class IstioMesh extends pulumi.ComponentResource {
         const cniChange = previousCni !== spec.cni?.version
             ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
         const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
+        this.upgradePlan = planUpgrade(args.previous, facts, rolloutReport);
         if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
             const request = rollout ? formatRequest(rollout) : "";
+            const keepLast = keepsLastRequest(request, this.upgradePlan);
             new command.local.Command("workload-restarts", {
                 create: ROLLOUT_STEP_COMMAND,
                 update: ROLLOUT_STEP_COMMAND,
                 interpreter: ["/bin/bash", "-c"],
+                stdin: request,
                 environment: {
                     ...kubectlEnvironment,
                     TIMEOUT: spec.restartTimeout,
                     ROLLOUT_PARALLEL: String(spec.rollout.parallelNamespaces),
                     ROLLOUT_PAUSE: spec.rollout.pauseBetween,
-                    ROLLOUT_REQUEST: request,
                 },
             }, {
                 ...parent,
                 // After every namespace is labelled, and after the CNI DaemonSet has rolled out (new pods need its node agent).
                 dependsOn: [...bindings, ...(cni ? [cni.release] : [])],
-                ignoreChanges: request === "" ? ["environment.ROLLOUT_REQUEST"] : [],
+                ignoreChanges: keepLast ? ["stdin"] : [],
             });
         }
 
@@ -220,7 +232,6 @@ export class IstioMesh extends pulumi.ComponentResource {
             gateways: [...r.gateways],
             ...(r.upgradedFrom ? { upgradedFrom: r.upgradedFrom } : {}),
         }]));
-        this.upgradePlan = planUpgrade(args.previous, facts, rolloutReport);
         this.meshState = facts.state;
         this.registerOutputs({ revisions: this.revisions, upgradePlan: this.upgradePlan, meshState: this.meshState });
     }

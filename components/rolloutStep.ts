@@ -3,12 +3,14 @@
  * restarts the namespaces of the program's request in waves, re-deciding every workload on a fresh observation
  * (model/rollout.ts), so an interrupted `up` followed by another restarts each workload at most once.
  *
- * Environment: ROLLOUT_REQUEST (model/rollout.ts formatRequest), ROLLOUT_PARALLEL (namespaces per wave),
- * ROLLOUT_PAUSE (duration between waves), TIMEOUT (per workload), KUBECONFIG / KUBE_CONTEXT.
+ * Input: the request on stdin (model/rollout.ts formatRequest: it grows with the cluster, so not an environment
+ * variable); environment: ROLLOUT_PARALLEL (namespaces per wave), ROLLOUT_PAUSE (duration between waves), TIMEOUT
+ * (per workload), KUBECONFIG / KUBE_CONTEXT.
  * A restart is a patch of the pod template's ROLLED_ONTO annotation: the record and the rollout are one write.
  * Any kubectl failure stops the step, naming the namespace and the command; what was not reached is left for
  * the next `up`.
  */
+import * as fs from "fs";
 import { ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { Kubectl, KubectlError, observe } from "./kubectl";
@@ -38,9 +40,9 @@ export function durationMs(text: string): number {
     return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
 }
 
-export function settingsFromEnvironment(env: NodeJS.ProcessEnv): StepSettings {
+export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSettings {
     return {
-        request: env.ROLLOUT_REQUEST ?? "",
+        request,
         parallelNamespaces: Math.max(1, Number(env.ROLLOUT_PARALLEL ?? "1") || 1),
         pauseMs: durationMs(env.ROLLOUT_PAUSE || "0s"),
         timeout: env.TIMEOUT || "5m",
@@ -127,7 +129,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
 if (require.main === module) {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     Promise.resolve()
-        .then(() => runRollout(settingsFromEnvironment(process.env), new Kubectl(process.env), log,
+        .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), new Kubectl(process.env), log,
             ms => new Promise(resolve => setTimeout(resolve, ms))))
         .then(() => process.exit(0), e => {
             process.stderr.write(`${e instanceof Error ? e.message : e}\n`);

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
+import { keepsLastRequest } from "../../components/mesh";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { find, ofType, ProgramRun, runProgram, TYPES } from "../support/mocks";
@@ -34,8 +35,8 @@ const steps: Record<string, RawConfig> = {
 };
 
 const charts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.chart).map(c => [c.name, c.inputs]));
-/** The restart request of the restart step: one line per namespace with workloads to restart. */
-const request = (run: ProgramRun) => find(run, TYPES.command, "workload-restarts").inputs.environment.ROLLOUT_REQUEST;
+/** The restart request of the restart step (its stdin): one line per namespace with workloads to restart. */
+const request = (run: ProgramRun) => find(run, TYPES.command, "workload-restarts").inputs.stdin;
 
 /**
  * The cluster as the previous step's `up` left it: one Deployment per bound namespace, its pod injected by the
@@ -314,7 +315,7 @@ describe("IstioMesh under mocks: the rollout of workloads", () => {
         assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["shop", "cart"], ["search"]]);
         const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
         assert.deepStrictEqual([env.ROLLOUT_PARALLEL, env.ROLLOUT_PAUSE, env.TIMEOUT], ["2", "30s", "2m"]);
-        assert.match(env.ROLLOUT_REQUEST, /^shop 1-30 1-30@1\.30\.2 Deployment\/app@1\ncart .*\nsearch 1-29 1-29@1\.29\.3 Deployment\/app@1$/);
+        assert.match(request(run), /^shop 1-30 1-30@1\.30\.2 Deployment\/app@1\ncart .*\nsearch 1-29 1-29@1\.29\.3 Deployment\/app@1$/);
     });
 
     it("restarts: manual labels but registers no restart step; the plan lists what is left, with the commands", async () => {
@@ -359,5 +360,17 @@ describe("IstioMesh under mocks: nothing lost", () => {
         assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2" });
         await assert.rejects(runProgram({ revisions: [{ version: "1.29.3" }] }, added.outputs.meshState),
             /istio-mesh:revisions = .*the CRDs are at 1\.30\.2; this config's newest revision is 1\.29\.3/);
+    });
+});
+
+describe("IstioMesh: when the restart step keeps its last request", () => {
+    const plan = (moving: number, released: number) => ({ namespacesMoving: Array(moving).fill({ name: "x" }), namespacesReleased: Array(released).fill("y") }) as any;
+    it("nothing to restart and no binding change: kept (a re-run shows no change)", () => {
+        assert.strictEqual(keepsLastRequest("", plan(0, 0)), true);
+    });
+    it("workloads to restart, or a binding changes (even label only): the new request is the step's input", () => {
+        assert.strictEqual(keepsLastRequest("shop 1-31 1-31@1.31.0 Deployment/web@2", plan(0, 0)), false);
+        assert.strictEqual(keepsLastRequest("", plan(1, 0)), false);
+        assert.strictEqual(keepsLastRequest("", plan(0, 1)), false);
     });
 });

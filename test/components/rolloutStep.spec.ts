@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { Kubectl } from "../../components/kubectl";
-import { durationMs, runRollout, settingsFromEnvironment } from "../../components/rolloutStep";
+import { durationMs, runRollout, stepSettings } from "../../components/rolloutStep";
 import { workload } from "../support/cluster";
 import { StubCluster, StubState } from "../support/stubKubectl";
 
@@ -32,15 +32,15 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
     let stub: StubCluster;
     afterEach(() => stub?.dispose());
 
-    /** The Command's own entry point, as a process. */
-    const command = (env: Record<string, string>) =>
-        stub.exec([process.execPath, "-r", "ts-node/register/transpile-only", "components/rolloutStep.ts"], { TIMEOUT: "90s", ...env }, REPO);
+    /** The Command's own entry point, as a process: the request on stdin, the settings in the environment. */
+    const command = ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) =>
+        stub.exec([process.execPath, "-r", "ts-node/register/transpile-only", "components/rolloutStep.ts"], { TIMEOUT: "90s", ...env }, REPO, ROLLOUT_REQUEST);
     /** The same step in-process (kubectl is still the stub, as a process): what the entry point runs. */
-    const step = async (env: Record<string, string>) => {
+    const step = async ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) => {
         const lines: string[] = [];
         const all = stub.env({ TIMEOUT: "90s", ...env });
         try {
-            await runRollout(settingsFromEnvironment(all), new Kubectl(all), l => lines.push(l), async () => undefined);
+            await runRollout(stepSettings(all, ROLLOUT_REQUEST), new Kubectl(all), l => lines.push(l), async () => undefined);
             return { code: 0, stdout: lines.join("\n"), stderr: "" };
         } catch (e) {
             return { code: 1, stdout: lines.join("\n"), stderr: (e as Error).message };
@@ -166,9 +166,9 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.ok(!stub.calls.some(c => /rollout status (deployment\/batch|statefulset\/db)/.test(c)), "skipped workloads are not awaited");
     });
 
-    it("an empty request touches nothing; stray BIND_* variables are not read", async () => {
+    it("an empty request touches nothing; stray BIND_* or ROLLOUT_* variables are not read", async () => {
         stub = new StubCluster(cluster());
-        const r = await step({ ROLLOUT_REQUEST: "", BIND_shop: "shop 1-31 1.31.0" });
+        const r = command({ ROLLOUT_REQUEST: "", BIND_shop: "shop 1-31 1.31.0", ROLLOUT_EXTRA: "cart 1-31 1-31@1.31.0" });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(stub.calls, []);
         assert.match(r.stdout, /no workload to restart/);

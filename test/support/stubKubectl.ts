@@ -125,9 +125,9 @@ export class StubCluster {
         return { PATH: `${this.dir}:${path.dirname(process.execPath)}:/usr/bin:/bin`, STUB_STATE: this.stateFile, STUB_LOG: this.logFile, ...extra };
     }
 
-    /** Runs a command with the stub as kubectl. */
-    exec(argv: string[], extra: Record<string, string> = {}, cwd?: string): { code: number | null; stdout: string; stderr: string } {
-        const r = spawnSync(argv[0], argv.slice(1), { env: this.env(extra), encoding: "utf8", cwd });
+    /** Runs a command with the stub as kubectl, `input` on its stdin. */
+    exec(argv: string[], extra: Record<string, string> = {}, cwd?: string, input = ""): { code: number | null; stdout: string; stderr: string } {
+        const r = spawnSync(argv[0], argv.slice(1), { env: this.env(extra), encoding: "utf8", cwd, input });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     }
 
