@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { Kubectl } from "../../components/kubectl";
-import { durationMs, runRollout, stepSettings } from "../../components/rolloutStep";
+import { durationMs, ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
 import { workload } from "../support/cluster";
 import { StubCluster, StubState } from "../support/stubKubectl";
 
@@ -178,6 +178,13 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         stub = new StubCluster(cluster());
         await step({ ROLLOUT_REQUEST: "cart 1-31 1-31@1.31.0", KUBE_CONTEXT: "staging" });
         assert.ok(stub.calls.length > 0 && stub.calls.every(c => c.startsWith("--context staging ")), stub.calls.join("\n"));
+    });
+
+    it("the Command's script finds the project from a subdirectory and runs the step with its stdin", () => {
+        stub = new StubCluster(cluster());
+        const r = stub.exec(["/bin/bash", "-c", ROLLOUT_STEP_COMMAND], { TIMEOUT: "90s" }, path.join(REPO, "components"), "cart 1-31 1-31@1.31.0");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /cart: restarting deployment\/cart/);
     });
 
     it("durations", () => {
