@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { RawConfig } from "../model/config";
 import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "./local";
+import { proxyStatusLines } from "./proxyStatus";
 
 function say(text: string): void {
     process.stdout.write(`\n== ${text}\n`);
@@ -25,7 +26,7 @@ function main(): number {
     }
     const env = toolchainEnv();
     const [OLD, NEW] = [env.ISTIO_MESH_ISTIO_OLD!, env.ISTIO_MESH_ISTIO_NEW!];
-    say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1) with four application namespaces");
+    say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1, a real istiod per installed revision injects its pods) with four application namespaces");
     const cluster = LocalCluster.start(env);
     let project: LocalProject | undefined;
     try {
@@ -46,6 +47,9 @@ function main(): number {
             namespaces: { checkout: "default", catalog: "default", payments: "default", search: "default" },
         }));
         process.stdout.write(project.up().stdout.split("\n").filter(l => /Resources:|created|Duration/.test(l)).join("\n") + "\n");
+        cluster.waitForIstiods(["1-30"]);
+        say("Proxies, as istioctl proxy-status lists them: workload, pod, the revision that injected it, proxy version");
+        process.stdout.write(proxyStatusLines(cluster.workloadPods(["checkout", "catalog", "payments", "search", "istio-ingress"])).join("\n") + "\n");
 
         say(`The next step, as a config change: add ${NEW} as revision 1-31 and move checkout and catalog to it`);
         project.setConfig(base({
