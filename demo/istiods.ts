@@ -136,10 +136,11 @@ export class IstiodSupervisor {
         const dir = path.join(this.home, rev);
         fs.mkdirSync(dir, { recursive: true });
         const log = path.join(dir, "istiod.log");
+        // Read before the revision counts as running: if this fails, the next pass tries again.
+        const cm = JSON.parse(this.kubectl("get", "configmap", injectorWebhookName(rev), "-n", ISTIO_NAMESPACE, "-o", "json"));
         const state: IstiodState = { revision: rev, routes: [], ready: false, log };
         const r: Running = { state };
         this.running.set(rev, r);
-        const cm = JSON.parse(this.kubectl("get", "configmap", injectorWebhookName(rev), "-n", ISTIO_NAMESPACE, "-o", "json"));
         let tag: string | undefined;
         try {
             tag = JSON.parse(cm.data?.values ?? "{}")?.global?.tag;
