@@ -128,6 +128,10 @@ export class LocalCluster {
             if (this.supervisor !== undefined && !alive(this.supervisor)) {
                 throw new Error(`the istiod supervisor exited: ${this.supervisorLog()}`);
             }
+            const proxy = path.join(this.dir, "egress-proxy");
+            if (!alive(Number(fs.readFileSync(path.join(proxy, "egress-proxy.pid"), "utf8")))) {
+                throw new Error(`the egress proxy exited: no webhook call can reach an istiod\n${tail(path.join(proxy, "egress-proxy.log"))}`);
+            }
             states = this.istiods();
             const failed = states.find(s => s.error);
             if (failed) {
