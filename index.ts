@@ -1,5 +1,5 @@
-import { keepStackTracesShort, run } from "./program";
+import { keepStackTracesShort, run, stackOutputs } from "./program";
 
 keepStackTracesShort();
 
-export = run;
+export = async () => stackOutputs(await run());

@@ -9,7 +9,7 @@ import { IstioMesh } from "./components/mesh";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
-import { crdDowngrade, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
@@ -134,6 +134,8 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
     }, { providers: { kubernetes: provider } });
 
+    // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
+    pulumi.log.info(describeStep(mesh.upgradePlan));
     return {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,
@@ -141,4 +143,14 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
         ...(spec.promotion ? { promotion: { from: qualifiedSource(spec.promotion.from, self), soak: spec.promotion.soak } } : {}),
         ...(spec.renderDirectory ? { renderDirectory: spec.renderDirectory } : {}),
     };
+}
+
+/**
+ * The stack outputs of a run. The upgrade plan is left out: a stack output is diffed against the previous step's
+ * plan, so the preview read old plan against new. It is the preview's diagnostic (above) and an output of the
+ * IstioMesh component, where `npm run plan` reads it and the preview shows nothing.
+ */
+export function stackOutputs(result: Awaited<ReturnType<typeof run>>): Omit<Awaited<ReturnType<typeof run>>, "upgradePlan"> {
+    const { upgradePlan: _plan, ...outputs } = result;
+    return outputs;
 }

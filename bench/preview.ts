@@ -6,7 +6,7 @@
  *      plus `kubectl diff --server-side` of it; relabelling the 50 namespaces with kubectl as the runbook's loop
  *      does. Reported as ratio preview / baseline (target <= 1.5x).
  *   4. Disruption: for each canary step applied with `pulumi up`, pods replaced and workloads restarted inside
- *      the namespaces the step moved (stack output upgradePlan.namespacesMoving) and outside them (target 0).
+ *      the namespaces the step moved (the upgrade plan's namespacesMoving, from meshState before and after) and outside them (target 0).
  *
  * Every figure is the median of several runs with min and max, on this machine in this run; previews and their
  * baselines alternate so that background load falls on both alike. Each preview's node processes are timed
@@ -26,7 +26,7 @@ import * as path from "path";
 import { baseValues, istioctlOverlay, istiodValues, overlayText } from "../istio";
 import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../demo/local";
 import { RawConfig } from "../model/config";
-import { Binding, needsRestart } from "../model/facts";
+import { Binding, MeshState, needsRestart, planUpgrade } from "../model/facts";
 
 const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 3);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
@@ -359,16 +359,19 @@ export function runPreviewBench(): PreviewBenchResult {
             p.setConfig(cfg);
             return phase(label, () => timed(() => p.up()).ms);
         };
-        const upgradePlanMoving = (): { name: string; from?: Binding; to?: Binding }[] =>
-            JSON.parse(p.mustPulumi("stack", "output", "upgradePlan", "--json").stdout).namespacesMoving ?? [];
+        // The plan is not a stack output (program.ts stackOutputs): it follows from the recorded states around the up.
+        const meshState = (): MeshState | undefined => JSON.parse(p.mustPulumi("stack", "output", "meshState", "--json").stdout || "null") ?? undefined;
 
         const disruption: StepDisruption[] = [];
         const applyStep = (label: string, cfg: RawConfig): StepDisruption => {
             const before = snapshot(c, nameSet);
+            const stateBefore = meshState();
             const ms = up(`pulumi up: ${label}`, cfg);
             waitSettled(c, nameSet);
             const after = snapshot(c, nameSet);
-            const d = compare(label, ms, before, after, upgradePlanMoving());
+            const stateAfter = meshState();
+            const moving = stateAfter ? [...planUpgrade(stateBefore, { state: stateAfter }).namespacesMoving] : [];
+            const d = compare(label, ms, before, after, moving);
             log(`  moved ${d.moved}, restarted in them ${d.workloadsRestartedInMoved} of ${d.workloadsInMoved}, restarted outside ${d.workloadsRestartedOutside}, pods replaced outside ${d.podsReplacedOutside}`);
             return d;
         };

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { baseValues, CHART } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { renderRelease } from "./release";
+import { TYPE } from "./types";
 
 export interface IstioBaseArgs {
     /** The Istio version of the CRDs: the newest revision's, since CRDs are upgraded before any new istiod. */
@@ -35,7 +36,7 @@ export class IstioBase extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioBaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // A component's transforms apply to every resource below it, the chart's objects included.
-        super("istio-mesh:index:IstioBase", name, {}, { ...opts, transforms: [...(opts?.transforms ?? []), retainCustomResourceDefinitions] });
+        super(TYPE.base, name, {}, { ...opts, transforms: [...(opts?.transforms ?? []), retainCustomResourceDefinitions] });
         this.release = renderRelease(this, name, {
             chart: CHART.base, component: "base", version: args.version, namespace: args.istioNamespace, charts: args.charts,
             values: baseValues({ defaultRevision: args.defaultRevision, istioNamespace: args.istioNamespace }),

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHART, cniValues, ImageSettings } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { renderRelease } from "./release";
+import { TYPE } from "./types";
 
 export interface IstioCniArgs {
     /** Exact Istio version. CNI is one DaemonSet, upgraded in place: every control plane must be at its minor or one above. */
@@ -22,7 +23,7 @@ export class IstioCni extends pulumi.ComponentResource {
     public readonly release: pulumi.Resource;
 
     constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioCni", name, {}, opts);
+        super(TYPE.cni, name, {}, opts);
         this.release = renderRelease(this, name, {
             chart: CHART.cni, component: "cni", version: args.version, namespace: args.namespace, charts: args.charts,
             values: cniValues({

@@ -5,6 +5,7 @@ import { ChartSourceSpec } from "../model/config";
 import { Binding } from "../model/facts";
 import { chartLocation } from "./chartSource";
 import { childOptions } from "./options";
+import { TYPE } from "./types";
 
 export interface IstioGatewayArgs {
     name: string;
@@ -43,7 +44,7 @@ export class IstioGateway extends pulumi.ComponentResource {
     public readonly release: pulumi.Resource;
 
     constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioGateway", name, {}, opts);
+        super(TYPE.gateway, name, {}, opts);
         const loadBalancer = args.serviceType === "LoadBalancer";
         const awaitLoadBalancer = loadBalancer && args.awaitLoadBalancer !== false;
         if (awaitLoadBalancer && !pulumi.runtime.isDryRun()) {

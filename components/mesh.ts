@@ -13,6 +13,7 @@ import { NamespaceBinding } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
+import { TYPE } from "./types";
 
 /** What render mode writes in place of registry credentials: a valid, empty dockerconfigjson. */
 export const PULL_SECRET_PLACEHOLDER = "{\"auths\":{}}";
@@ -65,7 +66,7 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly meshState: MeshState;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioMesh", name, {}, opts);
+        super(TYPE.mesh, name, {}, opts);
         const { spec, facts } = args;
         const live = !spec.renderDirectory;
         const kubectlEnvironment: Record<string, pulumi.Input<string>> | undefined = live

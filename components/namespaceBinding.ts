@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { REV_LABEL } from "../istio";
 import { Binding } from "../model/facts";
 import { childOptions } from "./options";
+import { TYPE } from "./types";
 
 export interface NamespaceBindingArgs {
     /** An existing application namespace: labelled, never created or deleted. */
@@ -20,7 +21,7 @@ export class NamespaceBinding extends pulumi.ComponentResource {
     public readonly patch: k8s.core.v1.NamespacePatch;
 
     constructor(name: string, args: NamespaceBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:NamespaceBinding", name, {}, opts);
+        super(TYPE.namespaceBinding, name, {}, opts);
         this.patch = new k8s.core.v1.NamespacePatch(name, {
             metadata: {
                 name: args.namespace,

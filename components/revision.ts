@@ -4,6 +4,7 @@ import { CHART, ImageSettings, istiodName, istiodValues } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
 import { renderRelease } from "./release";
+import { TYPE } from "./types";
 
 export interface IstioRevisionArgs {
     /** Revision name: istiod-<revision>, istio.io/rev=<revision>. */
@@ -38,7 +39,7 @@ export class IstioRevision extends pulumi.ComponentResource {
     public readonly release: pulumi.Resource;
 
     constructor(name: string, args: IstioRevisionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:IstioRevision", name, {}, opts);
+        super(TYPE.revision, name, {}, opts);
         this.revision = args.revision;
         this.version = args.version;
         this.istiodName = istiodName(args.revision);

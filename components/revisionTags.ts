@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tagService, tagWebhook } from "../istio";
 import { childOptions } from "./options";
+import { TYPE } from "./types";
 
 export interface RevisionTagsArgs {
     /** tag -> the revision it points at, with that revision's version (the tag objects follow its chart layout). */
@@ -18,7 +19,7 @@ export class RevisionTags extends pulumi.ComponentResource {
     public readonly webhooks: k8s.admissionregistration.v1.MutatingWebhookConfiguration[] = [];
 
     constructor(name: string, args: RevisionTagsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-mesh:index:RevisionTags", name, {}, opts);
+        super(TYPE.tags, name, {}, opts);
         for (const tag of args.tags) {
             const webhook = tagWebhook({ tag: tag.name, revision: tag.revision, istioNamespace: args.istioNamespace });
             this.webhooks.push(new k8s.admissionregistration.v1.MutatingWebhookConfiguration(`tag-${tag.name}`, webhook, {

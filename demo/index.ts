@@ -7,6 +7,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { RawConfig } from "../model/config";
+import { pulumiCliProblem } from "../plan/pulumi-cli";
 import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "./local";
 import { proxyStatusLines } from "./proxyStatus";
 
@@ -25,6 +26,11 @@ function main(): number {
         }
     }
     const env = toolchainEnv();
+    const cli = pulumiCliProblem(env);
+    if (cli) {
+        process.stderr.write(`npm start: ${cli}\n`);
+        return 2;
+    }
     const [OLD, NEW] = [env.ISTIO_MESH_ISTIO_OLD!, env.ISTIO_MESH_ISTIO_NEW!];
     say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1, a real istiod per installed revision injects its pods) with four application namespaces");
     const cluster = LocalCluster.start(env);

@@ -203,8 +203,17 @@ function describe(b?: Binding): string {
     return b.target === b.revision ? `${b.revision} (${b.version})` : `${b.target} -> ${b.revision} (${b.version})`;
 }
 
+/** The step as the preview's one diagnostic: each change once, in the order `up` carries them out. */
+export function describeStep(plan: UpgradePlan): string {
+    if (plan.summary.length === 0) {
+        return "istio-mesh: this step changes nothing in the mesh";
+    }
+    const n = plan.summary.length;
+    return `istio-mesh: this step (${n} change${n === 1 ? "" : "s"}, in order):\n${plan.summary.map((line, i) => `  ${i + 1}. ${line}`).join("\n")}`;
+}
+
 /** Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster. */
-export function planUpgrade(previous: MeshState | undefined, facts: MeshFacts, rollout?: RolloutReport): UpgradePlan {
+export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport): UpgradePlan {
     const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
     const now = facts.state;
     const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])

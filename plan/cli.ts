@@ -12,6 +12,7 @@ import { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { istioMeshPolicies } from "../policies/policies";
 import { MeshState } from "../model/facts";
 import { runFleet } from "./fleet-run";
+import { pulumiCliProblem } from "./pulumi-cli";
 import { buildReport, PlanReport } from "./report";
 import { exitCode, Format, FORMATS, render } from "./render";
 
@@ -19,10 +20,17 @@ interface Args {
     stack: string; format: Format; policyPacks: string[]; policyPackConfigs: string[];
     /** The fleet plan: these stacks, or every stack of the project, previewed unless offline. */
     stacks: string[]; allStacks: boolean; offline: boolean;
+    help: boolean;
 }
 
+const USAGE = `usage: npm run plan -- --stack <name> [--format text|markdown|json] [--policy-pack ./policies] [--policy-pack-config file]
+       npm run plan -- --stacks staging,prod | --all-stacks [--offline] [--format ...]
+Previews the stack with the pulumi CLI and prints the step in upgrade terms.
+Exit status: 0 safe, 1 a mandatory policy objects, 2 the preview failed or the arguments are wrong.
+`;
+
 function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "", format: "text", policyPacks: [], policyPackConfigs: [], stacks: [], allStacks: false, offline: false };
+    const args: Args = { stack: "", format: "text", policyPacks: [], policyPackConfigs: [], stacks: [], allStacks: false, offline: false, help: false };
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].split("=", 2);
         const value = () => inline ?? argv[++i];
@@ -34,8 +42,12 @@ function parseArgs(argv: string[]): Args {
             case "--stacks": args.stacks.push(...value().split(",").map(x => x.trim()).filter(Boolean)); break;
             case "--all-stacks": args.allStacks = true; break;
             case "--offline": args.offline = true; break;
-            default: throw new Error(`unknown argument ${argv[i]}`);
+            case "--help": case "-h": args.help = true; break;
+            default: throw new Error(`unknown argument ${argv[i]} (npm run plan -- --help)`);
         }
+    }
+    if (args.help) {
+        return args;
     }
     if (!args.stack && args.stacks.length === 0 && !args.allStacks) {
         throw new Error("--stack is required, e.g. npm run plan -- --stack staging (or --stacks staging,prod, or --all-stacks)");
@@ -88,6 +100,15 @@ async function planStack(stackName: string, args: Args): Promise<PlanReport> {
 
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
+    if (args.help) {
+        process.stdout.write(USAGE);
+        return 0;
+    }
+    const cli = args.offline ? undefined : pulumiCliProblem();
+    if (cli) {
+        process.stderr.write(`istio-mesh plan: ${cli}\n`);
+        return 2;
+    }
     if (!args.stack) {
         return runFleet({ stacks: args.stacks, allStacks: args.allStacks, offline: args.offline, format: args.format,
             workDir: path.join(__dirname, "..") }, name => planStack(name, args));

@@ -4,6 +4,7 @@
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { checkProxySkew } from "../istio";
+import { TYPE } from "../components/types";
 import { Binding, MeshState, UpgradePlan } from "../model/facts";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
@@ -11,12 +12,12 @@ export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "nam
 export type Phase = typeof PHASES[number];
 
 const PHASE_OF_COMPONENT: Record<string, Phase> = {
-    "istio-mesh:index:IstioBase": "CRDs",
-    "istio-mesh:index:IstioRevision": "control planes",
-    "istio-mesh:index:IstioCni": "CNI",
-    "istio-mesh:index:RevisionTags": "tags",
-    "istio-mesh:index:IstioGateway": "gateways",
-    "istio-mesh:index:NamespaceBinding": "namespaces",
+    [TYPE.base]: "CRDs",
+    [TYPE.revision]: "control planes",
+    [TYPE.cni]: "CNI",
+    [TYPE.tags]: "tags",
+    [TYPE.gateway]: "gateways",
+    [TYPE.namespaceBinding]: "namespaces",
 };
 
 export interface Change {
@@ -102,7 +103,7 @@ function nameOf(urn: string): string {
 
 function phaseOf(change: Change): Phase {
     const chain = typeChain(change.urn);
-    if (change.type === "command:local:Command" && chain.length === 2 && chain[0] === "istio-mesh:index:IstioMesh") {
+    if (change.type === "command:local:Command" && chain.length === 2 && chain[0] === TYPE.mesh) {
         // The mesh-wide namespace steps: the preflight and the workload restarts.
         return "namespaces";
     }
@@ -147,6 +148,7 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
     const errors: string[] = [];
     let counts: Record<string, number> = {};
     let outputs: Record<string, any> | undefined;
+    let upgrade: UpgradePlan | undefined;
 
     for (const e of events) {
         const step = e.resourcePreEvent?.metadata;
@@ -157,6 +159,10 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
         const out = e.resOutputsEvent?.metadata;
         if (out?.type === "pulumi:pulumi:Stack") {
             outputs = out.new?.outputs;
+        }
+        // The plan is an output of the mesh component, not of the stack (program.ts stackOutputs says why).
+        if (out?.type === TYPE.mesh) {
+            upgrade = out.new?.outputs?.upgradePlan;
         }
         if (e.policyEvent) {
             const p = e.policyEvent;
@@ -178,7 +184,6 @@ export function buildReport(events: readonly EngineEvent[], ctx: ReportContext):
     }
     policies.sort((a, b) => (a.level === b.level ? a.policy.localeCompare(b.policy) : a.level === "mandatory" ? -1 : 1));
 
-    const upgrade = outputs?.upgradePlan as UpgradePlan | undefined;
     const meshState = outputs?.meshState as MeshState | undefined;
     // The restarts are the program's decision (upgradePlan.rollout, from what the pods run): never re-derived here.
     const rollout = upgrade?.rollout;

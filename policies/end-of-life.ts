@@ -15,10 +15,17 @@ export function endOfLifePolicy(now: () => Date): StackValidationPolicy {
         enforcementLevel: "advisory",
         validateStack: meshValidation((mesh, _args, report) => {
             const today = now();
+            // One advisory per version, naming everything that runs it: the engine prints each violation with the
+            // policy's whole description, so one per install repeated it for every chart.
+            const byVersion = new Map<string, ReturnType<typeof istioInstalls>>();
             for (const install of istioInstalls(mesh)) {
-                const verdict = checkEndOfLife(install.version, today);
+                byVersion.set(install.version, [...(byVersion.get(install.version) ?? []), install]);
+            }
+            for (const [version, installs] of byVersion) {
+                const verdict = checkEndOfLife(version, today);
                 if (verdict.status !== "supported") {
-                    reportAt(report, install.origin, `${install.what} runs Istio ${install.version}: ${verdict.reason}`);
+                    const what = installs.map(i => i.what).join(", ");
+                    reportAt(report, installs[0].origin, `${what} ${installs.length === 1 ? "runs" : "run"} Istio ${version}: ${verdict.reason}`);
                 }
             }
         }),

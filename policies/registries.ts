@@ -1,9 +1,9 @@
 /** Where Istio's images come from: allowed registries, and pull secrets for private ones. */
-import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { imageRepository, ISTIO_PUBLIC_HUBS, PROXY_IMAGE_AUTO } from "../istio/images";
 import { istioWorkloadOf } from "./mesh";
 import { reportAt, settingsOf } from "./policy-kit";
-import { contentsOf, Origin, valueAt } from "./resources";
+import { contentsOf, Origin, ResourceLike, valueAt } from "./resources";
 
 /** One place a resource says where images come from. */
 interface ImageSource {
@@ -24,8 +24,8 @@ function secretNames(list: unknown): string[] {
 }
 
 /** The hubs of the istiod and CNI charts, and the images of istiod, CNI and gateway pods (but not `image: auto`). */
-function imageSources(args: ResourceValidationArgs): ImageSource[] {
-    const { charts, objects } = contentsOf(args);
+function imageSources(resource: ResourceLike): ImageSource[] {
+    const { charts, objects } = contentsOf(resource);
     const sources: ImageSource[] = [];
     for (const release of charts) {
         const hub = valueAt(release.values, "global.hub");
@@ -108,7 +108,7 @@ export interface PullSecretSettings {
     publicRegistries: string[];
 }
 
-export const privateHubPullSecrets: ResourceValidationPolicy = {
+export const privateHubPullSecrets: StackValidationPolicy = {
     name: "istio-private-hub-pull-secrets",
     description:
         "When istiod, istio-cni or gateway images come from a private registry (anything outside `publicRegistries`, by " +
@@ -121,14 +121,22 @@ export const privateHubPullSecrets: ResourceValidationPolicy = {
             publicRegistries: { type: "array", items: { type: "string" }, default: [...ISTIO_PUBLIC_HUBS] },
         },
     },
-    validateResource: (args, report) => {
+    // One advisory per registry, naming every place that pulls from it: the engine prints each violation with the
+    // whole description, so one per chart and pod repeated it for each.
+    validateStack: (args, report) => {
         const { publicRegistries } = settingsOf<PullSecretSettings>(args, { publicRegistries: [...ISTIO_PUBLIC_HUBS] });
-        for (const source of imageSources(args)) {
+        const byRegistry = new Map<string, ImageSource[]>();
+        for (const source of args.resources.flatMap(r => imageSources(r))) {
             if (source.pullSecrets.length === 0 && !isUnder(source, publicRegistries)) {
-                const setting = source.isHub ? "global.imagePullSecrets" : "imagePullSecrets on the pod";
-                reportAt(report, source.origin,
-                    `${source.what} pulls from ${source.ref}, a private registry, without image pull secrets; set ${setting}`);
+                const registry = registryPath(source.ref, source.isHub).split("/")[0];
+                byRegistry.set(registry, [...(byRegistry.get(registry) ?? []), source]);
             }
+        }
+        for (const [registry, sources] of byRegistry) {
+            const places = sources.map(s => `${s.what} of ${s.origin.resource.name} (${s.ref})`).join(", ");
+            const settings = [...new Set(sources.map(s => s.isHub ? "global.imagePullSecrets" : "imagePullSecrets on the pod"))].join(" and ");
+            reportAt(report, sources[0].origin,
+                `${registry} is a private registry, and ${sources.length === 1 ? "this pulls" : `${sources.length} places pull`} from it without image pull secrets: ${places}; set ${settings}`);
         }
     },
 };

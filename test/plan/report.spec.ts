@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
+import { TYPE } from "../../components/types";
 import { parseMeshConfig, RawConfig } from "../../model/config";
 import { MeshState, meshFacts, planUpgrade } from "../../model/facts";
 import { RolloutReport } from "../../model/rollout";
@@ -7,7 +8,7 @@ import { buildReport, PlanReport } from "../../plan/report";
 import { exitCode, render, renderJson, renderMarkdown, renderText } from "../../plan/render";
 
 const PREFIX = "urn:pulumi:staging::istio-mesh::";
-const MESH = "istio-mesh:index:IstioMesh";
+const MESH = TYPE.mesh;
 
 /** An engine event stream like `pulumi preview` emits (the shape of Automation API events). */
 class Stream {
@@ -22,8 +23,12 @@ class Stream {
         this.push({ resourcePreEvent: { metadata: { op, urn, type, provider: "", ...(diffs ? { diffs } : {}) } } } as any);
         return this;
     }
-    outputs(outputs: Record<string, unknown>): this {
+    /** The program's outputs as the engine reports them: the plan on the mesh component, the rest on the stack. */
+    outputs({ upgradePlan, ...outputs }: Record<string, unknown>): this {
         const urn = `${PREFIX}pulumi:pulumi:Stack::istio-mesh-staging`;
+        if (upgradePlan) {
+            this.push({ resOutputsEvent: { metadata: { op: "same", urn: `${PREFIX}${MESH}::mesh`, type: MESH, provider: "", new: { outputs: { upgradePlan } } } } } as any);
+        }
         this.push({ resOutputsEvent: { metadata: { op: "same", urn, type: "pulumi:pulumi:Stack", provider: "", new: { outputs } } } } as any);
         return this;
     }
@@ -63,9 +68,9 @@ const moved = state(moveShop, installed, { shop: ["Deployment/web", "Deployment/
 /** The preview of "move namespace shop to 1-30". */
 function moveShopStream(): Stream {
     return new Stream()
-        .step("same", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-29")
-        .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "kubernetes:core/v1:NamespacePatch"], "namespace-shop", ["metadata"])
-        .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "command:local:Command"], "namespace-shop-restart", ["environment"])
+        .step("same", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-29")
+        .step("update", [MESH, TYPE.namespaceBinding, "kubernetes:core/v1:NamespacePatch"], "namespace-shop", ["metadata"])
+        .step("update", [MESH, TYPE.namespaceBinding, "command:local:Command"], "namespace-shop-restart", ["environment"])
         .outputs({ upgradePlan: moved.plan, meshState: moved.facts.state })
         .summary({ same: 40, update: 2 });
 }
@@ -73,15 +78,15 @@ function moveShopStream(): Stream {
 describe("plan report: events -> an upgrade step", () => {
     it("groups object changes by phase, in the order up carries them out", () => {
         const s = new Stream()
-            .step("delete", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-28")
-            .step("update", [MESH, "istio-mesh:index:NamespaceBinding", "kubernetes:core/v1:NamespacePatch"], "namespace-shop")
-            .step("create", [MESH, "istio-mesh:index:IstioRevision", "kubernetes:helm.sh/v4:Chart"], "istiod-1-30")
-            .step("update", [MESH, "istio-mesh:index:IstioBase", "kubernetes:helm.sh/v4:Chart"], "base")
-            .step("update", [MESH, "istio-mesh:index:RevisionTags", "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"], "tag-default")
-            .step("update", [MESH, "istio-mesh:index:IstioCni", "kubernetes:helm.sh/v4:Chart"], "istio-cni")
-            .step("update", [MESH, "istio-mesh:index:IstioGateway", "kubernetes:helm.sh/v4:Chart"], "gateway-istio-ingress-ingress")
+            .step("delete", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-28")
+            .step("update", [MESH, TYPE.namespaceBinding, "kubernetes:core/v1:NamespacePatch"], "namespace-shop")
+            .step("create", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-30")
+            .step("update", [MESH, TYPE.base, "kubernetes:helm.sh/v4:Chart"], "base")
+            .step("update", [MESH, TYPE.tags, "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"], "tag-default")
+            .step("update", [MESH, TYPE.cni, "kubernetes:helm.sh/v4:Chart"], "istio-cni")
+            .step("update", [MESH, TYPE.gateway, "kubernetes:helm.sh/v4:Chart"], "gateway-istio-ingress/ingress")
             .step("update", [MESH, "command:local:Command"], "workload-restarts")
-            .step("create", [MESH, "istio-mesh:index:IstioRevision"], "istiod-1-30")
+            .step("create", [MESH, TYPE.revision], "istiod-1-30")
             .step("same", [MESH, "kubernetes:core/v1:Namespace"], "istio-namespace");
         const r = buildReport(s.events, { stack: "staging" });
         assert.deepStrictEqual(r.phases.map(p => [p.phase, p.changes.map(c => `${c.op} ${c.name}`)]), [
@@ -89,7 +94,7 @@ describe("plan report: events -> an upgrade step", () => {
             ["control planes", ["create istiod-1-30"]],
             ["CNI", ["update istio-cni"]],
             ["tags", ["update tag-default"]],
-            ["gateways", ["update gateway-istio-ingress-ingress"]],
+            ["gateways", ["update gateway-istio-ingress/ingress"]],
             ["namespaces", ["update namespace-shop", "update workload-restarts"]],
             ["retirements", ["delete istiod-1-28"]],
         ]);

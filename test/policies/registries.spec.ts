@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { imagesFromAllowedRegistries as allowed, privateHubPullSecrets as pullSecrets } from "../../policies/registries";
 import { ResourceLike } from "../../policies/resources";
 import { happySpec, renderMesh, TYPES, VIEWS } from "./mesh-fixture";
-import { assertHasResourceViolation, assertNoResourceViolations, resourceArgs } from "./util";
+import { assertHasResourceViolation, assertNoResourceViolations, assertNoStackViolations, resourceArgs, stackArgs, stackViolations } from "./util";
 
 function find(resources: ResourceLike[], type: string, name: string): ResourceLike {
     return resources.find(r => r.type === type && r.name === name)!;
@@ -70,40 +70,33 @@ describe("istio-private-hub-pull-secrets", () => {
     });
 
     for (const view of VIEWS) {
-        it(`accepts the happy mesh: a private hub with pull secrets (${view})`, async () => {
-            for (const r of renderMesh(happySpec(), view)) {
-                await assertNoResourceViolations(pullSecrets, resourceArgs(r));
-            }
-        });
+        it(`accepts the happy mesh: a private hub with pull secrets (${view})`, () =>
+            assertNoStackViolations(pullSecrets, stackArgs(renderMesh(happySpec(), view))));
     }
 
-    it("flags a private hub without pull secrets, in chart values and on pods", async () => {
+    it("flags a private hub without pull secrets once, naming every chart value and pod that pulls from it", async () => {
         const spec = happySpec();
         spec.pullSecrets = [];
-        const resources = renderMesh(spec);
-        await assertHasResourceViolation(pullSecrets, resourceArgs(find(resources, TYPES.chart, "istiod-1-30")), {
-            message: "value global.hub pulls from registry.example.com/istio, a private registry, without image pull secrets; set global.imagePullSecrets",
-        });
-        await assertHasResourceViolation(pullSecrets, resourceArgs(find(resources, TYPES.deployment, "istiod-1-30")), {
-            message: "container discovery pulls from registry.example.com/istio/pilot:1.30.2, a private registry, without image pull secrets; set imagePullSecrets on the pod",
-        });
-        await assertHasResourceViolation(pullSecrets, resourceArgs(find(resources, TYPES.daemonSet, "istio-cni-node")));
+        const violations = await stackViolations(pullSecrets, stackArgs(renderMesh(spec)));
+        assert.strictEqual(violations.length, 1, violations.map(v => v.message).join("\n"));
+        const [v] = violations;
+        assert.match(v.message, /registry\.example\.com is a private registry, and \d+ places pull from it without image pull secrets: /);
+        assert.match(v.message, /value global\.hub of istiod-1-30 \(registry\.example\.com\/istio\)/);
+        assert.match(v.message, /container discovery of istiod-1-30 \(registry\.example\.com\/istio\/pilot:1\.30\.2\)/);
+        assert.match(v.message, /of istio-cni-node/);
+        assert.match(v.message, /set global\.imagePullSecrets and imagePullSecrets on the pod$/);
     });
 
-    it("accepts Istio's public hubs without pull secrets", async () => {
+    it("accepts Istio's public hubs without pull secrets", () => {
         const spec = happySpec();
         spec.pullSecrets = [];
         spec.hub = "gcr.io/istio-release";
-        for (const r of renderMesh(spec)) {
-            await assertNoResourceViolations(pullSecrets, resourceArgs(r));
-        }
+        return assertNoStackViolations(pullSecrets, stackArgs(renderMesh(spec)));
     });
 
-    it("accepts registries configured as public", async () => {
+    it("accepts registries configured as public", () => {
         const spec = happySpec();
         spec.pullSecrets = [];
-        for (const r of renderMesh(spec)) {
-            await assertNoResourceViolations(pullSecrets, resourceArgs(r, { publicRegistries: ["registry.example.com"] }));
-        }
+        return assertNoStackViolations(pullSecrets, stackArgs(renderMesh(spec), { publicRegistries: ["registry.example.com"] }));
     });
 });

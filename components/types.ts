@@ -1,0 +1,13 @@
+/**
+ * The type tokens of the program's components, defined once: the components register under them and
+ * `npm run plan` (plan/report.ts) groups a preview's changes by them. Plain data, so the plan imports no Pulumi.
+ */
+export const TYPE = {
+    mesh: "istio-mesh:index:IstioMesh",
+    base: "istio-mesh:index:IstioBase",
+    revision: "istio-mesh:index:IstioRevision",
+    tags: "istio-mesh:index:RevisionTags",
+    cni: "istio-mesh:index:IstioCni",
+    gateway: "istio-mesh:index:IstioGateway",
+    namespaceBinding: "istio-mesh:index:NamespaceBinding",
+} as const;
