@@ -129,10 +129,12 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
     const nsObjects: KubeObject[] = one ? [kubectl.json(["get", "namespace", one])] : kubectl.json(["get", "namespaces"]).items;
     const wanted = new Set(namespaces);
     const namespaceLabels: Record<string, string | undefined> = {};
+    const namespaceVersions: Record<string, string> = {};
     for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
+        namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
     }
     const listed: KubeObject[] = (one ? kubectl.json(["get", OBSERVED_KINDS], one) : kubectl.json(["get", OBSERVED_KINDS, "-A"])).items;
     // kubectl's List items carry their kind (a mixed list always does).
-    return { namespaceLabels, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+    return { namespaceLabels, namespaceVersions, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
-import { formatRequest, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
+import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
@@ -186,7 +186,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         }, parent)] : [];
         const bindings = spec.namespaces.map(ns => {
             const binding = facts.namespaces[ns.name];
-            return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding },
+            const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
+            return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
         });
         // The restarts, decided from what the pods run (model/rollout.ts). The request (the step's stdin) names every

@@ -10,12 +10,22 @@ export interface NamespaceBindingArgs {
     namespace: string;
     /** The revision or tag it is bound to, resolved. */
     binding: Binding;
+    /**
+     * Set when the namespace's label was changed outside the program since it last applied it (observed at
+     * program time): what it was changed to, and the namespace's resourceVersion. Written as an annotation, so the
+     * patch has a new input and the label is taken back on this `up`, without `--refresh`. Unset: the last value
+     * is kept, so runs without such a change show no diff. Default unset.
+     */
+    takenBackFrom?: string;
 }
+
+/** Annotation recording the last label the program took back from a change made outside it. */
+export const TAKEN_BACK_ANNOTATION = "istio-mesh.dev/label-taken-back-from";
 
 /**
  * Binds one application namespace to a revision: a server-side-apply patch of its `istio.io/rev` label.
  * Deleting the binding removes the label and leaves the namespace and its workloads alone. The restart of its
- * workloads when the binding changes is IstioMesh's `workload-restarts` step, one for all namespaces.
+ * workloads is IstioMesh's `workload-restarts` step, one for all namespaces.
  */
 export class NamespaceBinding extends pulumi.ComponentResource {
     public readonly patch: k8s.core.v1.NamespacePatch;
@@ -27,9 +37,9 @@ export class NamespaceBinding extends pulumi.ComponentResource {
                 name: args.namespace,
                 labels: { [REV_LABEL]: args.binding.target },
                 // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
-                annotations: { "pulumi.com/patchForce": "true" },
+                annotations: { "pulumi.com/patchForce": "true", ...(args.takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: args.takenBackFrom } : {}) },
             },
-        }, childOptions(this, opts));
+        }, { ...childOptions(this, opts), ignoreChanges: args.takenBackFrom ? [] : [`metadata.annotations["${TAKEN_BACK_ANNOTATION}"]`] });
         this.registerOutputs({ revision: args.binding.revision, version: args.binding.version });
     }
 }

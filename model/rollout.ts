@@ -18,6 +18,7 @@ export interface KubeObject {
         readonly name: string;
         readonly namespace?: string;
         readonly generation?: number;
+        readonly resourceVersion?: string;
         readonly labels?: Readonly<Record<string, string>>;
         readonly annotations?: Readonly<Record<string, string>>;
         readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly controller?: boolean }[];
@@ -31,6 +32,8 @@ export interface KubeObject {
 export interface Observation {
     /** The istio.io/rev label of each namespace observed (undefined: unlabelled). Absent key: namespace not observed. */
     readonly namespaceLabels: Readonly<Record<string, string | undefined>>;
+    /** Each observed namespace's metadata.resourceVersion: names one state of its labels. */
+    readonly namespaceVersions?: Readonly<Record<string, string>>;
     /** Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and PodDisruptionBudgets. */
     readonly objects: readonly KubeObject[];
 }
@@ -294,11 +297,24 @@ export function parseRequest(text: string): NamespaceTarget[] {
     });
 }
 
+/**
+ * A namespace whose label was changed outside the program since the program applied `target` to it (it was bound
+ * to the same target last time): "<observed label>@<resourceVersion>", or undefined (not observed, unchanged, or
+ * the binding changes anyway this run).
+ */
+export function labelChangedOutside(namespace: string, target: string, previousTarget: string | undefined, observation: Observation | undefined): string | undefined {
+    if (!observation || !(namespace in observation.namespaceLabels) || previousTarget !== target) {
+        return undefined;
+    }
+    const observed = observation.namespaceLabels[namespace];
+    return observed === target ? undefined : `${observed ?? "(none)"}@${observation.namespaceVersions?.[namespace] ?? "?"}`;
+}
+
 /** The namespace label the restart step requires before restarting (a hand relabel must be taken back first). */
 export function labelProblem(ns: NamespaceTarget, observedLabel: string | undefined): string | undefined {
     return observedLabel === ns.label ? undefined
         : `namespace ${ns.namespace} is labelled ${REV_LABEL}=${observedLabel ?? "(none)"}, not ${ns.label} as istio-mesh:namespaces.${ns.namespace} says ` +
-          `(relabelled outside the program?): restarting now would inject the wrong revision. Run 'pulumi up --refresh' so the label is taken back, then its workloads restart`;
+          `(relabelled outside the program while up ran?): restarting now would inject the wrong revision. Run 'pulumi up' again (or 'pulumi up --refresh') so the label is taken back, then its workloads restart`;
 }
 
 /** The `rollout` config section: how the program restarts workloads. */

@@ -374,3 +374,17 @@ describe("IstioMesh: when the restart step keeps its last request", () => {
         assert.strictEqual(keepsLastRequest("", plan(0, 1)), false);
     });
 });
+
+describe("IstioMesh under mocks: a label changed by hand", () => {
+    it("is taken back on the next up: the binding's patch gets a new input naming the change; otherwise none", async () => {
+        const config: RawConfig = { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], namespaces: { shop: "1-30", cart: "1-29" } };
+        const first = await runProgram(config);
+        const cluster: Observation = { namespaceLabels: { shop: "1-29", cart: "1-29" }, namespaceVersions: { shop: "812", cart: "4" },
+            objects: [...workload("shop", "web", { pods: [{ revision: "1-29", version: "1.29.3" }] })] };
+        const run = await runProgram(config, first.outputs.meshState, {}, undefined, {}, cluster);
+        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.annotations,
+            { "pulumi.com/patchForce": "true", "istio-mesh.dev/label-taken-back-from": "1-29@812" });
+        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-cart").inputs.metadata.annotations, { "pulumi.com/patchForce": "true" });
+        assert.strictEqual(request(run), "shop 1-30 1-30@1.30.2 Deployment/web@1", "and its workloads restart");
+    });
+});

@@ -1,6 +1,6 @@
 /** The restart decision: from what pods run and what the program recorded, never from a previous run's output. */
 import * as assert from "assert";
-import { decideNamespace, formatRequest, labelProblem, NamespaceTarget, Observation, parseRequest, planRollout } from "../../model/rollout";
+import { decideNamespace, formatRequest, labelChangedOutside, labelProblem, NamespaceTarget, Observation, parseRequest, planRollout } from "../../model/rollout";
 import { pod, workload } from "../support/cluster";
 
 const shop: NamespaceTarget = { namespace: "shop", label: "1-31", revision: "1-31", version: "1.31.0" };
@@ -120,5 +120,16 @@ describe("model/rollout: which workloads restart", () => {
     it("a namespace labelled by hand is refused before any restart, naming the label, the key and the fix", () => {
         assert.strictEqual(labelProblem(shop, "1-31"), undefined);
         assert.match(labelProblem(shop, "1-30")!, /namespace shop is labelled istio.io\/rev=1-30, not 1-31 as istio-mesh:namespaces.shop says.*pulumi up --refresh/);
+    });
+
+    it("a label changed outside the program since it applied the same target is noticed, once per change", () => {
+        const o: Observation = { namespaceLabels: { shop: "1-30", cart: "1-31" }, namespaceVersions: { shop: "42", cart: "43" }, objects: [] };
+        assert.strictEqual(labelChangedOutside("shop", "1-31", "1-31", o), "1-30@42");
+        assert.strictEqual(labelChangedOutside("cart", "1-31", "1-31", o), undefined, "unchanged");
+        assert.strictEqual(labelChangedOutside("shop", "1-31", "1-30", o), undefined, "the binding changes anyway: the patch updates");
+        assert.strictEqual(labelChangedOutside("shop", "1-31", undefined, o), undefined, "first bind: nothing to take back");
+        assert.strictEqual(labelChangedOutside("search", "1-31", "1-31", o), undefined, "not observed");
+        assert.strictEqual(labelChangedOutside("shop", "1-31", "1-31", undefined), undefined, "render mode");
+        assert.strictEqual(labelChangedOutside("shop", "1-31", "1-31", { ...o, namespaceLabels: { shop: undefined } }), "(none)@42", "label removed");
     });
 });
