@@ -25,12 +25,18 @@ export function keepStackTracesShort(): void {
     }
 }
 
-function validate(raw: Record<string, unknown>, previous: MeshState | undefined, hasCredentials: boolean): MeshSpec {
+/** Validates config; a problem under a key set with --secret shows "[secret]", never the value. */
+function validate(raw: Record<string, unknown>, previous: MeshState | undefined, hasCredentials: boolean, secretKeys: readonly string[]): MeshSpec {
     try {
         return parseMeshConfig(raw, previous, hasCredentials);
     } catch (e) {
+        if (!(e instanceof MeshConfigError)) {
+            throw e;
+        }
+        const secret = (key: string) => secretKeys.some(k => new RegExp(`^${CONFIG_NAMESPACE}:${k}([.[]|$)`).test(key));
+        const shown = new MeshConfigError(e.problems.map(p => (secret(p.key) ? { ...p, value: "[secret]" } : p)));
         // RunError: Pulumi prints the message alone, without a stack trace.
-        throw e instanceof MeshConfigError ? new pulumi.RunError(e.message) : e;
+        throw new pulumi.RunError(shown.message);
     }
 }
 
@@ -103,7 +109,7 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
     // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
     // registers no cluster object.
     const previous = await previousState();
-    const spec = validate(raw, previous, hasCredentials);
+    const spec = validate(raw, previous, hasCredentials, secretKeys);
     const now = new Date();
     const facts = factsAt(spec, previous, now);
     const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);

@@ -58,4 +58,12 @@ describe("secrets under mocks", () => {
         }
         assert.ok(!JSON.stringify(run.resources).includes("c3JlOnMzY3JldA=="), "the credentials reached a rendered resource");
     });
+
+    it("a refused key set as a secret shows [secret] in the error, never its value", async () => {
+        await assert.rejects(runProgram(config, undefined, { kubernetes: JSON.stringify({ kubeConfig: "/secret/path/kubeconfig" }) }), (e: Error) => {
+            assert.match(e.message, /istio-mesh:kubernetes\.kubeConfig = "\[secret\]": is not a setting of kubernetes/);
+            assert.ok(!e.message.includes("/secret/path"), e.message);
+            return true;
+        });
+    });
 });
