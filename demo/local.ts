@@ -45,12 +45,20 @@ function sleep(ms: number): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/**
+ * True while `pid` runs. A child that exited stays a zombie until Node reaps it, which it cannot do while the
+ * harness blocks in sleep(): a zombie counts as gone.
+ */
 function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
-        return true;
     } catch {
         return false;
+    }
+    try {
+        return fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0] !== "Z";
+    } catch {
+        return true;
     }
 }
 
