@@ -199,12 +199,11 @@ vendor_build() {
 build_pulumi-language-nodejs() {
 	vendor_build langhost
 	install -m 0755 "$CACHE/plugins-build/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
-	# Shims the Node.js SDK expects next to the CLI (dynamic providers; the policy analyzer), from sdk/v3.
-	local sdk f
+	# The shim the Node.js SDK expects next to the CLI for dynamic providers, from sdk/v3 (policy packs run
+	# through the language host itself in this CLI).
+	local sdk
 	sdk=$(module_dir "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION")
-	for f in pulumi-resource-pulumi-nodejs pulumi-analyzer-policy; do
-		install -m 0755 "$sdk/nodejs/dist/$f" "$BIN/$f"
-	done
+	install -m 0755 "$sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
 	upstream_binary "$BIN/pulumi-language-nodejs" "${PLUGIN_MAIN[pulumi-language-nodejs]}"
 	"$BIN/pulumi-language-nodejs" --version
 }
