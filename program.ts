@@ -41,15 +41,23 @@ function validate(raw: Record<string, unknown>, previous: MeshState | undefined,
 }
 
 /**
- * What the previous `up` of this stack recorded (its `meshState` output), read through a reference to the
- * stack itself: the program needs what runs now to judge in-place upgrades and to plan restarts.
+ * The outputs of a stack of this backend, read with the engine's `readStackOutputs` invoke rather than a
+ * StackReference resource: an unknown stack then rejects here, where the program can name the config key, instead
+ * of failing the whole preview on a read resource (and no read shows in the preview). Secrets come back plain:
+ * nothing read here is exported as is.
+ */
+async function readStackOutputs(name: string): Promise<Record<string, unknown>> {
+    const result = await pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", { name });
+    return (result?.outputs ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * What the previous `up` of this stack recorded (its `meshState` output), read from the stack itself: the program
+ * needs what runs now to judge in-place upgrades and to plan restarts.
  */
 async function previousState(): Promise<MeshState | undefined> {
-    const self = new pulumi.StackReference("previous-state", {
-        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-    });
-    const details = await self.getOutputDetails("meshState");
-    return (details.value ?? details.secretValue) as MeshState | undefined;
+    const outputs = await readStackOutputs(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
+    return outputs.meshState as MeshState | undefined;
 }
 
 /**
@@ -61,17 +69,18 @@ async function promotionSource(promotion: PromotionSpec, self: StackName): Promi
     if (name === `${self.organization}/${self.project}/${self.stack}`) {
         return {}; // promotionGate reports the self-reference
     }
+    let outputs: Record<string, unknown>;
     try {
-        const source = new pulumi.StackReference("promotion-source", { name });
-        const [state, from] = await Promise.all([source.getOutputDetails("meshState"), source.getOutputDetails("promotion")]);
-        return { meshState: (state.value ?? state.secretValue) as MeshState | undefined, promotion: from.value ?? from.secretValue };
+        outputs = await readStackOutputs(name);
     } catch (e) {
+        const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0].replace(/^invocation of \S+ returned an error: /, "");
         throw new pulumi.RunError(formatProblems([{
             key: `${CONFIG_NAMESPACE}:promotion.from`, value: promotion.from,
-            message: `stack ${name} could not be read (${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`,
+            message: `stack ${name} could not be read (${reason})`,
             fix: "name an existing stack of this backend as <org>/<project>/<stack> (see `pulumi stack ls --all`), or remove promotion",
         }]));
     }
+    return { meshState: outputs.meshState as MeshState | undefined, promotion: outputs.promotion as SourceOutputs["promotion"] };
 }
 
 /** This run's facts, with the start time of each Istio version carried forward into the recorded state. */
@@ -130,6 +139,10 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
         context: keepSecret(spec.kubernetes.context),
         renderYamlToDirectory: spec.renderDirectory,
         enableServerSideApply: true,
+        // Pinned from config, never from the SDK's PULUMI_K8S_* fallbacks: an ambient variable would change the
+        // provider's inputs, so a later run without it would show the provider as updated.
+        upsertExistingObjects: spec.kubernetes.adoptExisting,
+        enablePatchForce: spec.kubernetes.adoptExisting,
     });
     const mesh = new IstioMesh("mesh", {
         spec,

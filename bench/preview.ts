@@ -131,7 +131,7 @@ export interface PreviewBreakdown {
     nodeAndTsNode: number;
     /** Compiling (ts-node, type-checking unless transpile-only) and loading the program and the SDKs it imports. */
     compileAndLoad: number;
-    /** The program's function: config, StackReference read, every resource registered. */
+    /** The program's function: config, the stack's recorded outputs read, every resource registered. */
     programRun: number;
     /** After the program's function: the engine finishing every step (provider check/diff), the outputs. */
     engineAfterProgram: number;
@@ -523,7 +523,7 @@ export function runPreviewBench(): PreviewBenchResult {
             bdRow("CLI until the program's node starts", "cliToProgram", "CLI start, backend and stack load, language host, plugins"),
             bdRow("node + Pulumi runner + ts-node registration", "nodeAndTsNode", "until the program is required"),
             bdRow("compile and load the program", "compileAndLoad", "ts-node (type-checks: no transpileOnly/noCheck set) and SDK modules"),
-            bdRow("program function", "programRun", "config, StackReference read, registering every resource"),
+            bdRow("program function", "programRun", "config, the stack's recorded outputs read, registering every resource"),
             bdRow("engine after the program function", "engineAfterProgram", "the engine's remaining steps (chart constructs, provider check/diff) and the CLI's automatic log of them: see the variants"),
             bdRow("CLI after the program exits", "afterProgram", "summary and display"),
             bdRow("CPU of the program's node process", "programCpu", "user + system, inside the rows above"),

@@ -2,8 +2,8 @@
  * The promotion gate (pure): a stack promoted from another (`promotion: {from, soak}`) may only add a revision,
  * upgrade one in place, change istio-cni or move a tag to an Istio version the source stack has run for at least
  * the soak time. What the source ran, and since when, is the `versionsRun` part of its recorded `meshState`.
- * program.ts reads the source through a StackReference and calls these functions; the policy pack and the fleet
- * plan call the same ones.
+ * program.ts reads the source's outputs (the engine's readStackOutputs) and calls these functions; the policy
+ * pack and the fleet plan call the same ones.
  */
 import { CONFIG_NAMESPACE, ConfigProblem, formatProblems, MeshSpec } from "./config";
 import { MeshState, UpgradePlan, VersionRun } from "./facts";

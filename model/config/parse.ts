@@ -67,7 +67,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     checkRenderDirectory(c, renderDirectory);
     const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
     checkRestartTimeout(c, restartTimeout);
-    const kubernetes = section<{ kubeconfig?: string; context?: string }>("kubernetes");
+    const kubernetes = section<{ kubeconfig?: string; context?: string; adoptExisting?: boolean }>("kubernetes");
     if (kubernetes.kubeconfig && /\n|^\s*(apiVersion|\{)/.test(kubernetes.kubeconfig)) {
         // Shown as (content): it may hold credentials.
         c.add("kubernetes.kubeconfig", "(content)", "holds a kubeconfig's content, but the kubectl steps need a file",
@@ -85,7 +85,9 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     }
     return {
         istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
-        renderDirectory, restartTimeout, kubernetes: { kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined },
+        renderDirectory, restartTimeout, kubernetes: {
+            kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
+        },
         placement, rollout, ...(promotion ? { promotion } : {}),
     };
 }

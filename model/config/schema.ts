@@ -186,6 +186,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
             fields: {
                 kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path of a kubeconfig file." },
                 context: { type: "string", example: "prod", doc: "The kubeconfig context." },
+                adoptExisting: {
+                    type: "boolean", default: false, example: "true",
+                    doc: "Take over the objects of a mesh istioctl or Helm installed: the provider applies onto an existing object (upsertExistingObjects) and takes the fields another field manager owns (enablePatchForce). Set it for the first up, remove it after: a name clash is an error again (README, Adopting).",
+                },
             },
         },
         rollout: {

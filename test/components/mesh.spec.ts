@@ -8,7 +8,7 @@ import { MeshState } from "../../model/facts";
 import { keepsLastRequest } from "../../components/mesh";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
-import { find, ofType, ProgramRun, runProgram, TYPES } from "../support/mocks";
+import { find, ofType, ProgramRun, Registered, runProgram, TYPES } from "../support/mocks";
 import { stackConfig } from "../support/stacks";
 
 const base: RawConfig = {
@@ -205,6 +205,21 @@ describe("IstioMesh under mocks: settings", () => {
         const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
         assert.strictEqual(env.KUBECONFIG, "/k/config");
         assert.strictEqual(env.KUBE_CONTEXT, "staging");
+    });
+
+    it("takes over existing objects only when kubernetes.adoptExisting says so, whatever PULUMI_K8S_* the runner exports", async () => {
+        const takeOver = (p: Registered) => [p.inputs.upsertExistingObjects, p.inputs.enablePatchForce];
+        process.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS = "true";
+        process.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
+        try {
+            const ambient = await runProgram(steps.start);
+            assert.deepStrictEqual(takeOver(find(ambient, "pulumi:providers:kubernetes", "cluster")), ["false", "false"]);
+        } finally {
+            delete process.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS;
+            delete process.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
+        }
+        const adopting = await runProgram({ ...steps.start, kubernetes: { adoptExisting: true } });
+        assert.deepStrictEqual(takeOver(find(adopting, "pulumi:providers:kubernetes", "cluster")), ["true", "true"]);
     });
 
     it("local chart directories per version", async () => {

@@ -1,7 +1,7 @@
 /**
  * The promotion gate and the fleet plan through the real `pulumi` engine: two stacks of one project in one local
  * file backend, staging and prod, prod promoted from staging. Both render to directories (`renderDirectory`), so
- * no cluster is needed: what is under test is the StackReference between the stacks, the recorded start times,
+ * no cluster is needed: what is under test is the reading of one stack's outputs by the other, the recorded start times,
  * the gate's refusals as the engine prints them, the policy fed the source's state, and `npm run plan --stacks`.
  *
  * Needs from the offline toolchain the pulumi CLI, its Node.js language host, the kubernetes and command providers

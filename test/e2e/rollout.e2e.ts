@@ -121,24 +121,22 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         assertProxies(["1-30"], { shop: "1-30", cart: "1-30", search: "1-30" });
         const before = { generations: generations(), pods: pods() };
 
-        project.setConfig(adopted());
+        // The documented adoption path: kubernetes.adoptExisting lets the provider take over what istioctl created.
+        const adopting = adopted();
+        project.setConfig({ ...adopting, kubernetes: { kubeconfig: cluster.kubeconfig, adoptExisting: true } });
         const report = plan();
         assert.deepStrictEqual(report.upgrade.rollout.waves, [], "the plan restarts nothing");
         assert.ok(report.namespaces.every((n: any) => !n.restart && n.workloads === 0), JSON.stringify(report.namespaces));
-        // The documented adoption path: the provider may take over the objects istioctl created.
-        project.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS = "true";
-        project.env.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
-        try {
-            project.up();
-        } finally {
-            delete project.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS;
-            delete project.env.PULUMI_K8S_ENABLE_PATCH_FORCE;
-        }
+        project.up();
         assert.deepStrictEqual(restartedSince(before.generations), [], "no workload restarted");
         assert.deepStrictEqual(pods(), before.pods, "no application pod replaced");
         assert.ok(Object.values(records()).every(r => r === "(none)"), "nothing was rolled");
         assert.deepStrictEqual(changes(project.previewSteps()), [], "a re-run shows no change");
+        // Adoption done: removing the key changes the provider's two settings and nothing else.
+        project.setConfig(adopted());
+        assert.deepStrictEqual(changes(project.previewSteps()), ["update cluster"], "removing adoptExisting updates the provider only");
         project.up();
+        assert.deepStrictEqual(changes(project.previewSteps()), [], "then a re-run shows no change");
         assert.deepStrictEqual(pods(), before.pods, "and restarts nothing");
     });
 

@@ -1,6 +1,6 @@
 /**
  * The promotion gate through the real program under Pulumi's mocks: the source stack's outputs come from the
- * mocks' StackReference, as `pulumi preview` and `up` would read them.
+ * mocks' readStackOutputs, as `pulumi preview` and `up` would read them.
  */
 import * as assert from "assert";
 import { RawConfig } from "../../model/config";

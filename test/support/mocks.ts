@@ -33,7 +33,7 @@ export const SELF_STACK = "organization/istio-mesh/test";
 /**
  * Runs program.ts with `config` (keys without the `istio-mesh:` prefix) and `previous` as the recorded state.
  * `secrets` are set as secret config (e.g. registryCredentials). `stacks` are the outputs of other stacks by
- * qualified name, as StackReferences read them; an Error makes reading that stack fail, and so does a name not there.
+ * qualified name, as the engine's readStackOutputs reads them; an Error makes reading that stack fail, and so does a name not there.
  * `observation` is what the cluster runs (default: the bound namespaces hold no workload).
  */
 export async function runProgram(config: RawConfig, previous?: MeshState, secrets: Record<string, string> = {},
@@ -44,21 +44,22 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     const calls: ProgramRun["calls"] = [];
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            if (args.type === "pulumi:pulumi:StackReference") {
-                const name = args.inputs.name as string;
-                if (name === SELF_STACK) {
-                    return { id: name, state: { outputs: previous ? { meshState: previous } : {} } };
-                }
-                const outputs = stacks[name] ?? new Error(`unknown stack "${name}"`);
-                if (outputs instanceof Error) {
-                    throw outputs;
-                }
-                return { id: name, state: { outputs } };
-            }
             resources.push({ type: args.type, name: args.name, inputs: args.inputs });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args: pulumi.runtime.MockCallArgs) {
+            if (args.token === "pulumi:pulumi:readStackOutputs") {
+                const name = args.inputs.name as string;
+                if (name === SELF_STACK) {
+                    return { name, outputs: previous ? { meshState: previous } : {} };
+                }
+                const outputs = stacks[name] ?? new Error(`unknown stack "${name}"`);
+                if (outputs instanceof Error) {
+                    // The SDK reads a failed invoke's gRPC `details`, as the engine sends them.
+                    throw Object.assign(outputs, { details: outputs.message });
+                }
+                return { name, outputs };
+            }
             calls.push({ token: args.token, inputs: args.inputs });
             return callResult(args.token, args.inputs);
         },
