@@ -9,7 +9,7 @@ import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
 import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
-import { NamespaceBinding } from "./namespaceBinding";
+import { bindNamespace } from "./namespaceBinding";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
@@ -187,7 +187,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const bindings = spec.namespaces.map(ns => {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
-            return new NamespaceBinding(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
+            return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
         });
         // The restarts, decided from what the pods run (model/rollout.ts). The request (the step's stdin) names every

@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { REV_LABEL } from "../istio";
 import { Binding } from "../model/facts";
-import { childOptions } from "./options";
 import { TYPE } from "./types";
 
 export interface NamespaceBindingArgs {
@@ -23,23 +22,31 @@ export interface NamespaceBindingArgs {
 export const TAKEN_BACK_ANNOTATION = "istio-mesh.dev/label-taken-back-from";
 
 /**
- * Binds one application namespace to a revision: a server-side-apply patch of its `istio.io/rev` label.
- * Deleting the binding removes the label and leaves the namespace and its workloads alone. The restart of its
- * workloads is IstioMesh's `workload-restarts` step, one for all namespaces.
+ * Where a binding's patch lived when each binding was a `NamespaceBinding` component of its own (its only child).
+ * Given as the patch's alias, so stacks created then keep their patches: a delete would remove the label.
  */
-export class NamespaceBinding extends pulumi.ComponentResource {
-    public readonly patch: k8s.core.v1.NamespacePatch;
+export function formerBindingPatchUrn(name: string): string {
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${TYPE.mesh}$${TYPE.namespaceBinding}$kubernetes:core/v1:NamespacePatch::${name}`;
+}
 
-    constructor(name: string, args: NamespaceBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TYPE.namespaceBinding, name, {}, opts);
-        this.patch = new k8s.core.v1.NamespacePatch(name, {
-            metadata: {
-                name: args.namespace,
-                labels: { [REV_LABEL]: args.binding.target },
-                // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
-                annotations: { "pulumi.com/patchForce": "true", ...(args.takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: args.takenBackFrom } : {}) },
-            },
-        }, { ...childOptions(this, opts), ignoreChanges: args.takenBackFrom ? [] : [`metadata.annotations["${TAKEN_BACK_ANNOTATION}"]`] });
-        this.registerOutputs({ revision: args.binding.revision, version: args.binding.version });
-    }
+/**
+ * Binds one application namespace to a revision: a server-side-apply patch of its `istio.io/rev` label, a direct
+ * child of IstioMesh. One engine resource per namespace, not a component around it: at 1,000 namespaces each
+ * resource costs the SDK and the engine time on every preview, and the preview reads the same. Deleting the
+ * binding removes the label and leaves the namespace and its workloads alone. The restart of its workloads is
+ * IstioMesh's `workload-restarts` step, one for all namespaces.
+ */
+export function bindNamespace(name: string, args: NamespaceBindingArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.NamespacePatch {
+    return new k8s.core.v1.NamespacePatch(name, {
+        metadata: {
+            name: args.namespace,
+            labels: { [REV_LABEL]: args.binding.target },
+            // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
+            annotations: { "pulumi.com/patchForce": "true", ...(args.takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: args.takenBackFrom } : {}) },
+        },
+    }, {
+        ...opts,
+        aliases: [formerBindingPatchUrn(name)],
+        ignoreChanges: args.takenBackFrom ? [] : [`metadata.annotations["${TAKEN_BACK_ANNOTATION}"]`],
+    });
 }

@@ -9,5 +9,6 @@ export const TYPE = {
     tags: "istio-mesh:index:RevisionTags",
     cni: "istio-mesh:index:IstioCni",
     gateway: "istio-mesh:index:IstioGateway",
+    /** Former component around each namespace's patch: now only in the patches' aliases (namespaceBinding.ts). */
     namespaceBinding: "istio-mesh:index:NamespaceBinding",
 } as const;

@@ -11,13 +11,14 @@ import { Binding, MeshState, UpgradePlan } from "../model/facts";
 export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;
 export type Phase = typeof PHASES[number];
 
+const NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch";
+
 const PHASE_OF_COMPONENT: Record<string, Phase> = {
     [TYPE.base]: "CRDs",
     [TYPE.revision]: "control planes",
     [TYPE.cni]: "CNI",
     [TYPE.tags]: "tags",
     [TYPE.gateway]: "gateways",
-    [TYPE.namespaceBinding]: "namespaces",
 };
 
 export interface Change {
@@ -103,8 +104,8 @@ function nameOf(urn: string): string {
 
 function phaseOf(change: Change): Phase {
     const chain = typeChain(change.urn);
-    if (change.type === "command:local:Command" && chain.length === 2 && chain[0] === TYPE.mesh) {
-        // The mesh-wide namespace steps: the preflight and the workload restarts.
+    if ((change.type === "command:local:Command" || change.type === NAMESPACE_PATCH) && chain.length === 2 && chain[0] === TYPE.mesh) {
+        // The namespace bindings and the mesh-wide namespace steps: the preflight and the workload restarts.
         return "namespaces";
     }
     const component = chain.map(t => PHASE_OF_COMPONENT[t]).find(p => p !== undefined);

@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
 import { keepsLastRequest } from "../../components/mesh";
+import { formerBindingPatchUrn } from "../../components/namespaceBinding";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { find, ofType, ProgramRun, Registered, runProgram, TYPES } from "../support/mocks";
@@ -107,6 +108,13 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.deepStrictEqual(created, ["istio-ingress", "istio-system"]);
         assert.deepStrictEqual(ofType(run, TYPES.namespacePatch).map(p => p.inputs.metadata.name).sort(), ["cart", "shop"]);
         assert.strictEqual(find(run, TYPES.command, "namespace-preflight").inputs.environment.NAMESPACES, "cart shop");
+    });
+
+    it("a stack created when each binding was a NamespaceBinding component keeps its patches: the alias is their former URN", async () => {
+        // Under the mocks the stack is "test" of project "istio-mesh"; the URN is the one such stacks recorded.
+        await runSteps("start");
+        assert.strictEqual(formerBindingPatchUrn("namespace-shop"),
+            "urn:pulumi:test::istio-mesh::istio-mesh:index:IstioMesh$istio-mesh:index:NamespaceBinding$kubernetes:core/v1:NamespacePatch::namespace-shop");
     });
 
     it("install alongside: a second istiod; bindings and restarts unchanged", async () => {

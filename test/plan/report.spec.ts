@@ -69,8 +69,8 @@ const moved = state(moveShop, installed, { shop: ["Deployment/web", "Deployment/
 function moveShopStream(): Stream {
     return new Stream()
         .step("same", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-29")
-        .step("update", [MESH, TYPE.namespaceBinding, "kubernetes:core/v1:NamespacePatch"], "namespace-shop", ["metadata"])
-        .step("update", [MESH, TYPE.namespaceBinding, "command:local:Command"], "namespace-shop-restart", ["environment"])
+        .step("update", [MESH, "kubernetes:core/v1:NamespacePatch"], "namespace-shop", ["metadata"])
+        .step("update", [MESH, "command:local:Command"], "workload-restarts", ["stdin"])
         .outputs({ upgradePlan: moved.plan, meshState: moved.facts.state })
         .summary({ same: 40, update: 2 });
 }
@@ -79,7 +79,10 @@ describe("plan report: events -> an upgrade step", () => {
     it("groups object changes by phase, in the order up carries them out", () => {
         const s = new Stream()
             .step("delete", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-28")
-            .step("update", [MESH, TYPE.namespaceBinding, "kubernetes:core/v1:NamespacePatch"], "namespace-shop")
+            .step("update", [MESH, "kubernetes:core/v1:NamespacePatch"], "namespace-shop")
+            // The former per-namespace component, deleted once after the patches moved under the mesh: components
+            // only group objects, so its deletion is no change of the step.
+            .step("delete", [MESH, TYPE.namespaceBinding], "namespace-cart")
             .step("create", [MESH, TYPE.revision, "kubernetes:helm.sh/v4:Chart"], "istiod-1-30")
             .step("update", [MESH, TYPE.base, "kubernetes:helm.sh/v4:Chart"], "base")
             .step("update", [MESH, TYPE.tags, "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"], "tag-default")
@@ -198,7 +201,7 @@ describe("plan report: formats", () => {
         assert.match(t, /- namespace shop: default -> 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\)\n  - wave 1\/1: restart namespace shop onto 1-30/);
         assert.match(t, /\[warning\] istio-end-of-life/);
         assert.match(t, /Objects: 0 create, 2 update, 0 delete, 0 replace, 40 same/);
-        assert.match(t, /namespaces: update NamespacePatch namespace-shop, update Command namespace-shop-restart/);
+        assert.match(t, /namespaces: update NamespacePatch namespace-shop, update Command workload-restarts/);
     });
 
     it("markdown: tables a pull request renders, pipes escaped", () => {
