@@ -5,7 +5,7 @@
  */
 import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
 import { parseDuration, parsePromotion } from "../promotion";
-import { parseRollout } from "../rollout";
+import { parseRollout } from "./rollout";
 import { checkShape } from "./check";
 import { DEFAULTS } from "./defaults";
 import { checkPlacement, checkRenderDirectory, Placement } from "./live";

@@ -4,7 +4,7 @@
  * come from it, so adding a key is one entry here (plus its meaning in the parser that reads it).
  */
 import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
-import { DEFAULT_ROLLOUT } from "../rollout";
+import { DEFAULT_ROLLOUT } from "./rollout";
 import { DEFAULTS } from "./defaults";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */

@@ -1,7 +1,7 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
 import { ImageSettings, ServiceType } from "../../istio";
 import type { PromotionSpec } from "../promotion";
-import type { RolloutSpec } from "../rollout";
+import type { RolloutSpec } from "./rollout";
 import type { Placement } from "./live";
 
 export interface RevisionSpec {

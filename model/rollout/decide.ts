@@ -9,37 +9,9 @@
  * its pod template, written by the same patch that restarts it). Pods with no sidecar at all (injector down, or a
  * namespace new to the mesh) are judged by that record alone.
  */
-import { optsOutOfInjection, PodLike, podProxy, REV_LABEL, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
-
-/** The subset of a Kubernetes object read here (from `kubectl get -o json`). */
-export interface KubeObject {
-    readonly kind: string;
-    readonly metadata: {
-        readonly name: string;
-        readonly namespace?: string;
-        readonly generation?: number;
-        readonly resourceVersion?: string;
-        readonly labels?: Readonly<Record<string, string>>;
-        readonly annotations?: Readonly<Record<string, string>>;
-        readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly controller?: boolean }[];
-        readonly deletionTimestamp?: string;
-    };
-    readonly spec?: any;
-    readonly status?: any;
-}
-
-/** What the restart decision reads: the bound namespaces' labels and the objects in them. */
-export interface Observation {
-    /** The istio.io/rev label of each namespace observed (undefined: unlabelled). Absent key: namespace not observed. */
-    readonly namespaceLabels: Readonly<Record<string, string | undefined>>;
-    /** Each observed namespace's metadata.resourceVersion: names one state of its labels. */
-    readonly namespaceVersions?: Readonly<Record<string, string>>;
-    /** Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and PodDisruptionBudgets. */
-    readonly objects: readonly KubeObject[];
-}
-
-/** The kinds an observation lists (one `kubectl get` of them). */
-export const OBSERVED_KINDS = "deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets";
+import { optsOutOfInjection, PodLike, podProxy, REV_LABEL, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../../istio";
+import type { RolloutSpec } from "../config/rollout";
+import { KubeObject, Observation } from "./observation";
 
 /** Where a namespace must be: the label (revision or tag) and what it resolves to. */
 export interface NamespaceTarget {
@@ -102,11 +74,6 @@ export interface RolloutPlan {
     readonly namespaces: readonly NamespaceRollout[];
     /** Namespaces with workloads to restart, in config order, `parallelNamespaces` per wave. */
     readonly waves: readonly (readonly string[])[];
-}
-
-export interface RolloutSettings {
-    /** Namespaces restarted together; each wave is awaited before the next. */
-    readonly parallelNamespaces: number;
 }
 
 const isRunning = (o: KubeObject) => !o.metadata.deletionTimestamp && o.status?.phase !== "Succeeded" && o.status?.phase !== "Failed";
@@ -256,7 +223,7 @@ export function decideNamespace(target: NamespaceTarget, observation: Observatio
 }
 
 /** The rollout of all bound namespaces (in config order): decisions, and the waves of namespaces with restarts. */
-export function planRollout(targets: readonly NamespaceTarget[], observation: Observation, settings: RolloutSettings): RolloutPlan {
+export function planRollout(targets: readonly NamespaceTarget[], observation: Observation, settings: Pick<RolloutSpec, "parallelNamespaces">): RolloutPlan {
     const namespaces = targets.map(t => decideNamespace(t, observation));
     const moving = namespaces.filter(n => n.workloads.some(w => w.verdict === "restart")).map(n => n.namespace);
     const waves: string[][] = [];
@@ -269,152 +236,4 @@ export function planRollout(targets: readonly NamespaceTarget[], observation: Ob
 /** The workloads a namespace's rollout restarts. */
 export function restarts(ns: NamespaceRollout): WorkloadDecision[] {
     return ns.workloads.filter(w => w.verdict === "restart");
-}
-
-/**
- * The restart request the program hands to the restart step, one line per namespace with restarts, in wave order:
- * "<namespace> <label> <revision>@<version> <Kind>/<name>@<generation> ...". It is the step's input, so the
- * preview's diff names every workload that restarts; the step re-decides each one on a fresh observation.
- */
-export function formatRequest(plan: RolloutPlan): string {
-    const byName = new Map(plan.namespaces.map(n => [n.namespace, n]));
-    return plan.waves.flat().map(name => {
-        const n = byName.get(name)!;
-        const ws = restarts(n).map(w => `${w.kind}/${w.name}${w.generation !== undefined ? `@${w.generation}` : ""}`);
-        return [n.namespace, n.label, rolledOntoValue(n.revision, n.version), ...ws].join(" ");
-    }).join("\n");
-}
-
-/** Parses formatRequest's text back into targets (workload names are re-decided, so only the targets matter). */
-export function parseRequest(text: string): NamespaceTarget[] {
-    return text.split("\n").map(l => l.trim()).filter(Boolean).map(line => {
-        const [namespace, label, record] = line.split(/\s+/);
-        const at = record?.lastIndexOf("@") ?? -1;
-        if (!namespace || !label || at <= 0) {
-            throw new Error(`malformed restart request line "${line}": expected "<namespace> <label> <revision>@<version> ..."`);
-        }
-        return { namespace, label, revision: record.slice(0, at), version: record.slice(at + 1) };
-    });
-}
-
-/**
- * A namespace whose label was changed outside the program since the program applied `target` to it (it was bound
- * to the same target last time): "<observed label>@<resourceVersion>", or undefined (not observed, unchanged, or
- * the binding changes anyway this run).
- */
-export function labelChangedOutside(namespace: string, target: string, previousTarget: string | undefined, observation: Observation | undefined): string | undefined {
-    if (!observation || !(namespace in observation.namespaceLabels) || previousTarget !== target) {
-        return undefined;
-    }
-    const observed = observation.namespaceLabels[namespace];
-    return observed === target ? undefined : `${observed ?? "(none)"}@${observation.namespaceVersions?.[namespace] ?? "?"}`;
-}
-
-/** The namespace label the restart step requires before restarting (a hand relabel must be taken back first). */
-export function labelProblem(ns: NamespaceTarget, observedLabel: string | undefined): string | undefined {
-    return observedLabel === ns.label ? undefined
-        : `namespace ${ns.namespace} is labelled ${REV_LABEL}=${observedLabel ?? "(none)"}, not ${ns.label} as istio-mesh:namespaces.${ns.namespace} says ` +
-          `(relabelled outside the program while up ran?): restarting now would inject the wrong revision. Run 'pulumi up' again (or 'pulumi up --refresh') so the label is taken back, then its workloads restart`;
-}
-
-/** The `rollout` config section: how the program restarts workloads. */
-export interface RolloutSpec {
-    /** Namespaces restarted at the same time; each wave is awaited before the next. Default 1. */
-    readonly parallelNamespaces: number;
-    /** Pause between waves (duration, e.g. "30s"). Default "0s". */
-    readonly pauseBetween: string;
-    /** auto: the program restarts; manual: it labels, restarts nothing, and the plan lists what is left. Default auto. */
-    readonly restarts: "auto" | "manual";
-}
-
-export const DEFAULT_ROLLOUT: RolloutSpec = { parallelNamespaces: 1, pauseBetween: "0s", restarts: "auto" };
-
-/** A problem with the `rollout` section (model/config adds the `istio-mesh:` prefix and lists it with the others). */
-export interface RolloutProblem { key: string; value: unknown; message: string; fix: string }
-
-/**
- * The `rollout` section with its defaults. Its shape (keys, types, `restarts` one of auto|manual) is checked by
- * the config schema first; this checks what the schema cannot.
- */
-export function parseRollout(raw: Partial<RolloutSpec> | undefined): { rollout: RolloutSpec; problems: RolloutProblem[] } {
-    const rollout: RolloutSpec = { ...DEFAULT_ROLLOUT, ...(raw ?? {}) };
-    const problems: RolloutProblem[] = [];
-    if (rollout.parallelNamespaces < 1) {
-        problems.push({ key: "rollout.parallelNamespaces", value: rollout.parallelNamespaces, message: "must be at least 1",
-            fix: "e.g. parallelNamespaces: 1 (one namespace at a time)" });
-    }
-    if (!/^\d+(ms|s|m|h)$/.test(rollout.pauseBetween)) {
-        problems.push({ key: "rollout.pauseBetween", value: rollout.pauseBetween, message: "is not a duration", fix: `write e.g. "30s" or "2m" ("0s": no pause)` });
-    }
-    return { rollout: problems.length > 0 ? DEFAULT_ROLLOUT : rollout, problems };
-}
-
-/** What the rollout of this step does and leaves, for the `upgradePlan` output, the plan report and the preview. */
-export interface RolloutReport {
-    readonly restarts: "auto" | "manual";
-    /** False in render mode (no cluster to observe): nothing restarts. */
-    readonly observed: boolean;
-    /** Namespaces per wave, in order (auto); in manual mode, the namespaces left to restart by hand. */
-    readonly waves: readonly (readonly string[])[];
-    /** Set when CNI changes: the restarts start once the istio-cni DaemonSet has rolled out. */
-    readonly afterCni?: { readonly from?: string; readonly to?: string };
-    /** Namespaces with anything to restart, skip, or do by hand. */
-    readonly namespaces: readonly {
-        readonly namespace: string;
-        readonly label: string;
-        readonly revision: string;
-        readonly version: string;
-        /** "Deployment/web" and why. */
-        readonly restart: readonly { workload: string; reason: string }[];
-        readonly rolling: readonly string[];
-        readonly skipped: readonly { workload: string; reason: string }[];
-        readonly manual: readonly ManualRestart[];
-        readonly unprotected: readonly string[];
-    }[];
-}
-
-/** The report of a rollout plan (undefined plan: not observed). */
-export function reportRollout(plan: RolloutPlan | undefined, restarts: "auto" | "manual", afterCni?: { from?: string; to?: string }): RolloutReport {
-    const name = (w: WorkloadDecision) => `${w.kind}/${w.name}`;
-    const namespaces = (plan?.namespaces ?? []).map(n => ({
-        namespace: n.namespace, label: n.label, revision: n.revision, version: n.version,
-        restart: n.workloads.filter(w => w.verdict === "restart").map(w => ({ workload: name(w), reason: w.reason })),
-        rolling: n.workloads.filter(w => w.verdict === "rolling").map(name),
-        skipped: n.workloads.filter(w => w.verdict === "paused" || w.verdict === "on-delete").map(w => ({ workload: name(w), reason: w.reason })),
-        manual: n.manual,
-        unprotected: n.unprotected,
-    })).filter(n => n.restart.length + n.rolling.length + n.skipped.length + n.manual.length > 0);
-    return {
-        restarts, observed: plan !== undefined, waves: plan?.waves ?? [],
-        ...(afterCni && plan && plan.waves.length > 0 ? { afterCni } : {}),
-        namespaces,
-    };
-}
-
-/** One summary line per namespace of the report, in the order `up` carries them out. */
-export function rolloutSummary(report: RolloutReport): string[] {
-    if (!report.observed) {
-        return [];
-    }
-    const lines: string[] = [];
-    if (report.afterCni) {
-        lines.push(`workload restarts wait for the istio-cni DaemonSet rollout (${report.afterCni.from ?? "(none)"} -> ${report.afterCni.to ?? "(removed)"})`);
-    }
-    for (const n of report.namespaces) {
-        const onto = `${n.revision} (${n.version})`;
-        if (n.restart.length > 0) {
-            const wave = report.waves.findIndex(w => w.includes(n.namespace)) + 1;
-            lines.push(report.restarts === "auto"
-                ? `wave ${wave}/${report.waves.length}: restart namespace ${n.namespace} onto ${onto}: ${n.restart.map(r => r.workload).join(", ")}`
-                : `left to restart by hand (rollout.restarts: manual), namespace ${n.namespace} onto ${onto}: ` +
-                  n.restart.map(r => `kubectl -n ${n.namespace} rollout restart ${r.workload.toLowerCase()}`).join("; "));
-        }
-        if (n.unprotected.length > 0) {
-            lines.push(`warning: namespace ${n.namespace}: single replica without a PodDisruptionBudget, unavailable while it restarts: ${n.unprotected.join(", ")}`);
-        }
-        n.rolling.forEach(w => lines.push(`namespace ${n.namespace}: ${w} is still rolling onto ${onto} (an earlier up): awaited, not restarted again`));
-        n.skipped.forEach(s => lines.push(`namespace ${n.namespace}: skipped ${s.workload}: ${s.reason}`));
-        n.manual.forEach(m => lines.push(`namespace ${n.namespace}: not restarted by the program: ${m.owner} (${m.pods} pod(s) not on ${onto}): ${m.command}`));
-    }
-    return lines;
 }
