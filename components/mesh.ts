@@ -172,7 +172,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 charts: spec.charts,
             }, {
                 ...parent,
-                dependsOn: [releaseOf(binding.revision), tags, ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
+                dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
                 aliases: legacy.alias ? [{ name: legacy.alias }] : [],
             });
         });
@@ -188,7 +188,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
-                { ...parent, dependsOn: [releaseOf(binding.revision), tags, ...preflight] });
+                { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
         });
         // The restarts, decided from what the pods run (model/rollout.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
