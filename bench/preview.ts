@@ -4,7 +4,8 @@
  *   3. `pulumi preview` of "add a canary revision" and of "move 50 namespaces" on a 200-namespace cluster,
  *      against the manual baseline measured in the same run: `istioctl manifest generate` of the same revision
  *      plus `kubectl diff --server-side` of it; relabelling the 50 namespaces with kubectl as the runbook's loop
- *      does. Reported as ratio preview / baseline (target <= 1.5x).
+ *      does. Reported as ratio preview / baseline: A within 3x of the baseline that also diffs the CRDs (stretch
+ *      1.5x), B within 1.5x of the runbook's loop.
  *   4. Disruption: for each canary step applied with `pulumi up`, pods replaced and workloads restarted inside
  *      the namespaces the step moved (the upgrade plan's namespacesMoving, from meshState before and after) and outside them (target 0).
  *
@@ -33,7 +34,10 @@ const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
 const NODES = Number(process.env.BENCH_PREVIEW_NODES ?? 8);
 const HUB = "registry.example.com/istio";
-const TARGET_RATIO = 1.5;
+/** The issue's targets: A against the baseline that diffs the same objects, CRDs included; B against the label loop. */
+const TARGET_A = 3;
+const STRETCH_A = 1.5;
+const TARGET_B = 1.5;
 
 export interface Stat { median: number; min: number; max: number; runs: number[] }
 
@@ -475,7 +479,7 @@ export function runPreviewBench(): PreviewBenchResult {
         const totalMs = Date.now() - started;
         const A = { preview: stat(a.preview), baseline: stat(a.baseline), baselineWithCrds: stat(a.baselineWithCrds) };
         const B = { preview: stat(b.preview), runbook: stat(b.runbook), perNamespace: stat(b.perNamespace), single: stat(b.single) };
-        const ratioA = A.preview.median / A.baseline.median;
+        const ratioA = A.preview.median / A.baselineWithCrds.median;
         const ratioB = B.preview.median / B.runbook.median;
         const medianBreakdown = (bs: PreviewBreakdown[]): PreviewBreakdown | undefined => bs.length === 0 ? undefined
             : Object.fromEntries(Object.keys(bs[0]).map(k => [k, stat(bs.map(x => (x as any)[k])).median])) as unknown as PreviewBreakdown;
@@ -486,7 +490,7 @@ export function runPreviewBench(): PreviewBenchResult {
         const variantRow = (name: string) => {
             const v = variantsA[name];
             const d = v.breakdown;
-            return `| ${name} | ${sec(v.ms)} s | ${(v.ms / A.baseline.median).toFixed(1)}x | ${d ? sec(d.compileAndLoad) : "n/a"} | ${d ? sec(d.engineAfterProgram) : "n/a"} | ${d ? sec(d.otherNodeMs) : "n/a"} |`;
+            return `| ${name} | ${sec(v.ms)} s | ${(v.ms / A.baselineWithCrds.median).toFixed(1)}x | ${d ? sec(d.compileAndLoad) : "n/a"} | ${d ? sec(d.engineAfterProgram) : "n/a"} | ${d ? sec(d.otherNodeMs) : "n/a"} |`;
         };
         // Our own cluster and pulumi runs load the machine too; "under load" means someone else's work ran beside them.
         const underLoad = othersSeen.length > 0;
@@ -501,14 +505,13 @@ export function runPreviewBench(): PreviewBenchResult {
             `### Real engine on a local KWOK cluster: ${NAMESPACES} namespaces (one Deployment, 2 replicas each), ${resourceCount} resources in the stack, ${RUNS} runs each`,
             ...(deviations.length ? [`NOTE: reduced run: ${deviations.join("; ")}`] : []),
             "",
-            `| step | pulumi preview, median (min-max) | manual baseline, median (min-max) | ratio | target <= ${TARGET_RATIO}x |`,
+            `| step | pulumi preview, median (min-max) | manual baseline, median (min-max) | ratio | target |`,
             `|---|---:|---:|---:|---|`,
-            `| A. add a canary revision (${newRev}) | ${fmt(A.preview)} | ${fmt(A.baseline)} (istioctl manifest generate + kubectl diff --server-side, ${a.baselineObjects} objects) | ${ratioA.toFixed(1)}x | ${ratioA <= TARGET_RATIO ? "met" : "MISSED"} |`,
-            `| B. move ${moving.length} namespaces to ${newRev} | ${fmt(B.preview)} | ${fmt(B.runbook)} (runbook loop: 2 kubectl label calls per namespace) | ${ratioB.toFixed(1)}x | ${ratioB <= TARGET_RATIO ? "met" : "MISSED"} |`,
+            `| A. add a canary revision (${newRev}) | ${fmt(A.preview)} | ${fmt(A.baselineWithCrds)} (istioctl manifest generate of the revision and of the base chart's CRDs + kubectl diff --server-side of both, ${a.baselineObjects} revision objects) | ${ratioA.toFixed(1)}x | <= ${TARGET_A}x: ${ratioA <= TARGET_A ? "met" : "MISSED"}; stretch <= ${STRETCH_A}x: ${ratioA <= STRETCH_A ? "met" : "missed"} |`,
+            `| B. move ${moving.length} namespaces to ${newRev} | ${fmt(B.preview)} | ${fmt(B.runbook)} (runbook loop: 2 kubectl label calls per namespace) | ${ratioB.toFixed(1)}x | <= ${TARGET_B}x: ${ratioB <= TARGET_B ? "met" : "MISSED"} |`,
             "",
-            `A against a baseline that also renders and diffs the CRDs the preview upgrades (istioctl base render, kubectl diff --server-side --force-conflicts): ` +
-            `${fmt(A.baselineWithCrds)}, ratio ${(A.preview.median / A.baselineWithCrds.median).toFixed(1)}x` +
-            (variantsA[BEST] ? ` (${(variantsA[BEST].ms / A.baselineWithCrds.median).toFixed(1)}x for the preview without the automatic log and type-check).` : "."),
+            `A against the revision's objects alone (no CRDs; the preview also upgrades the CRDs): ${fmt(A.baseline)}, ratio ${(A.preview.median / A.baseline.median).toFixed(1)}x` +
+            (variantsA[BEST] ? ` (${(variantsA[BEST].ms / A.baselineWithCrds.median).toFixed(1)}x the baseline with CRDs for the best variant below).` : "."),
             `B without the CLI's automatic log and with transpile-only (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(1)}x the runbook loop` : "n/a"}.`,
             `Other baselines for B: one kubectl label call per namespace ${fmt(B.perNamespace)} (ratio ${(B.preview.median / B.perNamespace.median).toFixed(1)}x); ` +
             `one kubectl label call for all ${moving.length} ${fmt(B.single)} (ratio ${(B.preview.median / B.single.median).toFixed(1)}x; ` +
@@ -522,7 +525,7 @@ export function runPreviewBench(): PreviewBenchResult {
             bdRow("total", "total", "wall time of `pulumi preview`"),
             bdRow("CLI until the program's node starts", "cliToProgram", "CLI start, backend and stack load, language host, plugins"),
             bdRow("node + Pulumi runner + ts-node registration", "nodeAndTsNode", "until the program is required"),
-            bdRow("compile and load the program", "compileAndLoad", "ts-node (type-checks: no transpileOnly/noCheck set) and SDK modules"),
+            bdRow("compile and load the program", "compileAndLoad", "ts-node (tsconfig's noCheck: no type-check at run time) and SDK modules"),
             bdRow("program function", "programRun", "config, the stack's recorded outputs read, registering every resource"),
             bdRow("engine after the program function", "engineAfterProgram", "the engine's remaining steps (chart constructs, provider check/diff) and the CLI's automatic log of them: see the variants"),
             bdRow("CLI after the program exits", "afterProgram", "summary and display"),
@@ -544,7 +547,7 @@ export function runPreviewBench(): PreviewBenchResult {
             "|---|---:|---:|---:|---:|---:|---:|---:|",
             ...[adoption, ...disruption].map(d => `| ${d.step} | ${sec(d.upMs)} s | ${d.moved}${d.movedLabelOnly ? ` (+${d.movedLabelOnly} label only)` : ""} | ${d.workloadsInMoved} | ${d.workloadsRestartedInMoved} | ${d.podsReplacedInMoved} of ${d.podsInMovedBefore} | ${d.workloadsRestartedOutside} | ${d.podsReplacedOutside}${d.namespacesChangedOutside.length ? ` (${d.namespacesChangedOutside.slice(0, 5).join(", ")}${d.namespacesChangedOutside.length > 5 ? ", ..." : ""})` : ""} |`),
             "",
-            `targets: preview within ${TARGET_RATIO}x of the manual baseline: A ${ratioA <= TARGET_RATIO ? "met" : "MISSED"} (${ratioA.toFixed(1)}x), B ${ratioB <= TARGET_RATIO ? "met" : "MISSED"} (${ratioB.toFixed(1)}x); ` +
+            `targets: A within ${TARGET_A}x of the baseline with CRDs ${ratioA <= TARGET_A ? "met" : "MISSED"} (${ratioA.toFixed(1)}x); B within ${TARGET_B}x of the runbook loop ${ratioB <= TARGET_B ? "met" : "MISSED"} (${ratioB.toFixed(1)}x); ` +
             `no restart outside the moved namespaces and every workload in them restarted: ${okDisruption ? "met" : "MISSED"}`,
             `setup (not in the figures): the first pulumi up (adoption of ${NAMESPACES} namespaces) ${sec(adoption.upMs)} s; whole run ${sec(totalMs)} s.`,
             `machine: ${os.cpus().length} cores, load average ${loadAtStart.loadavg[0]} before the run, ` +
