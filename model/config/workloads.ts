@@ -50,7 +50,9 @@ export function parseNamespaces(c: Collector, raw: Record<string, unknown>, isti
         }
         namespaces.push({ name, target: target as string });
     }
-    return namespaces;
+    // By name: the engine hands the program a map's keys sorted whatever order the stack file lists them in, so
+    // sorting here makes the waves, the plan and a run under mocks follow the order a real run follows.
+    return namespaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 type Pdb = GatewaySpec["podDisruptionBudget"];

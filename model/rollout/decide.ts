@@ -72,7 +72,7 @@ export interface NamespaceRollout extends NamespaceTarget {
 
 export interface RolloutPlan {
     readonly namespaces: readonly NamespaceRollout[];
-    /** Namespaces with workloads to restart, in config order, `parallelNamespaces` per wave. */
+    /** Namespaces with workloads to restart, in the spec's order (by name), `parallelNamespaces` per wave. */
     readonly waves: readonly (readonly string[])[];
 }
 
@@ -222,7 +222,7 @@ export function decideNamespace(target: NamespaceTarget, observation: Observatio
     return { ...target, ...(observedLabel !== undefined ? { observedLabel } : {}), workloads, manual, unprotected };
 }
 
-/** The rollout of all bound namespaces (in config order): decisions, and the waves of namespaces with restarts. */
+/** The rollout of all bound namespaces (in the spec's order, by name): decisions, and the waves of namespaces with restarts. */
 export function planRollout(targets: readonly NamespaceTarget[], observation: Observation, settings: Pick<RolloutSpec, "parallelNamespaces">): RolloutPlan {
     const namespaces = targets.map(t => decideNamespace(t, observation));
     const moving = namespaces.filter(n => n.workloads.some(w => w.verdict === "restart")).map(n => n.namespace);

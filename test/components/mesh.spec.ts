@@ -94,11 +94,11 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(tag.inputs.webhooks[0].clientConfig.service.name, "istiod-1-29");
         const patch = find(run, TYPES.namespacePatch, "namespace-shop");
         assert.deepStrictEqual(patch.inputs.metadata.labels, { "istio.io/rev": "default" });
-        // A first up over pods without sidecars: both namespaces restart, in config order, one wave each.
-        assert.strictEqual(request(run), "shop default 1-29@1.29.3 Deployment/app@1\ncart default 1-29@1.29.3 Deployment/app@1");
+        // A first up over pods without sidecars: both namespaces restart, by name (as the engine hands the keys over), one wave each.
+        assert.strictEqual(request(run), "cart default 1-29@1.29.3 Deployment/app@1\nshop default 1-29@1.29.3 Deployment/app@1");
         const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
         assert.deepStrictEqual([env.TIMEOUT, env.ROLLOUT_PARALLEL, env.ROLLOUT_PAUSE], ["5m", "1", "0s"]);
-        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["shop"], ["cart"]]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["cart"], ["shop"]]);
         assert.deepStrictEqual(run.outputs.upgradePlan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
     });
 
@@ -335,10 +335,10 @@ describe("IstioMesh under mocks: the rollout of workloads", () => {
     it("waves of parallelNamespaces, the pause and the timeout reach the restart step", async () => {
         const cluster: Observation = { namespaceLabels: {}, objects: ["shop", "cart", "search"].flatMap(ns => onRevision(ns, "old", "1.28.0")) };
         const run = await runProgram({ ...config, rollout: { parallelNamespaces: 2, pauseBetween: "30s" }, restartTimeout: "2m" }, undefined, {}, undefined, {}, cluster);
-        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["shop", "cart"], ["search"]]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.rollout.waves, [["cart", "search"], ["shop"]]);
         const env = find(run, TYPES.command, "workload-restarts").inputs.environment;
         assert.deepStrictEqual([env.ROLLOUT_PARALLEL, env.ROLLOUT_PAUSE, env.TIMEOUT], ["2", "30s", "2m"]);
-        assert.match(request(run), /^shop 1-30 1-30@1\.30\.2 Deployment\/app@1\ncart .*\nsearch 1-29 1-29@1\.29\.3 Deployment\/app@1$/);
+        assert.match(request(run), /^cart .*\nsearch 1-29 1-29@1\.29\.3 Deployment\/app@1\nshop 1-30 1-30@1\.30\.2 Deployment\/app@1$/);
     });
 
     it("restarts: manual labels but registers no restart step; the plan lists what is left, with the commands", async () => {

@@ -39,7 +39,7 @@ describe("spec/facts: effective revisions and the upgrade plan", () => {
     it("first run: everything is added and every namespace restarts once", () => {
         const { plan } = step(canary.before);
         assert.deepStrictEqual(plan.revisionsAdded, [{ name: "1-29", version: "1.29.3" }]);
-        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["shop", "cart"]);
+        assert.deepStrictEqual(plan.namespacesMoving.map(m => m.name), ["cart", "shop"]);
     });
 
     it("install alongside: a control plane appears, nothing moves", () => {
