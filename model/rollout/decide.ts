@@ -72,7 +72,7 @@ export interface NamespaceRollout extends NamespaceTarget {
 
 export interface RolloutPlan {
     readonly namespaces: readonly NamespaceRollout[];
-    /** Namespaces with workloads to restart, in the spec's order (by name), `parallelNamespaces` per wave. */
+    /** Namespaces with workloads to restart or still rolling, in the spec's order (by name), `parallelNamespaces` per wave. */
     readonly waves: readonly (readonly string[])[];
 }
 
@@ -222,10 +222,14 @@ export function decideNamespace(target: NamespaceTarget, observation: Observatio
     return { ...target, ...(observedLabel !== undefined ? { observedLabel } : {}), workloads, manual, unprotected };
 }
 
-/** The rollout of all bound namespaces (in the spec's order, by name): decisions, and the waves of namespaces with restarts. */
+/**
+ * The rollout of all bound namespaces (in the spec's order, by name): decisions, and the waves of namespaces with
+ * restarts or with a rollout an interrupted `up` left running: the step awaits those before the next wave, so an
+ * `up` that follows an interrupted one ends only when every moved workload has rolled out.
+ */
 export function planRollout(targets: readonly NamespaceTarget[], observation: Observation, settings: Pick<RolloutSpec, "parallelNamespaces">): RolloutPlan {
     const namespaces = targets.map(t => decideNamespace(t, observation));
-    const moving = namespaces.filter(n => n.workloads.some(w => w.verdict === "restart")).map(n => n.namespace);
+    const moving = namespaces.filter(n => n.workloads.some(w => w.verdict === "restart" || w.verdict === "rolling")).map(n => n.namespace);
     const waves: string[][] = [];
     for (let i = 0; i < moving.length; i += Math.max(1, settings.parallelNamespaces)) {
         waves.push(moving.slice(i, i + Math.max(1, settings.parallelNamespaces)));

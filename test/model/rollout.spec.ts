@@ -97,7 +97,7 @@ describe("model/rollout: which workloads restart", () => {
         assert.deepStrictEqual(n.unprotected, ["Deployment/web"]);
     });
 
-    it("waves: namespaces with restarts, in config order, parallelNamespaces at a time; settled ones are not waved", () => {
+    it("waves: namespaces with restarts, in the spec's order, parallelNamespaces at a time; settled ones are not waved", () => {
         const targets = ["a", "b", "c", "d"].map(ns => ({ namespace: ns, label: "1-31", revision: "1-31", version: "1.31.0" }));
         const o: Observation = { namespaceLabels: {}, objects: [
             ...workload("a", "w", { pods: [on("1-30", "1.30.2")] }), ...workload("b", "w", { pods: [on("1-31", "1.31.0")] }),
@@ -105,6 +105,17 @@ describe("model/rollout: which workloads restart", () => {
         ] };
         assert.deepStrictEqual(planRollout(targets, o, { parallelNamespaces: 1 }).waves, [["a"], ["c"], ["d"]]);
         assert.deepStrictEqual(planRollout(targets, o, { parallelNamespaces: 2 }).waves, [["a", "c"], ["d"]]);
+    });
+
+    it("waves: a namespace whose rollout an interrupted up left running gets its wave, so the step awaits it; its request line names no restart", () => {
+        const targets = ["a", "b"].map(ns => ({ namespace: ns, label: "1-31", revision: "1-31", version: "1.31.0" }));
+        const o: Observation = { namespaceLabels: {}, objects: [
+            ...workload("a", "w", { record: "1-31@1.31.0", rolling: true, replicas: 2, pods: [on("1-30", "1.30.2"), on("1-31", "1.31.0")] }),
+            ...workload("b", "w", { pods: [on("1-30", "1.30.2")] }),
+        ] };
+        const plan = planRollout(targets, o, { parallelNamespaces: 1 });
+        assert.deepStrictEqual(plan.waves, [["a"], ["b"]]);
+        assert.strictEqual(formatRequest(plan), "a 1-31 1-31@1.31.0\nb 1-31 1-31@1.31.0 Deployment/w@1");
     });
 
     it("the request names each workload and round-trips to its targets", () => {
