@@ -364,7 +364,8 @@ export function runPreviewBench(): PreviewBenchResult {
             return phase(label, () => timed(() => p.up()).ms);
         };
         // The plan is not a stack output (program.ts stackOutputs): it follows from the recorded states around the up.
-        const meshState = (): MeshState | undefined => JSON.parse(p.mustPulumi("stack", "output", "meshState", "--json").stdout || "null") ?? undefined;
+        // All outputs, then meshState: asking for the one key fails on a stack that has none yet (before the first up).
+        const meshState = (): MeshState | undefined => (JSON.parse(p.mustPulumi("stack", "output", "--json").stdout || "{}") ?? {}).meshState;
 
         const disruption: StepDisruption[] = [];
         const applyStep = (label: string, cfg: RawConfig): StepDisruption => {
