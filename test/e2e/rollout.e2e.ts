@@ -63,7 +63,8 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
             registry: { hub: "registry.example.com/istio" },
             charts: { localDir: `${charts}/{version}` },
             kubernetes: { kubeconfig: cluster.kubeconfig },
-            restartTimeout: "2m",
+            // Generous: after the control plane restarts (step 2) its controllers take a while to pick the rollouts up again.
+            restartTimeout: "5m",
             ...step,
         };
     }
