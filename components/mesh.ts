@@ -190,7 +190,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
         });
-        // The restarts, decided from what the pods run (model/rollout.ts). The request (the step's stdin) names every
+        // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
         // (the step re-decides every workload on the cluster anyway).

@@ -1,9 +1,9 @@
 /**
  * The restart step the `workload-restarts` Command runs (`node components/rolloutStep.ts` through ts-node): it
  * restarts the namespaces of the program's request in waves, re-deciding every workload on a fresh observation
- * (model/rollout.ts), so an interrupted `up` followed by another restarts each workload at most once.
+ * (model/rollout/decide.ts), so an interrupted `up` followed by another restarts each workload at most once.
  *
- * Input: the request on stdin (model/rollout.ts formatRequest: it grows with the cluster, so not an environment
+ * Input: the request on stdin (model/rollout/request.ts formatRequest: it grows with the cluster, so not an environment
  * variable); environment: ROLLOUT_PARALLEL (namespaces per wave), ROLLOUT_PAUSE (duration between waves), TIMEOUT
  * (per workload), KUBECONFIG / KUBE_CONTEXT.
  * A restart is a patch of the pod template's ROLLED_ONTO annotation: the record and the rollout are one write.

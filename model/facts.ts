@@ -178,7 +178,7 @@ export interface UpgradePlan {
     readonly namespacesReleased: readonly string[];
     readonly gatewaysMoving: readonly Move[];
     readonly cni?: { readonly from?: string; readonly to?: string };
-    /** The workload restarts, decided from what the cluster runs (model/rollout.ts); absent when not computed. */
+    /** The workload restarts, decided from what the cluster runs (model/rollout/decide.ts); absent when not computed. */
     readonly rollout?: RolloutReport;
     /** One line per change, in the order `up` carries them out; empty when nothing changes. */
     readonly summary: readonly string[];
@@ -190,7 +190,7 @@ function sameBinding(a?: Binding, b?: Binding): boolean {
 
 /**
  * True when a binding change changes what the sidecars should run (a label-only change does not). The restarts
- * themselves are decided from the pods (model/rollout.ts), not from this.
+ * themselves are decided from the pods (model/rollout/decide.ts), not from this.
  */
 export function needsRestart(from: Binding | undefined, to: Binding): boolean {
     return !from || from.revision !== to.revision || from.version !== to.version;

@@ -79,7 +79,7 @@ export interface MeshSpec {
     readonly placement: Placement;
     /** The stack this one is promoted from, and the soak (model/promotion.ts). */
     readonly promotion?: PromotionSpec;
-    /** How workloads restart: waves, pause, auto or manual (model/rollout.ts). */
+    /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
 }
 
