@@ -12,6 +12,7 @@
  */
 import * as fs from "fs";
 import { ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
+import { parseDuration } from "../model/duration";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { Kubectl, KubectlError, observe } from "./kubectl";
 
@@ -31,20 +32,17 @@ export interface StepSettings {
     readonly timeout: string;
 }
 
-/** "90s" / "5m" / "1h" / "250ms" -> milliseconds. */
-export function durationMs(text: string): number {
-    const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
-    if (!m) {
-        throw new Error(`"${text}" is not a duration (e.g. 30s, 5m)`);
-    }
-    return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-}
-
 export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSettings {
+    const pause = env.ROLLOUT_PAUSE || "0s";
+    // The config checked it (rollout.pauseBetween); this guards a hand-run step.
+    const pauseMs = parseDuration(pause, { zero: true });
+    if (pauseMs === undefined) {
+        throw new Error(`ROLLOUT_PAUSE "${pause}" is not a duration (e.g. 30s, 5m, 1m30s)`);
+    }
     return {
         request,
         parallelNamespaces: Math.max(1, Number(env.ROLLOUT_PARALLEL ?? "1") || 1),
-        pauseMs: durationMs(env.ROLLOUT_PAUSE || "0s"),
+        pauseMs,
         timeout: env.TIMEOUT || "5m",
     };
 }

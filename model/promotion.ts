@@ -6,6 +6,7 @@
  * pack and the fleet plan call the same ones.
  */
 import { CONFIG_NAMESPACE, ConfigProblem, formatProblems, MeshSpec } from "./config";
+import { formatDuration, parseDuration } from "./duration";
 import { MeshState, UpgradePlan, VersionRun } from "./facts";
 
 /** The `promotion` config key, validated. */
@@ -22,31 +23,6 @@ export interface StackName {
     readonly organization: string;
     readonly project: string;
     readonly stack: string;
-}
-
-const UNITS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 };
-
-/** "24h", "7d", "1h30m", "90s" -> milliseconds; undefined when the text is not such a duration (or is zero). */
-export function parseDuration(text: unknown): number | undefined {
-    if (typeof text !== "string" || !/^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/.test(text.trim()) || text.trim() === "") {
-        return undefined;
-    }
-    let ms = 0;
-    for (const [, n, unit] of text.trim().matchAll(/(\d+)([dhms])/g)) {
-        ms += Number(n) * UNITS[unit];
-    }
-    return ms > 0 ? ms : undefined;
-}
-
-/** 93_600_000 -> "1d 2h"; at most the two largest units, rounded down to the minute ("0m" under a minute). */
-export function formatDuration(ms: number): string {
-    const minutes = Math.max(0, Math.floor(ms / 60_000));
-    const parts: [number, string][] = [[Math.floor(minutes / 1440), "d"], [Math.floor(minutes / 60) % 24, "h"], [minutes % 60, "m"]];
-    const first = parts.findIndex(([n]) => n > 0);
-    if (first < 0) {
-        return "0m";
-    }
-    return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join(" ");
 }
 
 function problem(key: string, value: unknown, message: string, fix: string): ConfigProblem {
@@ -68,7 +44,7 @@ export function parsePromotion(raw: { from?: unknown; soak?: unknown }): { promo
         problems.push(problem(".from", from, "is not a stack name",
             "write the stack this one is promoted from as <org>/<project>/<stack>, e.g. my-org/istio-mesh/staging"));
     }
-    const soakMs = parseDuration(soak);
+    const soakMs = parseDuration(soak, { days: true });
     if (soakMs === undefined) {
         problems.push(problem(".soak", soak, "is not a duration",
             `write how long the source must run a version first, e.g. "24h", "7d" or "1h30m" (units d, h, m, s)`));

@@ -1,5 +1,6 @@
 /** A FleetReport as text (terminals), markdown (pull requests) or json (pipelines), like plan/render.ts. Pure. */
-import { formatDuration, isoSeconds } from "../model/promotion";
+import { formatDuration } from "../model/duration";
+import { isoSeconds } from "../model/promotion";
 import { FleetBlocked, FleetReport, FleetStack } from "./fleet";
 import { Format, JSON_FORMAT_VERSION } from "./render";
 

@@ -4,7 +4,8 @@
  * to the sections whose shape is right, so every problem of a config is listed at once.
  */
 import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
-import { parseDuration, parsePromotion } from "../promotion";
+import { parseDuration } from "../duration";
+import { parsePromotion } from "../promotion";
 import { parseRollout } from "./rollout";
 import { checkShape } from "./check";
 import { DEFAULTS } from "./defaults";
@@ -18,9 +19,8 @@ import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
 
 function checkRestartTimeout(c: Collector, timeout: string): void {
-    // kubectl takes Go durations: h, m and s compose ("1h30m"); there is no d. Zero would fail every restart.
-    if (/d/.test(timeout) || !parseDuration(timeout)) {
-        c.add("restartTimeout", timeout, "is not a positive kubectl duration", `write e.g. "5m", "2m30s" or "1h30m" (units h, m, s)`);
+    if (parseDuration(timeout) === undefined) {
+        c.add("restartTimeout", timeout, "is not a positive kubectl duration", `write e.g. "5m", "2m30s" or "1h30m" (units h, m, s, ms)`);
     }
 }
 

@@ -1,4 +1,5 @@
 /** The `rollout` section of the stack config: its defaults and the checks its schema cannot make. */
+import { parseDuration } from "../duration";
 
 /** The `rollout` config section: how the program restarts workloads. */
 export interface RolloutSpec {
@@ -26,8 +27,9 @@ export function parseRollout(raw: Partial<RolloutSpec> | undefined): { rollout: 
         problems.push({ key: "rollout.parallelNamespaces", value: rollout.parallelNamespaces, message: "must be at least 1",
             fix: "e.g. parallelNamespaces: 1 (one namespace at a time)" });
     }
-    if (!/^\d+(ms|s|m|h)$/.test(rollout.pauseBetween)) {
-        problems.push({ key: "rollout.pauseBetween", value: rollout.pauseBetween, message: "is not a duration", fix: `write e.g. "30s" or "2m" ("0s": no pause)` });
+    if (parseDuration(rollout.pauseBetween, { zero: true }) === undefined) {
+        problems.push({ key: "rollout.pauseBetween", value: rollout.pauseBetween, message: "is not a duration",
+            fix: `write e.g. "30s", "2m" or "1m30s" ("0s": no pause)` });
     }
     return { rollout: problems.length > 0 ? DEFAULT_ROLLOUT : rollout, problems };
 }

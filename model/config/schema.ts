@@ -200,7 +200,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
                     type: "integer", default: DEFAULT_ROLLOUT.parallelNamespaces, example: "1",
                     doc: "Namespaces restarted at the same time; each wave is awaited before the next.",
                 },
-                pauseBetween: { type: "string", default: DEFAULT_ROLLOUT.pauseBetween, example: `"1m"`, doc: "Pause between waves (a duration)." },
+                pauseBetween: { type: "string", default: DEFAULT_ROLLOUT.pauseBetween, example: `"1m"`, doc: "Pause between waves (a duration such as 30s or 1m30s; 0s: none)." },
                 restarts: {
                     type: "string", oneOf: ["auto", "manual"], default: DEFAULT_ROLLOUT.restarts, example: "manual",
                     doc: "auto: the program restarts what does not run its target; manual: it labels, restarts nothing, and the plan lists what is left.",

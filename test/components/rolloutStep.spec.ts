@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { Kubectl } from "../../components/kubectl";
-import { durationMs, ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
+import { ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
 import { workload } from "../support/cluster";
 import { StubCluster, StubState } from "../support/stubKubectl";
 
@@ -187,9 +187,10 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.match(r.stdout, /cart: restarting deployment\/cart/);
     });
 
-    it("durations", () => {
-        assert.strictEqual(durationMs("90s"), 90000);
-        assert.strictEqual(durationMs("2m"), 120000);
-        assert.throws(() => durationMs("soon"), /"soon" is not a duration/);
+    it("the pause between waves: composed durations, zero by default, a bad one refused naming the variable", () => {
+        assert.strictEqual(stepSettings({ ROLLOUT_PAUSE: "1m30s" }, "").pauseMs, 90_000);
+        assert.strictEqual(stepSettings({ ROLLOUT_PAUSE: "250ms" }, "").pauseMs, 250);
+        assert.strictEqual(stepSettings({}, "").pauseMs, 0);
+        assert.throws(() => stepSettings({ ROLLOUT_PAUSE: "soon" }, ""), /ROLLOUT_PAUSE "soon" is not a duration/);
     });
 });

@@ -157,6 +157,9 @@ const BAD: Record<string, Case> = {
     "restartTimeout 0s": { config: withBase(c => c.restartTimeout = "0s"), key: "restartTimeout" },
     "restartTimeout in words": { config: withBase(c => c.restartTimeout = "five minutes"), key: "restartTimeout" },
     "restartTimeout in days (kubectl has no d)": { config: withBase(c => c.restartTimeout = "2d"), key: "restartTimeout" },
+    "restartTimeout units out of order": { config: withBase(c => c.restartTimeout = "30s2m"), key: "restartTimeout" },
+    "rollout.pauseBetween in words": { config: withBase(c => c.rollout = { pauseBetween: "a while" }), key: "rollout.pauseBetween" },
+    "rollout.pauseBetween in days": { config: withBase(c => c.rollout = { pauseBetween: "1d" }), key: "rollout.pauseBetween" },
     "renderDirectory /": { config: withBase(c => c.renderDirectory = "/"), key: "renderDirectory" },
     "renderDirectory ..": { config: withBase(c => c.renderDirectory = ".."), key: "renderDirectory" },
     "renderDirectory ../out": { config: withBase(c => c.renderDirectory = "../out"), key: "renderDirectory" },
@@ -188,6 +191,8 @@ const BAD: Record<string, Case> = {
 const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; secrets?: Record<string, string>; then?: (run: Awaited<ReturnType<typeof runProgram>>) => void }> = {
     "restartTimeout 1h30m": { config: withBase(c => c.restartTimeout = "1h30m") },
     "restartTimeout 2m30s": { config: withBase(c => c.restartTimeout = "2m30s") },
+    "rollout.pauseBetween 1m30s, as restartTimeout takes it": { config: withBase(c => c.rollout = { pauseBetween: "1m30s" }) },
+    "rollout.pauseBetween 0s (no pause)": { config: withBase(c => c.rollout = { pauseBetween: "0s" }) },
     "two revisions on one version (values changed under a new name)": {
         config: withBase(c => c.revisions.push({ version: "1.30.2", name: "1-30-tuned", values: { pilot: { env: { PILOT_ENABLE_STATUS: "true" } } } })),
         then: run => assert.deepStrictEqual(ofType(run, TYPES.chart).map(r => r.name).filter(n => n.startsWith("istiod-")).sort(), ["istiod-1-29", "istiod-1-30", "istiod-1-30-tuned"]),

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { parseMeshConfig, RawConfig } from "../../model/config";
 import { MeshState, meshFacts, planUpgrade } from "../../model/facts";
 import {
-    formatDuration, gateMessage, parseDuration, parsePromotion, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs,
+    gateMessage, parsePromotion, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs,
 } from "../../model/promotion";
 
 const self = { organization: "acme", project: "istio-mesh", stack: "prod" };
@@ -13,23 +13,7 @@ const state = (revisions: Record<string, string>, cni?: string): MeshState => ({
     tags: {}, namespaces: {}, gateways: {}, ...(cni ? { cni: { version: cni } } : {}),
 });
 
-describe("model/promotion: durations and the promotion key", () => {
-    it("reads d/h/m/s durations and refuses anything else", () => {
-        assert.strictEqual(parseDuration("24h"), 86_400_000);
-        assert.strictEqual(parseDuration("1d12h"), 129_600_000);
-        assert.strictEqual(parseDuration("1h30m"), 5_400_000);
-        for (const bad of ["", "0h", "24", "a day", "1.5h", "-1h", "h", 24, undefined]) {
-            assert.strictEqual(parseDuration(bad), undefined, String(bad));
-        }
-    });
-
-    it("formats a duration with its two largest units", () => {
-        assert.strictEqual(formatDuration(93_600_000 + 60_000), "1d 2h");
-        assert.strictEqual(formatDuration(3 * 3_600_000 + 5 * 60_000), "3h 5m");
-        assert.strictEqual(formatDuration(86_400_000), "1d");
-        assert.strictEqual(formatDuration(30_000), "0m");
-    });
-
+describe("model/promotion: the promotion key", () => {
     it("parses promotion in the stack config, each problem naming its key and the fix", () => {
         assert.strictEqual(parseMeshConfig({ revisions: [{ version: "1.30.2" }] }).promotion, undefined);
         assert.strictEqual(parseMeshConfig({ revisions: [{ version: "1.30.2" }], promotion: {} }).promotion, undefined,
