@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { baseValues, CHART } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { renderRelease } from "./release";
+import { Release, renderRelease } from "./release";
 import { TYPE } from "./types";
 
 export interface IstioBaseArgs {
@@ -32,7 +32,7 @@ export const retainCustomResourceDefinitions: pulumi.ResourceTransform = args =>
  */
 export class IstioBase extends pulumi.ComponentResource {
     /** The chart or ConfigGroup holding the CRDs. */
-    public readonly release: pulumi.Resource;
+    public readonly release: Release;
 
     constructor(name: string, args: IstioBaseArgs, opts?: pulumi.ComponentResourceOptions) {
         // A component's transforms apply to every resource below it, the chart's objects included.

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHART, cniValues, ImageSettings } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { renderRelease } from "./release";
+import { Release, renderRelease } from "./release";
 import { TYPE } from "./types";
 
 export interface IstioCniArgs {
@@ -20,7 +20,7 @@ export interface IstioCniArgs {
 
 /** The istio-cni node agent (DaemonSet `istio-cni-node`); the only Istio component allowed to be privileged. */
 export class IstioCni extends pulumi.ComponentResource {
-    public readonly release: pulumi.Resource;
+    public readonly release: Release;
 
     constructor(name: string, args: IstioCniArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE.cni, name, {}, opts);

@@ -5,6 +5,7 @@ import { ChartSourceSpec } from "../model/config";
 import { Binding } from "../model/facts";
 import { chartLocation } from "./chartSource";
 import { childOptions } from "./options";
+import { Release } from "./release";
 import { TYPE } from "./types";
 
 export interface IstioGatewayArgs {
@@ -41,7 +42,7 @@ const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
  * so Kubernetes rolls it; an in-place upgrade of its revision changes the proxy-version annotation, same effect.
  */
 export class IstioGateway extends pulumi.ComponentResource {
-    public readonly release: pulumi.Resource;
+    public readonly release: Release;
 
     constructor(name: string, args: IstioGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE.gateway, name, {}, opts);

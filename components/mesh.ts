@@ -10,6 +10,7 @@ import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
 import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
 import { bindNamespace } from "./namespaceBinding";
+import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
@@ -126,7 +127,6 @@ export class IstioMesh extends pulumi.ComponentResource {
                 kubernetesVersion: spec.kubernetesVersion,
                 values: r.values,
                 charts: spec.charts,
-                guardEnvironment: kubectlEnvironment,
             }, { ...parent, dependsOn: [base, ...ensurePullSecret(spec.istioNamespace)] }));
         }
         const releaseOf = (revision: string) => revisions.get(revision)!.release;
@@ -149,15 +149,15 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, {
                 ...parent,
                 // After every control plane, so istiod is upgraded first and CNI follows.
-                dependsOn: [...revisions.values()].map(r => r.release)
+                dependsOn: [...revisions.values()].map((r): pulumi.Resource => r.release)
                     .concat(ensureNamespace(spec.cni.namespace), ...ensurePullSecret(spec.cni.namespace)),
             });
         }
 
-        spec.gateways.forEach((gw, i) => {
+        const gateways = spec.gateways.map((gw, i) => {
             const binding = facts.gateways[gatewayId(gw)];
             const legacy = legacyGatewayName(gw, spec.gateways);
-            new IstioGateway(gatewayResourceName(gw), {
+            return new IstioGateway(gatewayResourceName(gw), {
                 name: gw.name,
                 releaseName: legacy.releaseName,
                 namespace: gw.namespace,
@@ -204,10 +204,11 @@ export class IstioMesh extends pulumi.ComponentResource {
             ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
         const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
         this.upgradePlan = planUpgrade(args.previous, facts, rolloutReport);
+        let restarts: command.local.Command | undefined;
         if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
             const request = rollout ? formatRequest(rollout) : "";
             const keepLast = keepsLastRequest(request, this.upgradePlan);
-            new command.local.Command("workload-restarts", {
+            restarts = new command.local.Command("workload-restarts", {
                 create: ROLLOUT_STEP_COMMAND,
                 update: ROLLOUT_STEP_COMMAND,
                 interpreter: ["/bin/bash", "-c"],
@@ -224,6 +225,14 @@ export class IstioMesh extends pulumi.ComponentResource {
                 dependsOn: [...bindings, ...(cni ? [cni.release] : [])],
                 ignoreChanges: keepLast ? ["stdin"] : [],
             });
+        }
+        if (kubectlEnvironment) {
+            // Armed last: each guard depends on everything above, the objects of every release included, so Pulumi
+            // runs the guards before it deletes any of it (IstioRevision.armRetirementGuard). The restart step
+            // depends on every binding: depending on it covers them at the cost of one dependency, not thousands.
+            const releases = [...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release));
+            const protects = pulumi.all(releases).apply(objects => [...objects.flat(), tags, ...(restarts ? [restarts] : bindings)]);
+            revisions.forEach(r => r.armRetirementGuard(kubectlEnvironment, protects));
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {

@@ -19,12 +19,24 @@ export interface ReleaseArgs {
     charts: ChartSourceSpec;
 }
 
+/** A rendered release: both renderers' components list the objects they manage in `resources`. */
+export type Release = k8s.helm.v4.Chart | k8s.yaml.v2.ConfigGroup;
+
+/**
+ * The release and every object it manages, for `dependsOn`: depending on the release alone orders nothing against
+ * its objects, since the SDK does not look into a provider-side component's children. Unknown in a preview,
+ * where the release alone stands for them.
+ */
+export function releaseObjects(release: Release): pulumi.Output<pulumi.Resource[]> {
+    return release.resources.apply(objects => [release, ...(objects ?? []).filter(pulumi.Resource.isInstance)]);
+}
+
 /**
  * Registers a release with the stack's renderer, as a child of `parent`: a Helm chart given `values`, or the
  * objects `istioctl manifest generate` renders from the same `values` (a ConfigGroup named `<name>-manifest`).
  */
 export function renderRelease(parent: pulumi.Resource, name: string, args: ReleaseArgs,
-                              opts?: pulumi.ComponentResourceOptions): pulumi.Resource {
+                              opts?: pulumi.ComponentResourceOptions): Release {
     if (args.charts.renderer === "istioctl") {
         const manifest = command.local.runOutput({
             command: istioctlCommand(istioctlPath(args.charts, args.version)),

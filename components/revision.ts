@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import { CHART, ImageSettings, istiodName, istiodValues } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
-import { renderRelease } from "./release";
+import { Release, renderRelease } from "./release";
 import { TYPE } from "./types";
 
 export interface IstioRevisionArgs {
@@ -22,11 +22,6 @@ export interface IstioRevisionArgs {
     /** User overrides of the istiod chart values, merged over the program's (its annotations excepted). */
     values?: Record<string, unknown>;
     charts: ChartSourceSpec;
-    /**
-     * Environment for kubectl (cluster access). When set, a retirement guard refuses to delete this revision
-     * while running pods still carry its label. Unset in render mode, where there is no cluster.
-     */
-    guardEnvironment?: Record<string, pulumi.Input<string>>;
 }
 
 /** One Istio control plane (istiod) of one revision, with its injector and validator webhooks. */
@@ -36,7 +31,8 @@ export class IstioRevision extends pulumi.ComponentResource {
     /** The istiod Deployment name. */
     public readonly istiodName: string;
     /** The chart or ConfigGroup of this revision: tags, gateways and namespaces depend on it. */
-    public readonly release: pulumi.Resource;
+    public readonly release: Release;
+    private readonly guardName: string;
 
     constructor(name: string, args: IstioRevisionArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE.revision, name, {}, opts);
@@ -52,16 +48,23 @@ export class IstioRevision extends pulumi.ComponentResource {
             }),
         }, opts);
 
-        if (args.guardEnvironment) {
-            // Depends on the release, so when the revision leaves the config Pulumi deletes this first: its
-            // delete step checks the cluster and stops the update before istiod goes if pods still use it.
-            new command.local.Command(`${name}-retirement-guard`, {
-                create: `echo "revision ${args.revision}: retirement guard armed"`,
-                delete: RETIREMENT_GUARD_SCRIPT,
-                interpreter: ["/bin/bash", "-c"],
-                environment: { ...args.guardEnvironment, REVISION: args.revision },
-            }, { parent: this, dependsOn: [this.release] });
-        }
+        this.guardName = `${name}-retirement-guard`;
         this.registerOutputs({ revision: this.revision, version: this.version, istiodName: this.istiodName });
+    }
+
+    /**
+     * Arms the revision's retirement guard: a Command whose delete step checks the cluster and stops the update
+     * (or a destroy) before istiod goes while running pods still use this revision. `environment` is kubectl's
+     * (cluster access; no guard in render mode). The guard depends on `protects`: this revision's objects and every
+     * object the mesh serves traffic through (IstioMesh passes them all). Pulumi deletes what depends on a resource
+     * before it, so it runs the guard before deleting any of them: a retirement or destroy it refuses deletes nothing.
+     */
+    public armRetirementGuard(environment: Record<string, pulumi.Input<string>>, protects: pulumi.Input<pulumi.Resource[]>): command.local.Command {
+        return new command.local.Command(this.guardName, {
+            create: `echo "revision ${this.revision}: retirement guard armed"`,
+            delete: RETIREMENT_GUARD_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            environment: { ...environment, REVISION: this.revision },
+        }, { parent: this, dependsOn: protects });
     }
 }

@@ -18,6 +18,9 @@ import { appNamespace, LocalCluster, LocalProject, toolchainEnv, toolchainMissin
 import { injectionMismatches, proxyStatusLines } from "../../demo/proxyStatus";
 
 const missing = toolchainMissing();
+/** The kinds of an istiod chart's objects. */
+const REVISION_KINDS = "deployments,services,configmaps,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings," +
+    "mutatingwebhookconfigurations,validatingwebhookconfigurations";
 
 describe("end to end: a canary upgrade through the real engine", function () {
     let env: NodeJS.ProcessEnv;
@@ -250,19 +253,27 @@ describe("end to end: a canary upgrade through the real engine", function () {
             namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
             cni: { enabled: true, version: NEW },
         }));
+        // Every object of 1-30's chart, on the cluster and in the stack: the refused retirement must delete none.
+        // (By name: the chart's RBAC objects carry no istio.io/rev label, their names carry the revision.)
+        const objectsOf130 = () => cluster.kubectl("get", REVISION_KINDS, "-A", "-o", "name").split("\n").filter(n => n.includes("1-30")).sort();
+        const stateOf130 = () => (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? [])
+            .map((r: any): string => r.urn).filter((u: string) => u.includes("1-30")).sort();
+        const before = { objects: objectsOf130(), state: stateOf130() };
+        assert.ok(before.objects.includes("deployment.apps/istiod-1-30") && before.objects.some(n => n.startsWith("clusterrole.")), before.objects.join(", "));
         const refused = project.pulumi("up", "--yes", "--skip-preview");
         assert.notStrictEqual(refused.code, 0);
         assert.match(refused.stdout + refused.stderr, /revision 1-30 still serves 1 running pod\(s\)[\s\S]*search\/straggler/);
-        assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"), "istiod-1-30 kept while a pod uses it");
+        assert.deepStrictEqual(objectsOf130(), before.objects, "no object of 1-30 deleted while a pod uses it");
+        assert.deepStrictEqual(stateOf130(), before.state, "and the stack still holds all of 1-30, its guard included");
 
         cluster.kubectl("delete", "pod", "straggler", "-n", "search", "--wait=true");
         project.up();
         assert.ok(!exists("deployment", "istiod-1-30", "-n", "istio-system"));
         assert.ok(!exists("mutatingwebhookconfiguration", "istio-sidecar-injector-1-30"));
         assert.ok(!exists("validatingwebhookconfiguration", "istio-validator-1-30-istio-system"));
-        const leftovers = cluster.kubectl("get", "deployments,services,configmaps,serviceaccounts,mutatingwebhookconfigurations,validatingwebhookconfigurations",
-            "-A", "-l", "istio.io/rev=1-30", "-o", "name").trim();
+        const leftovers = cluster.kubectl("get", REVISION_KINDS, "-A", "-l", "istio.io/rev=1-30", "-o", "name").trim();
         assert.strictEqual(leftovers, "", `objects of 1-30 left behind: ${leftovers}`);
+        assert.deepStrictEqual(objectsOf130(), [], "nor any object named for it");
         for (const hook of cluster.json("get", "mutatingwebhookconfigurations,validatingwebhookconfigurations").items) {
             for (const w of hook.webhooks ?? []) {
                 assert.notStrictEqual(w.clientConfig?.service?.name, "istiod-1-30", `${hook.metadata.name} still points at istiod-1-30`);

@@ -209,12 +209,27 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-30" });
     });
 
-    it("4. destroy leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
+    it("4. destroy: refused by the retirement guards with nothing deleted while pods use a revision; past them, it leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
         const before = { generations: generations(), pods: pods() };
         const crds = cluster.kubectl("get", "crd", "-o", "name").split("\n").filter(n => n.endsWith(".istio.io")).sort();
         assert.ok(crds.includes("customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io"), crds.join(", "));
         cluster.apply([{ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "web", namespace: "shop" },
             spec: { hosts: ["web"], http: [{ route: [{ destination: { host: "web" } }] }] } }]);
+        // While pods still use both revisions, the retirement guards refuse the destroy before anything is deleted.
+        const urns = (): string[] => (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? []).map((r: any) => r.urn).sort();
+        const stateBefore = urns();
+        const labelsBefore = NAMESPACES.map(label);
+        const refused = project.pulumi("destroy", "--yes", "--skip-preview");
+        assert.notStrictEqual(refused.code, 0, "destroy refused while pods use the revisions");
+        assert.match(refused.stdout + refused.stderr, /revision 1-3[01] still serves \d+ running pod\(s\), so its istiod is not deleted/);
+        const guards = (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? [])
+            .filter((r: any) => r.urn.endsWith("-retirement-guard")).map((r: any) => `${r.urn.split("::").pop()}: ${(r.dependencies ?? []).length} dependencies`);
+        const left = urns();
+        assert.deepStrictEqual(stateBefore.filter(u => !left.includes(u)).map(u => u.split("$").pop()), [],
+            `a refused destroy deletes nothing of the stack (guards: ${guards.join("; ")})`);
+        assert.deepStrictEqual(NAMESPACES.map(label), labelsBefore, "and no namespace loses its label");
+        assert.strictEqual(cluster.json("get", "mutatingwebhookconfigurations", "istio-sidecar-injector-1-31").metadata.name, "istio-sidecar-injector-1-31");
+        // Past the guard, as documented.
         project.env.ISTIO_MESH_SKIP_RETIREMENT_GUARD = "1";
         project.mustPulumi("destroy", "--yes", "--skip-preview");
         delete project.env.ISTIO_MESH_SKIP_RETIREMENT_GUARD;
