@@ -12,7 +12,8 @@
  * Every figure is the median of several runs with min and max, on this machine in this run; previews and their
  * baselines alternate so that background load falls on both alike. Each preview's node processes are timed
  * through a small --require hook (written to a temp dir) to split the preview into CLI/engine start, Node and
- * ts-node start, program compilation, program evaluation, the engine's remaining steps and the CLI's end.
+ * ts-node start, program compilation, program evaluation, the engine's remaining steps and the CLI's end; two
+ * reference previews place it: the same stack with no change, and the floor (an empty program importing the SDKs).
  *
  * Run alone with `ts-node --transpile-only bench/preview.ts`, or through `npm run bench`. Knobs (environment):
  *   BENCH_PREVIEW_RUNS (default 3: the whole run takes about 21 minutes on 2 cores, a third of it the first `up`),
@@ -181,6 +182,29 @@ function pulumiHomeWithoutAutomaticLog(home: string, scratch: string): string {
 }
 
 const BEST = "both of the above";
+const NO_CHANGE = "no change (the config before the step)";
+const FLOOR = "floor: an empty program that imports both SDKs, without the CLI's automatic log";
+
+/**
+ * The floor of any `pulumi preview` on this machine: a TypeScript program with the project's tsconfig and
+ * node_modules that imports @pulumi/kubernetes and @pulumi/command and registers nothing, on its own stack.
+ */
+function floorPreview(scratch: string, env: NodeJS.ProcessEnv): { ms: number } {
+    const dir = path.join(scratch, "floor");
+    fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: floor\nruntime: nodejs\n");
+    fs.writeFileSync(path.join(dir, "index.ts"), 'import * as k8s from "@pulumi/kubernetes";\nimport * as command from "@pulumi/command";\n' +
+        "export const sdks = [typeof k8s, typeof command];\n");
+    for (const f of ["package.json", "tsconfig.json"]) {
+        fs.copyFileSync(path.join(__dirname, "..", f), path.join(dir, f));
+    }
+    fs.symlinkSync(path.join(__dirname, "..", "node_modules"), path.join(dir, "node_modules"));
+    const fenv = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` };
+    run("pulumi", ["stack", "init", "floor", "--non-interactive", "--cwd", dir], fenv);
+    // One untimed run warms the caches as the project's previews are warm.
+    run("pulumi", ["preview", "--non-interactive", "--cwd", dir], fenv);
+    return { ms: timed(() => run("pulumi", ["preview", "--non-interactive", "--cwd", dir], fenv)).ms };
+}
 
 /** The variants of figure A's preview that attribute its time: [name, environment, extra arguments]. */
 function previewVariants(noLogHome: string, projectDir: string): [string, NodeJS.ProcessEnv, string[]][] {
@@ -434,6 +458,13 @@ export function runPreviewBench(): PreviewBenchResult {
                 variantsA[name] = preview(extraEnv, ...args);
                 log(`  ${name}: ${sec(variantsA[name].ms)} s`);
             }
+            // Two reference points: the same stack with nothing to change, and the floor of any preview here.
+            p.setConfig(steps.start);
+            variantsA[NO_CHANGE] = preview();
+            variantsA[`${NO_CHANGE}, without the CLI's automatic log`] = preview({ PULUMI_HOME: noLogHome });
+            p.setConfig(steps.canary);
+            variantsA[FLOOR] = floorPreview(scratch, { ...p.env, PULUMI_HOME: noLogHome });
+            [NO_CHANGE, `${NO_CHANGE}, without the CLI's automatic log`, FLOOR].forEach(name => log(`  ${name}: ${sec(variantsA[name].ms)} s`));
         });
 
         // ---- Disruption step 1: install the canary alongside. ----
