@@ -378,6 +378,31 @@ describe("IstioMesh under mocks: the rollout of workloads", () => {
 });
 
 describe("IstioMesh under mocks: nothing lost", () => {
+    /** The dependencies of each revision's retirement guard, as resource names ("<type>::<name>"). */
+    const guardDependencies = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command)
+        .filter(c => c.name.endsWith("-retirement-guard"))
+        .map(c => [c.name, c.dependencies.map(u => u.split("$").pop()!).sort()]));
+    const named = (run: ProgramRun, type: string, names: string[]) => names.map(n => `${find(run, type, n).type}::${n}`);
+
+    it("each retirement guard depends on every release, the tags and the restart step, so a refused retirement or destroy deletes nothing", async () => {
+        const run = await runProgram(steps.installAlongside);
+        const charts = ofType(run, TYPES.chart).map(c => c.name).filter(n => n !== "base");
+        assert.deepStrictEqual(charts.sort(), ["gateway-istio-ingress/ingress", "istio-cni", "istiod-1-29", "istiod-1-30"]);
+        const expected = [...named(run, TYPES.chart, charts), ...named(run, TYPES.command, ["workload-restarts"]),
+            ...ofType(run, TYPES.webhook).concat(ofType(run, TYPES.service).filter(s => s.name.startsWith("tag-"))).map(r => `${r.type}::${r.name}`)].sort();
+        assert.deepStrictEqual(guardDependencies(run), { "istiod-1-29-retirement-guard": expected, "istiod-1-30-retirement-guard": expected });
+        assert.ok(!expected.some(d => d.includes("NamespacePatch")), "the bindings through the restart step, which depends on each of them");
+        assert.deepStrictEqual(find(run, TYPES.command, "workload-restarts").dependencies.filter(u => u.includes("NamespacePatch")).length, 2);
+    });
+
+    it("with restarts manual (no restart step) each guard depends on the bindings themselves; render mode has no guard", async () => {
+        const manual = await runProgram({ ...steps.start, rollout: { restarts: "manual" } });
+        const deps = guardDependencies(manual)["istiod-1-29-retirement-guard"];
+        assert.deepStrictEqual(deps.filter(d => d.includes("NamespacePatch")), named(manual, TYPES.namespacePatch, ["namespace-cart", "namespace-shop"]));
+        assert.ok(!deps.some(d => d.endsWith("::workload-restarts")));
+        assert.deepStrictEqual(guardDependencies(await runProgram({ ...steps.start, renderDirectory: "/tmp/rendered" })), {});
+    });
+
     it("a revert that would lower the CRDs is refused before anything is registered", async () => {
         const added = await runProgram({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] });
         assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2" });

@@ -11,6 +11,8 @@ export interface Registered {
     type: string;
     name: string;
     inputs: Record<string, any>;
+    /** The URNs the SDK sent as the resource's dependencies (what Pulumi orders its create and delete by). */
+    dependencies: string[];
 }
 
 /** The error of a program that failed under mocks, with the resources it registered before failing. */
@@ -42,9 +44,11 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
                                  observation: Observation = { namespaceLabels: {}, objects: [] }): Promise<ProgramRun> {
     const resources: Registered[] = [];
     const calls: ProgramRun["calls"] = [];
+    // The mocks' newResource is not given the dependencies; the monitor's request carries them.
+    const dependencies = new Map<string, string[]>();
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: dependencies.get(`${args.type}::${args.name}`) ?? [] });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -64,6 +68,12 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
             return callResult(args.token, args.inputs);
         },
     }, "istio-mesh", "test", false, "organization");
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+        return register(req, callback);
+    };
     const all: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
         all[`istio-mesh:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
