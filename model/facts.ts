@@ -203,6 +203,25 @@ function describe(b?: Binding): string {
     return b.target === b.revision ? `${b.revision} (${b.version})` : `${b.target} -> ${b.revision} (${b.version})`;
 }
 
+/** Up to this many namespaces making the same change get a line each; more share one line that names them all. */
+const LINES_PER_CHANGE = 3;
+
+/**
+ * One summary line per namespace, or one per change when more namespaces make it (a step moving 200 namespaces
+ * the same way reads as one line naming them all, not 200), in the order of each change's first namespace.
+ */
+function namespaceLines(changes: { name: string; change: string }[]): string[] {
+    const groups = new Map<string, string[]>();
+    for (const c of changes) {
+        const names = groups.get(c.change) ?? [];
+        names.push(c.name);
+        groups.set(c.change, names);
+    }
+    return [...groups].flatMap(([change, names]) => names.length <= LINES_PER_CHANGE
+        ? names.map(n => `namespace ${n}: ${change}`)
+        : [`${names.length} namespaces: ${change}: ${names.join(", ")}`]);
+}
+
 /** The step as the preview's one diagnostic: each change once, in the order `up` carries them out. */
 export function describeStep(plan: UpgradePlan): string {
     if (plan.summary.length === 0) {
@@ -243,10 +262,11 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     }
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
-    namespacesMoving.forEach(m => summary.push(
-        `namespace ${m.name}: ${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only")));
+    summary.push(...namespaceLines(namespacesMoving.map(m => ({
+        name: m.name, change: `${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only"),
+    }))));
     summary.push(...(rollout ? rolloutSummary(rollout) : []));
-    namespacesReleased.forEach(n => summary.push(`namespace ${n}: no longer managed (label removed, no restart)`));
+    summary.push(...namespaceLines(namespacesReleased.map(name => ({ name, change: "no longer managed (label removed, no restart)" }))));
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,

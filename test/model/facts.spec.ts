@@ -83,6 +83,22 @@ describe("spec/facts: effective revisions and the upgrade plan", () => {
         assert.deepStrictEqual(plan.namespacesMoving.map(m => [m.name, m.to!.revision]), [["shop", "1-29"]]);
     });
 
+    it("more than three namespaces making the same change share one line naming them all; three or fewer get a line each", () => {
+        const names = ["a1", "a2", "a3", "a4", "a5"];
+        const config = (target: string, others: string[]) => ({ ...canary.installAlongside,
+            namespaces: { ...Object.fromEntries(names.map(n => [n, target])), ...Object.fromEntries(others.map(n => [n, "default"])) } });
+        const before = step(config("default", ["b1", "b2", "b3", "c1"])).facts.state;
+        const { plan } = step({ ...config("1-30", ["b1", "b2", "b3"]), namespaces: { ...config("1-30", ["b1", "b2", "b3"]).namespaces, b1: "1-29", b2: "1-29", b3: "1-29" } }, before);
+        assert.deepStrictEqual(plan.summary, [
+            "5 namespaces: default -> 1-29 (1.29.3) -> 1-30 (1.30.2): a1, a2, a3, a4, a5",
+            "namespace b1: default -> 1-29 (1.29.3) -> 1-29 (1.29.3); label only",
+            "namespace b2: default -> 1-29 (1.29.3) -> 1-29 (1.29.3); label only",
+            "namespace b3: default -> 1-29 (1.29.3) -> 1-29 (1.29.3); label only",
+            "namespace c1: no longer managed (label removed, no restart)",
+        ]);
+        assert.strictEqual(plan.namespacesMoving.length, 8, "the plan itself still lists each namespace");
+    });
+
     it("a label-only change (tag replaced by the revision it points at) restarts nothing", () => {
         const before = step(canary.moveShop).facts.state;
         const { plan } = step({ ...canary.moveShop, namespaces: { shop: "1-30", cart: "1-29" } }, before);
