@@ -43,7 +43,33 @@ export function reportRollout(plan: RolloutPlan | undefined, restarts: "auto" | 
     };
 }
 
-/** One summary line per namespace of the report, in the order `up` carries them out. */
+/** The 1-based wave each namespace restarts in. */
+const waveNumbers = (report: RolloutReport) => new Map(report.waves.flatMap((w, i) => w.map(ns => [ns, i + 1] as const)));
+
+/** Up to this many namespaces restarting get a line each; more share one line per revision they restart onto. */
+const RESTART_LINES = 3;
+
+/**
+ * The restarts of many namespaces onto each revision as one line: the waves they take and every namespace with
+ * its workloads, in wave order ("waves 1-50/50: restart 50 namespaces onto 1-31 (1.31.0): a (Deployment/web), ...").
+ */
+function groupedRestarts(report: RolloutReport, restarting: RolloutReport["namespaces"], waveOf: Map<string, number>): string[] {
+    const groups = new Map<string, { wave: number; text: string }[]>();
+    for (const n of restarting) {
+        const onto = `${n.revision} (${n.version})`;
+        const group = groups.get(onto) ?? [];
+        group.push({ wave: waveOf.get(n.namespace) ?? 0, text: `${n.namespace} (${n.restart.map(r => r.workload).join(", ")})` });
+        groups.set(onto, group);
+    }
+    return [...groups].map(([onto, entries]) => {
+        entries.sort((a, b) => a.wave - b.wave);
+        const [first, last] = [entries[0].wave, entries[entries.length - 1].wave];
+        return `${first === last ? "wave" : "waves"} ${first === last ? first : `${first}-${last}`}/${report.waves.length}: ` +
+            `restart ${entries.length} namespace${entries.length === 1 ? "" : "s"} onto ${onto}: ${entries.map(e => e.text).join(", ")}`;
+    });
+}
+
+/** One summary line per namespace of the report (restarts grouped when many), in the order `up` carries them out. */
 export function rolloutSummary(report: RolloutReport): string[] {
     if (!report.observed) {
         return [];
@@ -52,12 +78,17 @@ export function rolloutSummary(report: RolloutReport): string[] {
     if (report.afterCni) {
         lines.push(`workload restarts wait for the istio-cni DaemonSet rollout (${report.afterCni.from ?? "(none)"} -> ${report.afterCni.to ?? "(removed)"})`);
     }
+    const waveOf = waveNumbers(report);
+    const restarting = report.namespaces.filter(n => n.restart.length > 0);
+    const grouped = report.restarts === "auto" && restarting.length > RESTART_LINES;
+    if (grouped) {
+        lines.push(...groupedRestarts(report, restarting, waveOf));
+    }
     for (const n of report.namespaces) {
         const onto = `${n.revision} (${n.version})`;
-        if (n.restart.length > 0) {
-            const wave = report.waves.findIndex(w => w.includes(n.namespace)) + 1;
+        if (n.restart.length > 0 && !grouped) {
             lines.push(report.restarts === "auto"
-                ? `wave ${wave}/${report.waves.length}: restart namespace ${n.namespace} onto ${onto}: ${n.restart.map(r => r.workload).join(", ")}`
+                ? `wave ${waveOf.get(n.namespace) ?? 0}/${report.waves.length}: restart namespace ${n.namespace} onto ${onto}: ${n.restart.map(r => r.workload).join(", ")}`
                 : `left to restart by hand (rollout.restarts: manual), namespace ${n.namespace} onto ${onto}: ` +
                   n.restart.map(r => `kubectl -n ${n.namespace} rollout restart ${r.workload.toLowerCase()}`).join("; "));
         }

@@ -1,6 +1,6 @@
 /** The restart decision: from what pods run and what the program recorded, never from a previous run's output. */
 import * as assert from "assert";
-import { decideNamespace, formatRequest, labelChangedOutside, labelProblem, NamespaceTarget, Observation, parseRequest, planRollout } from "../../model/rollout";
+import { decideNamespace, formatRequest, labelChangedOutside, labelProblem, NamespaceTarget, Observation, parseRequest, planRollout, reportRollout, rolloutSummary } from "../../model/rollout";
 import { pod, workload } from "../support/cluster";
 
 const shop: NamespaceTarget = { namespace: "shop", label: "1-31", revision: "1-31", version: "1.31.0" };
@@ -142,5 +142,32 @@ describe("model/rollout: which workloads restart", () => {
         assert.strictEqual(labelChangedOutside("search", "1-31", "1-31", o), undefined, "not observed");
         assert.strictEqual(labelChangedOutside("shop", "1-31", "1-31", undefined), undefined, "render mode");
         assert.strictEqual(labelChangedOutside("shop", "1-31", "1-31", { ...o, namespaceLabels: { shop: undefined } }), "(none)@42", "label removed");
+    });
+});
+
+describe("model/rollout: the rollout's summary lines", () => {
+    const target = (ns: string, revision = "1-31", version = "1.31.0"): NamespaceTarget => ({ namespace: ns, label: revision, revision, version });
+    /** Every namespace runs one Deployment whose pod was injected by 1-30. */
+    const cluster = (names: string[]): Observation => ({ namespaceLabels: {}, objects: names.flatMap(ns => workload(ns, "web", { pods: [on("1-30", "1.30.4")] })) });
+    /** The restart lines (each single-replica Deployment also gets its own warning line, unchanged). */
+    const summary = (names: string[], parallelNamespaces: number, targets = names.map(n => target(n))) =>
+        rolloutSummary(reportRollout(planRollout(targets, cluster(names), { parallelNamespaces }), "auto")).filter(l => /^waves? /.test(l));
+
+    it("three namespaces or fewer restarting: a line each, with its wave", () => {
+        assert.deepStrictEqual(summary(["a", "b", "c"], 1), [
+            "wave 1/3: restart namespace a onto 1-31 (1.31.0): Deployment/web",
+            "wave 2/3: restart namespace b onto 1-31 (1.31.0): Deployment/web",
+            "wave 3/3: restart namespace c onto 1-31 (1.31.0): Deployment/web",
+        ]);
+    });
+
+    it("more: one line per revision they restart onto, naming the waves and each namespace with its workloads", () => {
+        const names = ["a", "b", "c", "d", "e"];
+        assert.deepStrictEqual(summary(names, 2, [...names.slice(0, 4).map(n => target(n)), target("e", "1-29", "1.29.3")]), [
+            "waves 1-2/3: restart 4 namespaces onto 1-31 (1.31.0): a (Deployment/web), b (Deployment/web), c (Deployment/web), d (Deployment/web)",
+            "wave 3/3: restart 1 namespace onto 1-29 (1.29.3): e (Deployment/web)",
+        ]);
+        assert.deepStrictEqual(summary(names, 5), ["wave 1/1: restart 5 namespaces onto 1-31 (1.31.0): a (Deployment/web), b (Deployment/web), " +
+            "c (Deployment/web), d (Deployment/web), e (Deployment/web)"]);
     });
 });
