@@ -37,7 +37,7 @@ export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSetti
     // The config checked it (rollout.pauseBetween); this guards a hand-run step.
     const pauseMs = parseDuration(pause, { zero: true });
     if (pauseMs === undefined) {
-        throw new Error(`ROLLOUT_PAUSE "${pause}" is not a duration (e.g. 30s, 5m, 1m30s)`);
+        throw new Error(`ROLLOUT_PAUSE "${pause}" (istio-mesh:rollout.pauseBetween) is not a duration: write e.g. 30s, 5m or 1m30s`);
     }
     return {
         request,

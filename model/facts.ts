@@ -5,6 +5,7 @@
  */
 import { compareVersions, DEFAULT_TAG } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
+import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
 
 /** Where a namespace or gateway points and what that resolves to. */
@@ -211,13 +212,8 @@ const LINES_PER_CHANGE = 3;
  * the same way reads as one line naming them all, not 200), in the order of each change's first namespace.
  */
 function namespaceLines(changes: { name: string; change: string }[]): string[] {
-    const groups = new Map<string, string[]>();
-    for (const c of changes) {
-        const names = groups.get(c.change) ?? [];
-        names.push(c.name);
-        groups.set(c.change, names);
-    }
-    return [...groups].flatMap(([change, names]) => names.length <= LINES_PER_CHANGE
+    return [...groupInOrder(changes, c => c.change)].map(([change, group]) => [change, group.map(c => c.name)] as const)
+        .flatMap(([change, names]) => names.length <= LINES_PER_CHANGE
         ? names.map(n => `namespace ${n}: ${change}`)
         : [`${names.length} namespaces: ${change}: ${names.join(", ")}`]);
 }

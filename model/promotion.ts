@@ -25,6 +25,11 @@ export interface StackName {
     readonly stack: string;
 }
 
+/** The promotion soak ("24h", "7d", "1h30m"): days allowed, zero not; undefined when not such a duration. */
+export function parseSoak(text: unknown): number | undefined {
+    return parseDuration(text, { days: true });
+}
+
 function problem(key: string, value: unknown, message: string, fix: string): ConfigProblem {
     // CONFIG_NAMESPACE is read at call time: config.ts imports this module before it defines the constant.
     return { key: `${CONFIG_NAMESPACE}:promotion${key}`, value, message, fix };
@@ -44,7 +49,7 @@ export function parsePromotion(raw: { from?: unknown; soak?: unknown }): { promo
         problems.push(problem(".from", from, "is not a stack name",
             "write the stack this one is promoted from as <org>/<project>/<stack>, e.g. my-org/istio-mesh/staging"));
     }
-    const soakMs = parseDuration(soak, { days: true });
+    const soakMs = parseSoak(soak);
     if (soakMs === undefined) {
         problems.push(problem(".soak", soak, "is not a duration",
             `write how long the source must run a version first, e.g. "24h", "7d" or "1h30m" (units d, h, m, s)`));

@@ -5,8 +5,8 @@
  */
 import { StackValidationPolicy } from "@pulumi/policy";
 import { MeshState } from "../model/facts";
-import { formatDuration, parseDuration } from "../model/duration";
-import { judgePromotion, refusal } from "../model/promotion";
+import { formatDuration } from "../model/duration";
+import { judgePromotion, parseSoak, refusal } from "../model/promotion";
 import { versionedRevisions } from "./mesh";
 import { meshValidation, reportAt, settingsOf } from "./policy-kit";
 import { Origin } from "./resources";
@@ -46,7 +46,7 @@ export function promotionPolicy(now: () => Date): StackValidationPolicy {
                 return args.notApplicable("no source stack (from) in the pack config");
             }
             const { from, soak, sourceState, currentState } = settings;
-            const soakMs = parseDuration(soak, { days: true });
+            const soakMs = parseSoak(soak);
             if (soakMs === undefined) {
                 report(`istio-promotion-soaked: soak ${JSON.stringify(soak)} is not a duration; set it in the pack config, e.g. "24h"`);
                 return;

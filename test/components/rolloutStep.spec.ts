@@ -191,6 +191,6 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(stepSettings({ ROLLOUT_PAUSE: "1m30s" }, "").pauseMs, 90_000);
         assert.strictEqual(stepSettings({ ROLLOUT_PAUSE: "250ms" }, "").pauseMs, 250);
         assert.strictEqual(stepSettings({}, "").pauseMs, 0);
-        assert.throws(() => stepSettings({ ROLLOUT_PAUSE: "soon" }, ""), /ROLLOUT_PAUSE "soon" is not a duration/);
+        assert.throws(() => stepSettings({ ROLLOUT_PAUSE: "soon" }, ""), /ROLLOUT_PAUSE "soon" \(istio-mesh:rollout\.pauseBetween\) is not a duration: write e\.g\. 30s/);
     });
 });

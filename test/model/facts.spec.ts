@@ -84,11 +84,10 @@ describe("spec/facts: effective revisions and the upgrade plan", () => {
     });
 
     it("more than three namespaces making the same change share one line naming them all; three or fewer get a line each", () => {
-        const names = ["a1", "a2", "a3", "a4", "a5"];
-        const config = (target: string, others: string[]) => ({ ...canary.installAlongside,
-            namespaces: { ...Object.fromEntries(names.map(n => [n, target])), ...Object.fromEntries(others.map(n => [n, "default"])) } });
-        const before = step(config("default", ["b1", "b2", "b3", "c1"])).facts.state;
-        const { plan } = step({ ...config("1-30", ["b1", "b2", "b3"]), namespaces: { ...config("1-30", ["b1", "b2", "b3"]).namespaces, b1: "1-29", b2: "1-29", b3: "1-29" } }, before);
+        const a = (target: string) => Object.fromEntries(["a1", "a2", "a3", "a4", "a5"].map(n => [n, target]));
+        const before = step({ ...canary.installAlongside, namespaces: { ...a("default"), b1: "default", b2: "default", b3: "default", c1: "default" } }).facts.state;
+        // a*: five move revision; b*: three change label only; c1: released.
+        const { plan } = step({ ...canary.installAlongside, namespaces: { ...a("1-30"), b1: "1-29", b2: "1-29", b3: "1-29" } }, before);
         assert.deepStrictEqual(plan.summary, [
             "5 namespaces: default -> 1-29 (1.29.3) -> 1-30 (1.30.2): a1, a2, a3, a4, a5",
             "namespace b1: default -> 1-29 (1.29.3) -> 1-29 (1.29.3); label only",
