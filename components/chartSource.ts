@@ -2,7 +2,7 @@
  * Where a chart comes from (a Helm repository, OCI or HTTP, or a local directory per version), as
  * arguments of kubernetes.helm.v4.Chart. Pure, so it is tested without Pulumi.
  */
-import { ChartName } from "../istio";
+import { ChartName, Values } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 
 export interface ChartLocation {
@@ -21,6 +21,22 @@ export function chartLocation(source: ChartSourceSpec, chart: ChartName, version
         return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version };
     }
     return { chart, version, repositoryOpts: { repo: source.repository } };
+}
+
+/**
+ * The options of the Kubernetes provider's `kubernetes:helm:template` invoke (its HelmChartOpts, as JSON) that render
+ * the chart at `location` as the Chart resource does: a directory by `path`, an OCI reference as the chart, a Helm
+ * repository by its URL.
+ */
+export function helmTemplateOptions(location: ChartLocation, releaseName: string, namespace: string, values: Values): Record<string, unknown> {
+    const common = { release_name: releaseName, namespace, values };
+    if (location.repositoryOpts) {
+        return { ...common, chart: location.chart, version: location.version, fetch_opts: { repo: location.repositoryOpts.repo } };
+    }
+    if (location.chart.startsWith("oci://")) {
+        return { ...common, chart: location.chart, version: location.version };
+    }
+    return { ...common, path: location.chart };
 }
 
 /** The istioctl binary of `version` for the istioctl renderer. */

@@ -31,6 +31,44 @@ k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
 `;
 
 /**
+ * Changes to the project's root (where Pulumi.yaml is), whatever directory `pulumi` runs in: the program writes its
+ * files there, and the Command provider runs scripts in the directory it was started in.
+ */
+export const TO_PROJECT_ROOT = `d=$PWD; while [ ! -f "$d/Pulumi.yaml" ] && [ "$d" != / ]; do d=$(dirname "$d"); done
+cd "$d"`;
+
+/** Where the program writes the CRDs of a version for the `crds` step, relative to the project's root (git-ignored). */
+export function crdFile(version: string, digest: string): string {
+    return `.istio-mesh/crds/${version}-${digest}.yaml`;
+}
+
+/**
+ * Applies the CRDs of $CRDS_VERSION (the file the program wrote, named by their digest $CRDS_DIGEST) with server-side
+ * apply, taking over fields another manager set (the Helm chart or an earlier program), then waits until each is
+ * Established, so no istiod starts before its CRDs serve. Never deletes a CRD: that would delete every object of its kind.
+ */
+export const CRDS_APPLY_SCRIPT = `${PRELUDE}${TO_PROJECT_ROOT}
+file="${crdFile("$CRDS_VERSION", "$CRDS_DIGEST")}"
+if [ ! -f "$file" ]; then
+  echo "istio-mesh: $PWD/$file (the CRDs of Istio $CRDS_VERSION) is missing: the program writes it on every run." >&2
+  echo "Run 'pulumi up' again from this project; nothing was applied." >&2
+  exit 1
+fi
+if ! out=$(k apply --server-side --force-conflicts --field-manager=istio-mesh -f "$file" 2>&1); then
+  echo "istio-mesh: applying the CRDs of Istio $CRDS_VERSION failed (kubectl apply --server-side -f $file):" >&2
+  printf '%s\n' "$out" | sed 's/^/  /' >&2
+  echo "No control plane was changed (they wait for the CRDs). Check access to CRDs (kubectl auth can-i patch customresourcedefinitions), then run 'pulumi up' again." >&2
+  exit 1
+fi
+if ! wait_out=$(k wait --for=condition=Established --timeout=2m -f "$file" 2>&1); then
+  echo "istio-mesh: the CRDs of Istio $CRDS_VERSION were applied but are not Established after 2m (kubectl wait --for=condition=Established -f $file):" >&2
+  printf '%s\n' "$wait_out" | sed 's/^/  /' >&2
+  exit 1
+fi
+echo "CRDs of Istio $CRDS_VERSION applied and established ($CRDS_COUNT, digest $CRDS_DIGEST)"
+`;
+
+/**
  * Refuses (exit 1, naming the pods) while any pod that is not finished was injected by $REVISION (the revision in
  * its ${SIDECAR_STATUS_ANNOTATION} annotation; injected pods carry no ${REV_LABEL} label) or carries
  * ${REV_LABEL}=$REVISION (gateways, older injectors), istiod's own pods aside. Runs before the revision's istiod is deleted.

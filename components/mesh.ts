@@ -113,6 +113,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             istioNamespace: spec.istioNamespace,
             defaultRevision: facts.defaultRevision,
             charts: spec.charts,
+            kubectl: kubectlEnvironment,
         }, { ...parent, dependsOn: [istioNamespace] });
 
         const revisions = new Map<string, IstioRevision>();

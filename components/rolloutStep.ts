@@ -14,14 +14,13 @@ import * as fs from "fs";
 import { ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { parseDuration } from "../model/duration";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
-import { Kubectl, KubectlError, observe } from "./kubectl";
+import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
 
 /**
  * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in),
  * this file through ts-node, which the program itself runs with.
  */
-export const ROLLOUT_STEP_COMMAND = `d=$PWD; while [ ! -f "$d/Pulumi.yaml" ] && [ "$d" != / ]; do d=$(dirname "$d"); done
-cd "$d" && exec node --require ts-node/register/transpile-only components/rolloutStep.ts`;
+export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only components/rolloutStep.ts`;
 
 export interface StepSettings {
     readonly request: string;

@@ -100,6 +100,14 @@ export function baseValues(args: { defaultRevision?: string; istioNamespace?: st
     };
 }
 
+/**
+ * Base chart values that leave the named CRDs out of the render (`base.excludedCRDs`, in the chart since 1.24, the
+ * oldest minor this program renders): the CRDs are applied by their own step (istio/crds.ts).
+ */
+export function excludingCrds(values: Values, names: readonly string[]): Values {
+    return mergeValues(values, { base: { excludedCRDs: [...names] } });
+}
+
 export interface IstiodValuesArgs {
     version: string;
     revision: string;

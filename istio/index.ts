@@ -3,6 +3,7 @@ export * from "./versions";
 export * from "./support";
 export * from "./names";
 export * from "./charts";
+export * from "./crds";
 export * from "./tags";
 export * from "./istioctl";
 export * from "./images";

@@ -31,8 +31,11 @@ export interface MeshState extends PreviousState {
     readonly namespaces: Readonly<Record<string, Binding>>;
     readonly gateways: Readonly<Record<string, Binding>>;
     readonly cni?: { readonly version: string };
-    /** The version of the CRDs (base chart) installed; absent in states of older programs (see crdDowngrade). */
-    readonly crds?: { readonly version: string };
+    /**
+     * The version of the CRDs installed (absent in states of older programs, see crdDowngrade); `step`: applied by the
+     * `crds` step, outside the engine's resources (live stacks; absent where they are objects of the base chart).
+     */
+    readonly crds?: { readonly version: string; readonly step?: boolean };
     /** Per Istio version, when this stack started running it (model/promotion.ts); absent in states of older programs. */
     readonly versionsRun?: Readonly<Record<string, VersionRun>>;
 }
@@ -131,7 +134,7 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         namespaces,
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
-        crds: { version: newest.version },
+        crds: { version: newest.version, ...(spec.renderDirectory ? {} : { step: true }) },
         placement: spec.placement,
     };
     return {
@@ -140,14 +143,18 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
     };
 }
 
+/** The CRDs' version the previous `up` installed; states of older programs: their newest revision's version. */
+function installedCrds(previous: MeshState | undefined): string | undefined {
+    return previous?.crds?.version ?? Object.values(previous?.revisions ?? {}).map(r => r.version).sort(compareVersions).pop();
+}
+
 /**
  * The refusal of a step that would lower the CRDs' version (reverting the step that added a newer revision): the
  * base chart follows the newest revision, and a downgrade of the CRDs can drop fields users' Istio objects use.
- * Undefined when the step keeps or raises them. States of older programs: their newest revision's version.
+ * Undefined when the step keeps or raises them.
  */
 export function crdDowngrade(previous: MeshState | undefined, facts: MeshFacts): { key: string; value: unknown; message: string; fix: string } | undefined {
-    const installed = previous?.crds?.version
-        ?? Object.values(previous?.revisions ?? {}).map(r => r.version).sort(compareVersions).pop();
+    const installed = installedCrds(previous);
     if (!installed || compareVersions(facts.newest.version, installed) >= 0) {
         return undefined;
     }
@@ -251,6 +258,15 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     const cni = before.cni?.version !== now.cni?.version ? { from: before.cni?.version, to: now.cni?.version } : undefined;
 
     const summary: string[] = [];
+    const crdsFrom = installedCrds(previous);
+    if (now.crds && crdsFrom !== now.crds.version) {
+        summary.push(`CRDs: ${crdsFrom ?? "(none)"} -> ${now.crds.version}, applied before any control plane`);
+    }
+    if (previous && now.crds?.step && !previous.crds?.step) {
+        // Stacks of earlier programs (or render mode) held the CRDs as objects of the base chart, kept on delete.
+        summary.push("CRDs: applied by the crds step from now on (kubectl apply --server-side); their objects leave the stack's state " +
+            "and stay in the cluster (the CRD deletions of this preview delete nothing)");
+    }
     revisionsAdded.forEach(r => summary.push(`add control plane ${r.name} (${r.version})`));
     revisionsUpgradedInPlace.forEach(r => summary.push(`upgrade control plane ${r.name} in place: ${r.from} -> ${r.to}`));
     if (cni) {

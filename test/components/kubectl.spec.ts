@@ -1,5 +1,5 @@
 /**
- * The bash kubectl steps (retirement guard, namespace preflight), run against a fake kubectl that records its
+ * The bash kubectl steps (CRDs, retirement guard, namespace preflight), run against a fake kubectl that records its
  * arguments and fails on cue: when they refuse, and what they tell the operator. The restart step has its own
  * tests (rolloutStep.spec.ts).
  */
@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
+import { clusterEnvironment, crdFile, CRDS_APPLY_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
 
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >> "$FAKE_LOG"
@@ -16,6 +16,8 @@ args=" $* "
 case "$args" in
   *" get pods "*) [ -z "\${FAKE_FAIL_PODS:-}" ] || { echo "connection refused" >&2; exit 1; }; printf '%s' "\${FAKE_PODS:-}" | tr ';' '\\n' | tr '|' '\\t' ;;
   *" label namespace "*) [ -z "\${FAKE_FAIL_LABEL:-}" ] || { echo 'namespaces "shop" is forbidden: User cannot patch resource' >&2; exit 1; } ;;
+  *" apply "*) [ -z "\${FAKE_FAIL_APPLY:-}" ] || { echo 'customresourcedefinitions.apiextensions.k8s.io is forbidden: User cannot patch resource' >&2; exit 1; }; echo "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied" ;;
+  *" wait "*) [ -z "\${FAKE_FAIL_WAIT:-}" ] || { echo 'timed out waiting for the condition on customresourcedefinitions/virtualservices.networking.istio.io' >&2; exit 1; } ;;
   *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
@@ -23,10 +25,11 @@ exit 0
 
 let dir: string;
 
-function runScript(script: string, env: Record<string, string>) {
+function runScript(script: string, env: Record<string, string>, cwd?: string) {
     const log = path.join(dir, `log-${Math.random()}`);
     fs.writeFileSync(log, "");
     const result = spawnSync("/bin/bash", ["-c", script], {
+        cwd,
         env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_LOG: log, ...env },
         encoding: "utf8",
     });
@@ -39,6 +42,53 @@ describe("kubectl steps", () => {
         fs.writeFileSync(path.join(dir, "kubectl"), FAKE_KUBECTL, { mode: 0o755 });
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** A project (Pulumi.yaml, the program's CRD file of 1.31.0) and a directory inside it, where `pulumi` may run. */
+    function project(withFile: boolean): { root: string; sub: string; env: Record<string, string> } {
+        const root = fs.mkdtempSync(path.join(dir, "project-"));
+        fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: istio-mesh\n");
+        if (withFile) {
+            fs.mkdirSync(path.dirname(path.join(root, crdFile("1.31.0", "0123456789abcdef"))), { recursive: true });
+            fs.writeFileSync(path.join(root, crdFile("1.31.0", "0123456789abcdef")), "kind: CustomResourceDefinition\n");
+        }
+        fs.mkdirSync(path.join(root, "sub"));
+        return { root, sub: path.join(root, "sub"), env: { CRDS_VERSION: "1.31.0", CRDS_DIGEST: "0123456789abcdef", CRDS_COUNT: "15 CRDs", KUBE_CONTEXT: "kind-mesh" } };
+    }
+
+    it("crds step: applies the program's file server-side from the project's root, taking over fields, then waits until Established", () => {
+        const p = project(true);
+        const r = runScript(CRDS_APPLY_SCRIPT, p.env, p.sub);
+        assert.strictEqual(r.code, 0, r.stderr);
+        const file = crdFile("1.31.0", "0123456789abcdef");
+        assert.deepStrictEqual(r.calls, [
+            `--context kind-mesh apply --server-side --force-conflicts --field-manager=istio-mesh -f ${file}`,
+            `--context kind-mesh wait --for=condition=Established --timeout=2m -f ${file}`,
+        ]);
+        assert.match(r.stdout, /CRDs of Istio 1\.31\.0 applied and established \(15 CRDs, digest 0123456789abcdef\)/);
+    });
+
+    it("crds step: a missing file applies nothing and says how to recover", () => {
+        const p = project(false);
+        const r = runScript(CRDS_APPLY_SCRIPT, p.env, p.sub);
+        assert.strictEqual(r.code, 1);
+        assert.deepStrictEqual(r.calls, []);
+        assert.match(r.stderr, /\.istio-mesh\/crds\/1\.31\.0-0123456789abcdef\.yaml \(the CRDs of Istio 1\.31\.0\) is missing[\s\S]*Run 'pulumi up' again/);
+    });
+
+    it("crds step: a failed apply fails the step with kubectl's words, before any wait", () => {
+        const p = project(true);
+        const r = runScript(CRDS_APPLY_SCRIPT, { ...p.env, FAKE_FAIL_APPLY: "1" }, p.root);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.calls.length, 1);
+        assert.match(r.stderr, /applying the CRDs of Istio 1\.31\.0 failed[\s\S]*is forbidden[\s\S]*No control plane was changed/);
+    });
+
+    it("crds step: CRDs that never become Established fail the step", () => {
+        const p = project(true);
+        const r = runScript(CRDS_APPLY_SCRIPT, { ...p.env, FAKE_FAIL_WAIT: "1" }, p.root);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /were applied but are not Established after 2m[\s\S]*timed out waiting/);
+    });
 
     // Pod listing lines, ';'-separated: "<ns>/<name>|<istio.io/rev label>|<sidecar.istio.io/status>" ('|' stands for a tab).
     const status = (rev: string) => JSON.stringify({ initContainers: ["istio-proxy"], revision: rev });

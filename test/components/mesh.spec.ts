@@ -9,7 +9,11 @@ import { keepsLastRequest } from "../../components/mesh";
 import { formerBindingPatchUrn } from "../../components/namespaceBinding";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
-import { find, ofType, ProgramRun, Registered, runProgram, TYPES } from "../support/mocks";
+import { find, istioctlRender, ofType, ProgramRun, Registered, RENDERED_CRDS, renderedBase, runProgram, TYPES } from "../support/mocks";
+import * as fs from "fs";
+import * as path from "path";
+import { CRDS_APPLY_SCRIPT, crdFile } from "../../components/kubectl";
+import { crdBundle, excludingCrds } from "../../istio";
 import { stackConfig } from "../support/stacks";
 
 const base: RawConfig = {
@@ -126,7 +130,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(c.base.values.defaultRevision, "1-29");
         assert.ok(before);
         assert.strictEqual(request(run), "", "every pod already runs its target");
-        assert.deepStrictEqual(run.outputs.upgradePlan.summary, ["add control plane 1-30 (1.30.2)"]);
+        assert.deepStrictEqual(run.outputs.upgradePlan.summary, ["CRDs: 1.29.3 -> 1.30.2, applied before any control plane", "add control plane 1-30 (1.30.2)"]);
         assert.deepStrictEqual(run.outputs.revisions["1-30"], { version: "1.30.2", istiod: "istiod-1-30", tags: [], namespaces: [], gateways: [] });
     });
 
@@ -272,7 +276,7 @@ describe("IstioMesh under mocks: settings", () => {
 
     it("istioctl renderer: each revision, the CRDs and CNI rendered by their own istioctl into a ConfigGroup", async () => {
         const run = await runProgram({ ...steps.installAlongside, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
-            undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: `# rendered by ${inputs.command.split(" ")[0]}`, stderr: "" } : {});
+            undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: istioctlRender(inputs), stderr: "" } : {});
         const commands = run.calls.filter(c => c.token === "command:local:run").map(c => c.inputs.command as string);
         assert.deepStrictEqual(commands.sort(), [
             "'/opt/istio-1.29.3/bin/istioctl' manifest generate -f -", // cni follows the oldest revision
@@ -292,7 +296,7 @@ describe("IstioMesh under mocks: settings", () => {
         };
         const helm = charts(await runProgram(config));
         const istioctl = await runProgram({ ...config, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
-            undefined, {}, token => token === "command:local:run" ? { stdout: "", stderr: "" } : {});
+            undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: istioctlRender(inputs), stderr: "" } : {});
         const overlays = istioctl.calls.filter(c => c.token === "command:local:run").map(c => JSON.parse(c.inputs.stdin));
         const chartOf = (o: any) => {
             const [component] = Object.keys(o.spec.components);
@@ -301,7 +305,9 @@ describe("IstioMesh under mocks: settings", () => {
         assert.deepStrictEqual(overlays.map(chartOf).sort(), ["base", "istio-cni", "istiod-1-29", "istiod-1-30"]);
         for (const overlay of overlays) {
             const chart = helm[chartOf(overlay)];
-            assert.deepStrictEqual(overlay.spec.unvalidatedValues, chart.values, chartOf(overlay));
+            // Less the CRDs, applied apart: left out of the base chart by its values, of istioctl's manifest by kind.
+            const values = chartOf(overlay) === "base" ? excludingCrds(overlay.spec.unvalidatedValues, RENDERED_CRDS) : overlay.spec.unvalidatedValues;
+            assert.deepStrictEqual(values, chart.values, chartOf(overlay));
             const component = Object.values(overlay.spec.components as Record<string, any>)[0];
             assert.strictEqual(component.namespace ?? overlay.spec.values.global.istioNamespace, chart.namespace);
         }
@@ -377,6 +383,56 @@ describe("IstioMesh under mocks: the rollout of workloads", () => {
     });
 });
 
+describe("IstioMesh under mocks: the CRDs, applied by one step", () => {
+    const crdsStep = (run: ProgramRun) => find(run, TYPES.command, "crds");
+
+    it("a live stack applies them by one step whose inputs are their version and digest; the base chart leaves them out", async () => {
+        const run = await runProgram(steps.start);
+        const template = run.calls.filter(c => c.token === "kubernetes:helm:template").map(c => JSON.parse(c.inputs.jsonOpts));
+        assert.deepStrictEqual(template.map(t => [t.release_name, t.namespace, t.version]), [["base", "istio-system", "1.29.3"]]);
+        const bundle = crdBundle(renderedBase(template[0]), "base");
+        const step = crdsStep(run);
+        assert.strictEqual(step.inputs.create, CRDS_APPLY_SCRIPT);
+        assert.strictEqual(step.inputs.delete, undefined, "a CRD is never deleted: that deletes every object of its kind");
+        assert.deepStrictEqual([step.inputs.environment.CRDS_VERSION, step.inputs.environment.CRDS_DIGEST, step.inputs.environment.CRDS_COUNT],
+            ["1.29.3", bundle.digest, "2 CRDs"]);
+        assert.doesNotMatch(JSON.stringify(step.inputs), /CustomResourceDefinition/, "no schema in the step's inputs, so none in the state");
+        assert.strictEqual(fs.readFileSync(path.join(__dirname, "../..", crdFile("1.29.3", bundle.digest)), "utf8"), bundle.yaml);
+        const base = find(run, TYPES.chart, "base");
+        assert.deepStrictEqual(base.inputs.values.base, { excludedCRDs: RENDERED_CRDS });
+        assert.deepStrictEqual(excludingCrds(template[0].values, RENDERED_CRDS), base.inputs.values, "the render apart has the chart's values");
+        // The control planes wait for the CRDs: each istiod's chart depends on the step.
+        assert.ok(find(run, TYPES.chart, "istiod-1-29").dependencies.some(u => u.endsWith("command:local:Command::crds")));
+        assert.ok(base.dependencies.some(u => u.endsWith("command:local:Command::crds")));
+    });
+
+    it("an upgrade changes the step's version, and only when the CRDs' version changes", async () => {
+        const { run, before } = await runSteps("start", "installAlongside");
+        assert.deepStrictEqual([before!, run].map(r => crdsStep(r).inputs.environment.CRDS_VERSION), ["1.29.3", "1.30.2"]);
+        const { run: moved, before: installed } = await runSteps("start", "installAlongside", "moveShop");
+        assert.deepStrictEqual(crdsStep(moved).inputs, crdsStep(installed!).inputs);
+    });
+
+    it("render mode: the CRDs stay objects of the base chart, written to the manifests; no step, no render apart", async () => {
+        const run = await runProgram({ ...steps.start, renderDirectory: "/tmp/rendered" });
+        assert.deepStrictEqual(ofType(run, TYPES.command).filter(c => c.name === "crds"), []);
+        assert.deepStrictEqual(run.calls.filter(c => c.token === "kubernetes:helm:template"), []);
+        assert.strictEqual(find(run, TYPES.chart, "base").inputs.values.base, undefined);
+        assert.deepStrictEqual(run.outputs.meshState.crds, { version: "1.29.3" });
+    });
+
+    it("the istioctl renderer: istioctl renders base once; its CRDs go to the step, the rest to the ConfigGroup", async () => {
+        const run = await runProgram({ ...steps.start, charts: { renderer: "istioctl", istioctl: "/opt/istio-{version}/bin/istioctl" } },
+            undefined, {}, (token, inputs) => token === "command:local:run" ? { stdout: istioctlRender(inputs), stderr: "" } : {});
+        const base = run.calls.filter(c => c.token === "command:local:run" && JSON.parse(c.inputs.stdin).spec.components.base);
+        assert.strictEqual(base.length, 1);
+        assert.strictEqual(crdsStep(run).inputs.environment.CRDS_COUNT, "2 CRDs");
+        const group = find(run, TYPES.configGroup, "base-manifest").inputs.yaml;
+        assert.doesNotMatch(group, /CustomResourceDefinition/);
+        assert.match(group, /istiod-default-validator/);
+    });
+});
+
 describe("IstioMesh under mocks: nothing lost", () => {
     /** The dependencies of each revision's retirement guard, as resource names ("<type>::<name>"). */
     const guardDependencies = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command)
@@ -405,7 +461,7 @@ describe("IstioMesh under mocks: nothing lost", () => {
 
     it("a revert that would lower the CRDs is refused before anything is registered", async () => {
         const added = await runProgram({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] });
-        assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2" });
+        assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2", step: true });
         await assert.rejects(runProgram({ revisions: [{ version: "1.29.3" }] }, added.outputs.meshState),
             /istio-mesh:revisions = .*the CRDs are at 1\.30\.2; this config's newest revision is 1\.29\.3/);
     });

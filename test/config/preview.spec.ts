@@ -23,7 +23,7 @@ describe("the preview reads as one upgrade step", () => {
         const steps = logged.filter(m => m.startsWith("istio-mesh: this step"));
         assert.strictEqual(steps.length, 1, logged.join("\n---\n"));
         assert.strictEqual(steps[0], describeStep(run.outputs.upgradePlan));
-        assert.match(steps[0], /^istio-mesh: this step \(\d+ changes, in order\):\n {2}1\. add control plane 1-29 \(1\.29\.3\)\n {2}2\. add control plane 1-30 \(1\.30\.2\)/);
+        assert.match(steps[0], /^istio-mesh: this step \(\d+ changes, in order\):\n {2}1\. CRDs: \(none\) -> 1\.30\.2, applied before any control plane\n {2}2\. add control plane 1-29 \(1\.29\.3\)\n {2}3\. add control plane 1-30 \(1\.30\.2\)/);
     });
 
     it("leaves the plan out of the stack outputs, keeping the recorded state", async () => {

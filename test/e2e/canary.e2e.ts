@@ -134,15 +134,19 @@ describe("end to end: a canary upgrade through the real engine", function () {
             namespaces: { shop: "default", cart: "default", search: "1-30" }, gateways: gateway("default"),
         }));
         const planned = changes(project.previewSteps());
-        // The new istiod, and the CRDs (base chart) it needs, upgraded before it.
-        const outsideNewRevision = planned.filter(c => !/istiod-1-31/.test(c) && !/^update base(:|$)/.test(c));
+        // The new istiod, and the CRDs it needs, applied before it by one step (no CRD is an engine resource).
+        const outsideNewRevision = planned.filter(c => !/istiod-1-31/.test(c) && !/^update (base|crds)$/.test(c));
         assert.deepStrictEqual(outsideNewRevision, [], `only the new control plane and its CRDs may change: ${planned.join(", ")}`);
         assert.ok(planned.some(c => c.startsWith("create istiod-1-31")), planned.join(", "));
+        assert.ok(planned.includes("update crds"), `the CRDs follow the newest revision: ${planned.join(", ")}`);
         const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
         project.up();
         assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"));
         assert.ok(exists("deployment", "istiod-1-31", "-n", "istio-system"));
         assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "nothing restarted");
+        const vs = cluster.json("get", "crd", "virtualservices.networking.istio.io", "--show-managed-fields");
+        assert.ok(vs.metadata.managedFields.some((f: any) => f.manager === "istio-mesh" && f.operation === "Apply"), "applied server-side by the crds step");
+        assert.ok(vs.status.conditions.some((c: any) => c.type === "Established" && c.status === "True"));
         assertProxies(["1-30", "1-31"], { shop: "1-30", cart: "1-30", search: "1-30", "istio-ingress": "1-30" });
     });
 

@@ -49,7 +49,7 @@ describe("spec/facts: effective revisions and the upgrade plan", () => {
         assert.deepStrictEqual(plan.namespacesMoving, []);
         assert.deepStrictEqual(plan.gatewaysMoving, []);
         assert.deepStrictEqual(plan.tagsMoved, []);
-        assert.deepStrictEqual(plan.summary, ["add control plane 1-30 (1.30.2)"]);
+        assert.deepStrictEqual(plan.summary, ["CRDs: 1.29.3 -> 1.30.2, applied before any control plane", "add control plane 1-30 (1.30.2)"]);
     });
 
     it("move one namespace: only it moves and restarts", () => {
@@ -135,7 +135,7 @@ describe("spec/facts: the CRDs are never downgraded by a revert", () => {
     const facts = (raw: any, previous?: MeshState) => meshFacts(parseMeshConfig(raw, previous), previous);
 
     it("records the CRDs' version: the newest revision's", () => {
-        assert.deepStrictEqual(facts({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] }).state.crds, { version: "1.30.2" });
+        assert.deepStrictEqual(facts({ revisions: [{ version: "1.29.3" }, { version: "1.30.2" }] }).state.crds, { version: "1.30.2", step: true });
     });
 
     it("reverting the step that added a newer revision is refused, naming the key, the versions and the fix", () => {

@@ -3,6 +3,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { parseMeshConfig, RawConfig } from "../../model/config";
 import { MeshState, meshFacts, planUpgrade } from "../../model/facts";
 import { promotionGate } from "../../model/promotion";
+import { compareVersions } from "../../istio";
 import { buildFleetReport, fleetExitCode, FleetStackInput } from "../../plan/fleet";
 import { renderFleet, renderFleetJson, renderFleetMarkdown, renderFleetText } from "../../plan/fleet-render";
 import { buildReport } from "../../plan/report";
@@ -33,6 +34,7 @@ function recorded(revisions: Record<string, string>, since: Record<string, numbe
         tags: { default: first }, gateways: {},
         namespaces: Object.fromEntries(Object.entries(namespaces).map(([ns, rev]) => [ns, { target: rev, revision: rev, version: revisions[rev] }])),
         versionsRun: Object.fromEntries(Object.entries(since).map(([v, h]) => [v, { since: hoursAgo(h) }])),
+        crds: { version: Object.values(revisions).sort(compareVersions).pop()!, step: true },
     };
 }
 

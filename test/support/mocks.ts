@@ -2,6 +2,7 @@
  * Runs the real program under Pulumi's mocks and returns what it registered. Nothing leaves the process:
  * resources echo their inputs, the self stack reference returns the given previous state.
  */
+import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
@@ -23,6 +24,27 @@ export interface ProgramRun {
     outputs: Record<string, any>;
     /** Invokes the program made (e.g. istioctl renders), with their args. */
     calls: { token: string; inputs: Record<string, any> }[];
+}
+
+/** The CRDs the stand-in renders of the base chart below hold, sorted. */
+export const RENDERED_CRDS = ["authorizationpolicies.security.istio.io", "virtualservices.networking.istio.io"];
+
+const crd = (name: string, source: string) => ({
+    apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name },
+    spec: { group: name.split(".").slice(1).join("."), source },
+});
+
+/** Two CRDs and the default validator, as the provider's `helm template` renders the base chart at `path`. */
+export function renderedBase(opts: { path?: string; chart?: string }): Record<string, unknown>[] {
+    return [...RENDERED_CRDS.map(n => crd(n, opts.path ?? opts.chart ?? "")),
+        { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }];
+}
+
+/** What a stand-in `istioctl manifest generate` prints for a `command:local:run` invoke: the base component holds the CRDs. */
+export function istioctlRender(inputs: { command: string; stdin: string }): string {
+    const component = Object.keys(JSON.parse(inputs.stdin).spec.components)[0];
+    const header = `# rendered by ${inputs.command.split(" ")[0]}\n`;
+    return component === "base" ? header + renderedBase({ chart: inputs.command }).map(o => yaml.dump(o)).join("---\n") : header;
 }
 
 // The mocks' RPC queue is internal to the SDK; waiting for it is how tests know every registration happened.
@@ -65,6 +87,9 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
                 return { name, outputs };
             }
             calls.push({ token: args.token, inputs: args.inputs });
+            if (args.token === "kubernetes:helm:template") {
+                return { result: renderedBase(JSON.parse(args.inputs.jsonOpts)), ...callResult(args.token, args.inputs) };
+            }
             return callResult(args.token, args.inputs);
         },
     }, "istio-mesh", "test", false, "organization");
