@@ -163,7 +163,7 @@ export function crdDowngrade(previous: MeshState | undefined, facts: MeshFacts):
         message: `the CRDs are at ${installed}; this config's newest revision is ${facts.newest.version}, and the base chart would downgrade them ` +
             `(a downgrade can drop fields that VirtualServices, DestinationRules or AuthorizationPolicies use)`,
         fix: `keep a revision at ${installed} or newer in istio-mesh:revisions (older control planes run fine on newer CRDs); ` +
-            `to downgrade the CRDs deliberately, see the README (Rollout: keeping the CRDs) and set ISTIO_MESH_ALLOW_CRD_DOWNGRADE=1 for that one up`,
+            `to downgrade the CRDs deliberately, see the README (Rollout: "The CRDs: one step, kept") and set ISTIO_MESH_ALLOW_CRD_DOWNGRADE=1 for that one up`,
     };
 }
 
