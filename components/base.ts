@@ -4,6 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { baseValues, CHART, CrdBundle, crdBundle } from "../istio";
 import { ChartSourceSpec } from "../model/config";
+import { chartLocation, istioctlPath } from "./chartSource";
 import { crdFile, CRDS_APPLY_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";
 import { Release, ReleaseArgs, renderApart, renderRelease } from "./release";
@@ -75,7 +76,9 @@ export class IstioBase extends pulumi.ComponentResource {
         }
         const render = renderApart(this, name, release);
         const bundle = render.objects.apply(objects => {
-            const b = crdBundle(objects, `the base chart of Istio ${args.version}`);
+            const b = crdBundle(objects, args.charts.renderer === "istioctl"
+                ? `istioctl ${istioctlPath(args.charts, args.version)} (the base component of Istio ${args.version})`
+                : `the base chart of Istio ${args.version} (${chartLocation(args.charts, CHART.base, args.version).chart})`);
             writeCrdFile(b, args.version);
             return b;
         });

@@ -55,7 +55,8 @@ export function manifestWithoutCrds(manifest: string): string {
 export function crdBundle(objects: readonly unknown[], source: string): CrdBundle {
     const crds = objects.filter(isCrd).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
     if (crds.length === 0) {
-        throw new Error(`${source} rendered no ${CRD_KIND}: Istio's base chart holds the mesh's CRDs; check istio-mesh:charts`);
+        throw new Error(`${source} rendered no ${CRD_KIND}, and Istio's base chart holds the mesh's CRDs: ` +
+            `point istio-mesh:charts (localDir, repository or istioctl) at Istio's own release of that version`);
     }
     const text = crds.map(c => yaml.dump(c, { noRefs: true, lineWidth: -1 })).join("---\n");
     return {

@@ -23,9 +23,9 @@ describe("istio/crds: the CRDs apart from the base chart", () => {
         assert.notStrictEqual(crdBundle([crd("a.istio.io"), crd("b.istio.io", false)], "x").digest, a.digest);
     });
 
-    it("a render without CRDs is an error naming the render and the config key", () => {
-        assert.throws(() => crdBundle([validator], "the base chart of Istio 1.31.0"),
-            /the base chart of Istio 1\.31\.0 rendered no CustomResourceDefinition: .*check istio-mesh:charts/);
+    it("a render without CRDs is an error naming the render, the config key and the fix", () => {
+        assert.throws(() => crdBundle([validator], "the base chart of Istio 1.31.0 (/srv/charts/1.31.0/base)"),
+            /the base chart of Istio 1\.31\.0 \(\/srv\/charts\/1\.31\.0\/base\) rendered no CustomResourceDefinition.*point istio-mesh:charts \(localDir, repository or istioctl\) at Istio's own release/);
     });
 
     it("istioctl's manifest: read as objects; without its CRDs, every other document kept as rendered", () => {
