@@ -11,7 +11,7 @@
  * the next `up`.
  */
 import * as fs from "fs";
-import { ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
+import { revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { parseDuration } from "../model/duration";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
@@ -49,7 +49,6 @@ export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSetti
 /** A failed step: what failed, and what is left for the next `up`. */
 export class RolloutError extends Error {}
 
-const describe = (t: NamespaceTarget) => `${t.revision} (${t.version})`;
 const ref = (w: WorkloadDecision) => `${w.kind.toLowerCase()}/${w.name}`;
 
 /**
@@ -70,7 +69,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
     const left = (from: number) => waves.slice(from).flat().map(t => t.namespace);
     for (let i = 0; i < waves.length; i++) {
         const wave = waves[i];
-        log(`wave ${i + 1}/${waves.length}: ${wave.map(t => `${t.namespace} -> ${describe(t)}`).join(", ")}`);
+        log(`wave ${i + 1}/${waves.length}: ${wave.map(t => `${t.namespace} -> ${revisionWithVersion(t)}`).join(", ")}`);
         const awaiting: { target: NamespaceTarget; workload: WorkloadDecision }[] = [];
         try {
             for (const target of wave) {
@@ -102,7 +101,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
                     kubectl.run(["rollout", "status", ref(workload), `--timeout=${settings.timeout}`], target.namespace);
                 } catch (e) {
                     throw new RolloutError(
-                        `istio-mesh: ${ref(workload)} in namespace ${target.namespace} did not finish rolling onto revision ${describe(target)} ` +
+                        `istio-mesh: ${ref(workload)} in namespace ${target.namespace} did not finish rolling onto revision ${revisionWithVersion(target)} ` +
                         `within ${settings.timeout}: ${(e as Error).message}\n` +
                         `Check 'kubectl -n ${target.namespace} rollout status ${ref(workload)}' and its pods; raise istio-mesh:restartTimeout if it is only slow, ` +
                         `or revert istio-mesh:namespaces.${target.namespace} to roll back.`);

@@ -14,6 +14,11 @@ export const DEFAULT_TAG = "default";
 /** The namespace istiod runs in unless configured otherwise. */
 export const DEFAULT_ISTIO_NAMESPACE = "istio-system";
 
+/** A revision as the program's messages name it: `1-30 (1.30.2)`. */
+export function revisionWithVersion(r: { revision: string; version: string }): string {
+    return `${r.revision} (${r.version})`;
+}
+
 /** istiod Deployment and Service of a revision. */
 export function istiodName(revision: string): string {
     return `istiod-${revision}`;

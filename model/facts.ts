@@ -3,7 +3,7 @@
  * what the previous `up` recorded, and what this step changes in upgrade terms (the `upgradePlan`).
  * Components receive these facts; none re-derives them.
  */
-import { compareVersions, DEFAULT_TAG } from "../istio";
+import { compareVersions, DEFAULT_TAG, revisionWithVersion } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
 import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
@@ -208,7 +208,7 @@ function describe(b?: Binding): string {
     if (!b) {
         return "(none)";
     }
-    return b.target === b.revision ? `${b.revision} (${b.version})` : `${b.target} -> ${b.revision} (${b.version})`;
+    return b.target === b.revision ? revisionWithVersion(b) : `${b.target} -> ${revisionWithVersion(b)}`;
 }
 
 /** Up to this many namespaces making the same change get a line each; more share one line that names them all. */

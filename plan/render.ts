@@ -1,4 +1,5 @@
 /** A PlanReport as text (terminals), markdown (pull requests) or json (pipelines). Pure. */
+import { revisionWithVersion } from "../istio";
 import { Change, PlanReport, SkewRow } from "./report";
 
 export type Format = "text" | "markdown" | "json";
@@ -8,7 +9,7 @@ export const FORMATS: readonly Format[] = ["text", "markdown", "json"];
 export const JSON_FORMAT_VERSION = 1;
 
 function side(s?: { revision: string; version: string }): string {
-    return s ? `${s.revision} (${s.version})` : "-";
+    return s ? revisionWithVersion(s) : "-";
 }
 
 function workloads(n: number | null, restart: boolean): string {

@@ -9,7 +9,7 @@
  * its pod template, written by the same patch that restarts it). Pods with no sidecar at all (injector down, or a
  * namespace new to the mesh) are judged by that record alone.
  */
-import { optsOutOfInjection, PodLike, podProxy, REV_LABEL, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../../istio";
+import { optsOutOfInjection, PodLike, podProxy, REV_LABEL, revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../../istio";
 import type { RolloutSpec } from "../config/rollout";
 import { KubeObject, Observation } from "./observation";
 
@@ -131,7 +131,7 @@ export function decideWorkload(w: KubeObject, pods: readonly PodLike[], target: 
     let restart: string | undefined;
     if (record === want) {
         if (isRolling(w)) {
-            return { ...ref, verdict: "rolling", reason: `already rolling onto ${target.revision} (${target.version})` };
+            return { ...ref, verdict: "rolling", reason: `already rolling onto ${revisionWithVersion(target)}` };
         }
         if (otherRevision) {
             // Rolled onto the target, finished, yet injected by another revision: the namespace was relabelled by hand.
@@ -144,7 +144,7 @@ export function decideWorkload(w: KubeObject, pods: readonly PodLike[], target: 
             : "pods without a sidecar";
     }
     if (!restart) {
-        return { ...ref, verdict: "on-target", reason: pods.length === 0 ? "no running pods" : `runs ${target.revision} (${target.version})` };
+        return { ...ref, verdict: "on-target", reason: pods.length === 0 ? "no running pods" : `runs ${revisionWithVersion(target)}` };
     }
     if (w.kind === "Deployment" && w.spec?.paused) {
         return { ...ref, verdict: "paused", reason: `${restart}; paused: resume it (kubectl -n ${w.metadata.namespace} rollout resume deployment/${w.metadata.name}) and run up again` };

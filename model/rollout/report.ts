@@ -1,4 +1,5 @@
 /** What the rollout of a step does and leaves, as the `upgradePlan` output, the plan report and the preview show it. */
+import { revisionWithVersion } from "../../istio";
 import { groupInOrder } from "../group";
 import { ManualRestart, RolloutPlan, WorkloadDecision } from "./decide";
 
@@ -45,7 +46,6 @@ export function reportRollout(plan: RolloutPlan | undefined, restarts: "auto" | 
 }
 
 /** "1-31 (1.31.0)": the revision a namespace restarts onto. */
-const onto = (n: { revision: string; version: string }) => `${n.revision} (${n.version})`;
 
 /** The 1-based wave each namespace restarts in. */
 const waveNumbers = (report: RolloutReport) => new Map(report.waves.flatMap((w, i) => w.map(ns => [ns, i + 1] as const)));
@@ -58,7 +58,7 @@ const RESTART_LINES = 3;
  * its workloads, in wave order ("waves 1-50/50: restart 50 namespaces onto 1-31 (1.31.0): a (Deployment/web), ...").
  */
 function groupedRestarts(report: RolloutReport, restarting: RolloutReport["namespaces"], waveOf: Map<string, number>): string[] {
-    const entries = restarting.map(n => ({ onto: onto(n), wave: waveOf.get(n.namespace) ?? 0, text: `${n.namespace} (${n.restart.map(r => r.workload).join(", ")})` }));
+    const entries = restarting.map(n => ({ onto: revisionWithVersion(n), wave: waveOf.get(n.namespace) ?? 0, text: `${n.namespace} (${n.restart.map(r => r.workload).join(", ")})` }));
     return [...groupInOrder(entries, e => e.onto)].map(([revision, group]) => {
         const sorted = [...group].sort((a, b) => a.wave - b.wave);
         const [first, last] = [sorted[0].wave, sorted[sorted.length - 1].wave];
@@ -85,16 +85,16 @@ export function rolloutSummary(report: RolloutReport): string[] {
     for (const n of report.namespaces) {
         if (n.restart.length > 0 && !grouped) {
             lines.push(report.restarts === "auto"
-                ? `wave ${waveOf.get(n.namespace) ?? 0}/${report.waves.length}: restart namespace ${n.namespace} onto ${onto(n)}: ${n.restart.map(r => r.workload).join(", ")}`
-                : `left to restart by hand (rollout.restarts: manual), namespace ${n.namespace} onto ${onto(n)}: ` +
+                ? `wave ${waveOf.get(n.namespace) ?? 0}/${report.waves.length}: restart namespace ${n.namespace} onto ${revisionWithVersion(n)}: ${n.restart.map(r => r.workload).join(", ")}`
+                : `left to restart by hand (rollout.restarts: manual), namespace ${n.namespace} onto ${revisionWithVersion(n)}: ` +
                   n.restart.map(r => `kubectl -n ${n.namespace} rollout restart ${r.workload.toLowerCase()}`).join("; "));
         }
         if (n.unprotected.length > 0) {
             lines.push(`warning: namespace ${n.namespace}: single replica without a PodDisruptionBudget, unavailable while it restarts: ${n.unprotected.join(", ")}`);
         }
-        n.rolling.forEach(w => lines.push(`namespace ${n.namespace}: ${w} is still rolling onto ${onto(n)} (an earlier up): awaited, not restarted again`));
+        n.rolling.forEach(w => lines.push(`namespace ${n.namespace}: ${w} is still rolling onto ${revisionWithVersion(n)} (an earlier up): awaited, not restarted again`));
         n.skipped.forEach(s => lines.push(`namespace ${n.namespace}: skipped ${s.workload}: ${s.reason}`));
-        n.manual.forEach(m => lines.push(`namespace ${n.namespace}: not restarted by the program: ${m.owner} (${m.pods} pod(s) not on ${onto(n)}): ${m.command}`));
+        n.manual.forEach(m => lines.push(`namespace ${n.namespace}: not restarted by the program: ${m.owner} (${m.pods} pod(s) not on ${revisionWithVersion(n)}): ${m.command}`));
     }
     return lines;
 }
