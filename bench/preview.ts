@@ -408,7 +408,7 @@ export function runPreviewBench(): PreviewBenchResult {
         // The starting state: one revision, the default tag on it, every namespace following the tag. Not a
         // canary step (the program adopts namespaces labelled by hand), but its restarts are recorded too.
         const adoption = applyStep(`adopt: ${OLD} as ${oldRev}, ${NAMESPACES} namespaces on the default tag (first up, not a canary step)`, steps.start);
-        const resourceCount = JSON.parse(p.mustPulumi("stack", "export").stdout).deployment?.resources?.length ?? 0;
+        const resourceCount = p.stateResources().length;
 
         // ---- Figure A: add a canary revision. ----
         p.setConfig(steps.canary);

@@ -286,6 +286,11 @@ export class LocalProject {
         return (doc.steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn, type: s.newState?.type ?? s.oldState?.type ?? "", name: s.urn.split("::").pop() }));
     }
 
+    /** The resources of the stack's state (`pulumi stack export`), each with its urn and dependencies. */
+    stateResources(): { urn: string; dependencies?: string[] }[] {
+        return JSON.parse(this.mustPulumi("stack", "export").stdout).deployment?.resources ?? [];
+    }
+
     up(...args: string[]): PulumiResult {
         return this.mustPulumi("up", "--yes", "--skip-preview", ...args);
     }

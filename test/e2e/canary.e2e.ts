@@ -260,8 +260,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         // Every object of 1-30's chart, on the cluster and in the stack: the refused retirement must delete none.
         // (By name: the chart's RBAC objects carry no istio.io/rev label, their names carry the revision.)
         const objectsOf130 = () => cluster.kubectl("get", REVISION_KINDS, "-A", "-o", "name").split("\n").filter(n => n.includes("1-30")).sort();
-        const stateOf130 = () => (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? [])
-            .map((r: any): string => r.urn).filter((u: string) => u.includes("1-30")).sort();
+        const stateOf130 = () => project.stateResources().map(r => r.urn).filter(u => u.includes("1-30")).sort();
         const before = { objects: objectsOf130(), state: stateOf130() };
         assert.ok(before.objects.includes("deployment.apps/istiod-1-30") && before.objects.some(n => n.startsWith("clusterrole.")), before.objects.join(", "));
         const refused = project.pulumi("up", "--yes", "--skip-preview");

@@ -216,14 +216,14 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         cluster.apply([{ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "web", namespace: "shop" },
             spec: { hosts: ["web"], http: [{ route: [{ destination: { host: "web" } }] }] } }]);
         // While pods still use both revisions, the retirement guards refuse the destroy before anything is deleted.
-        const urns = (): string[] => (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? []).map((r: any) => r.urn).sort();
+        const urns = (): string[] => project.stateResources().map(r => r.urn).sort();
         const stateBefore = urns();
         const labelsBefore = NAMESPACES.map(label);
         const refused = project.pulumi("destroy", "--yes", "--skip-preview");
         assert.notStrictEqual(refused.code, 0, "destroy refused while pods use the revisions");
         assert.match(refused.stdout + refused.stderr, /revision 1-3[01] still serves \d+ running pod\(s\), so its istiod is not deleted/);
-        const guards = (JSON.parse(project.mustPulumi("stack", "export").stdout).deployment?.resources ?? [])
-            .filter((r: any) => r.urn.endsWith("-retirement-guard")).map((r: any) => `${r.urn.split("::").pop()}: ${(r.dependencies ?? []).length} dependencies`);
+        const guards = project.stateResources()
+            .filter(r => r.urn.endsWith("-retirement-guard")).map(r => `${r.urn.split("::").pop()}: ${(r.dependencies ?? []).length} dependencies`);
         const left = urns();
         assert.deepStrictEqual(stateBefore.filter(u => !left.includes(u)).map(u => u.split("$").pop()), [],
             `a refused destroy deletes nothing of the stack (guards: ${guards.join("; ")})`);
