@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { baseValues, CHART, CrdBundle, crdBundle } from "../istio";
+import { baseValues, CHART, CRD_KIND, CrdBundle, crdBundle } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { chartLocation, istioctlPath } from "./chartSource";
 import { crdFile, CRDS_APPLY_SCRIPT } from "./kubectl";
@@ -28,7 +28,7 @@ export interface IstioBaseArgs {
 }
 
 /** The Pulumi type of a CustomResourceDefinition, as the chart's and the ConfigGroup's children are registered. */
-const CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
+const CRD_TYPE = `kubernetes:apiextensions.k8s.io/v1:${CRD_KIND}`;
 
 /**
  * Keeps the CRDs on delete: deleting a CRD deletes every object of its kind in the cluster (every VirtualService,

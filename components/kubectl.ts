@@ -63,6 +63,7 @@ fi
 if ! wait_out=$(k wait --for=condition=Established --timeout=2m -f "$file" 2>&1); then
   echo "istio-mesh: the CRDs of Istio $CRDS_VERSION were applied but are not Established after 2m (kubectl wait --for=condition=Established -f $file):" >&2
   printf '%s\n' "$wait_out" | sed 's/^/  /' >&2
+  echo "No control plane was changed. See why in each CRD's status.conditions (kubectl get crd <name> -o yaml), then run 'pulumi up' again." >&2
   exit 1
 fi
 echo "CRDs of Istio $CRDS_VERSION applied and established ($CRDS_COUNT, digest $CRDS_DIGEST)"

@@ -31,16 +31,19 @@ function isCrd(o: unknown): o is KubeObject & { metadata: { name: string } } {
     return !!obj && obj.kind === CRD_KIND && (obj.apiVersion ?? "").startsWith("apiextensions.k8s.io/") && !!obj.metadata?.name;
 }
 
-/** The documents of a multi-document YAML manifest, each with its text as rendered. */
+/**
+ * The documents of a multi-document YAML manifest, each with its text as rendered, split at bare `---` lines as
+ * `istioctl manifest generate` and Helm print them.
+ */
 function documents(manifest: string): { text: string; object: unknown }[] {
     return manifest.split(/^---[ \t]*$/m)
         .map(text => ({ text, object: yaml.load(text) }))
         .filter(d => d.object !== null && d.object !== undefined);
 }
 
-/** The objects of a rendered manifest (e.g. `istioctl manifest generate`'s output). */
+/** The objects of a multi-document YAML manifest (istioctl's output, a ConfigGroup's `yaml`), empty documents left out. */
 export function manifestObjects(manifest: string): unknown[] {
-    return documents(manifest).map(d => d.object);
+    return yaml.loadAll(manifest).filter(o => o !== null && o !== undefined);
 }
 
 /** The manifest without its CRDs, every other document kept as rendered. */

@@ -4,8 +4,8 @@
  * policies.
  */
 import { UnknownValueError } from "@pulumi/policy";
-import * as yaml from "js-yaml";
 import { CHART, ChartName } from "../istio/charts";
+import { manifestObjects } from "../istio/crds";
 
 /** The least a resource needs to be looked at: what the engine passes to both kinds of policy. */
 export interface ResourceLike {
@@ -159,14 +159,7 @@ function toObject(kind: string, manifest: Record<string, any>, partlyUnknown: bo
 }
 
 function yamlDocuments(source: unknown): unknown[] {
-    const texts = Array.isArray(source) ? source : [source];
-    const docs: unknown[] = [];
-    for (const text of texts) {
-        if (typeof text === "string") {
-            yaml.loadAll(text, doc => docs.push(doc));
-        }
-    }
-    return docs;
+    return (Array.isArray(source) ? source : [source]).flatMap(text => (typeof text === "string" ? manifestObjects(text) : []));
 }
 
 /** The Istio charts and Kubernetes objects one resource declares (a ConfigGroup can hold many objects). */

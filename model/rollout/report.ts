@@ -45,8 +45,6 @@ export function reportRollout(plan: RolloutPlan | undefined, restarts: "auto" | 
     };
 }
 
-/** "1-31 (1.31.0)": the revision a namespace restarts onto. */
-
 /** The 1-based wave each namespace restarts in. */
 const waveNumbers = (report: RolloutReport) => new Map(report.waves.flatMap((w, i) => w.map(ns => [ns, i + 1] as const)));
 

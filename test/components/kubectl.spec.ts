@@ -87,7 +87,7 @@ describe("kubectl steps", () => {
         const p = project(true);
         const r = runScript(CRDS_APPLY_SCRIPT, { ...p.env, FAKE_FAIL_WAIT: "1" }, p.root);
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /were applied but are not Established after 2m[\s\S]*timed out waiting/);
+        assert.match(r.stderr, /were applied but are not Established after 2m[\s\S]*timed out waiting[\s\S]*status\.conditions[\s\S]*run 'pulumi up' again/);
     });
 
     // Pod listing lines, ';'-separated: "<ns>/<name>|<istio.io/rev label>|<sidecar.istio.io/status>" ('|' stands for a tab).
