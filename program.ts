@@ -155,6 +155,8 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
     pulumi.log.info(describeStep(mesh.upgradePlan));
+    // The namespace patches are registered a few at a time (bindPaced): the program lasts until the last is sent.
+    await mesh.namespacesBound;
     return {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,

@@ -9,7 +9,7 @@ import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
 import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
-import { bindNamespace } from "./namespaceBinding";
+import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
@@ -63,6 +63,8 @@ export interface RevisionOutput {
 export class IstioMesh extends pulumi.ComponentResource {
     public readonly revisions: Record<string, RevisionOutput>;
     public readonly upgradePlan: UpgradePlan;
+    /** Resolves once every namespace's patch is registered (they are registered a few at a time: bindPaced). */
+    public readonly namespacesBound: Promise<pulumi.Resource[]>;
     /** Recorded for the next run (in-place checks, restart selection, the upgrade plan). */
     public readonly meshState: MeshState;
 
@@ -185,12 +187,13 @@ export class IstioMesh extends pulumi.ComponentResource {
             interpreter: ["/bin/bash", "-c"],
             environment: { ...kubectlEnvironment, NAMESPACES: spec.namespaces.map(n => n.name).sort().join(" ") },
         }, parent)] : [];
-        const bindings = spec.namespaces.map(ns => {
+        this.namespacesBound = bindPaced(spec.namespaces, ns => {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
         });
+        const bindings = this.namespacesBound;
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
@@ -223,7 +226,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, {
                 ...parent,
                 // After every namespace is labelled, and after the CNI DaemonSet has rolled out (new pods need its node agent).
-                dependsOn: [...bindings, ...(cni ? [cni.release] : [])],
+                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...(cni ? [cni.release] : [])]),
                 ignoreChanges: keepLast ? ["stdin"] : [],
             });
         }
@@ -232,7 +235,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             // runs the guards before it deletes any of it (IstioRevision.armRetirementGuard). The restart step
             // depends on every binding: depending on it covers them at the cost of one dependency, not thousands.
             const releases = [...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release));
-            const protects = pulumi.all(releases).apply(objects => [...objects.flat(), tags, ...(restarts ? [restarts] : bindings)]);
+            const protects = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [...objects.flat(), tags, ...last]);
             revisions.forEach(r => r.armRetirementGuard(kubectlEnvironment, protects));
         }
 
