@@ -20,7 +20,12 @@ async function engine(fail?: string): Promise<string[]> {
 }
 
 const names = Array.from({ length: 12 }, (_, i) => `ns-${i}`);
-const patch = (name: string) => new pulumi.CustomResource("kubernetes:core/v1:NamespacePatch", name, { metadata: { name } });
+class Patch extends pulumi.CustomResource {
+    constructor(name: string) {
+        super("kubernetes:core/v1:NamespacePatch", name, { metadata: { name } });
+    }
+}
+const patch = (name: string) => new Patch(name);
 
 describe("bindPaced: namespace patches registered a few at a time", () => {
     it("starts a patch only once the one `inFlight` places before it is registered, and registers all in order", async () => {
