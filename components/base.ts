@@ -38,12 +38,21 @@ const CRD_TYPE = `kubernetes:apiextensions.k8s.io/v1:${CRD_KIND}`;
 export const retainCustomResourceDefinitions: pulumi.ResourceTransform = args =>
     args.type === CRD_TYPE ? { props: args.props, opts: { ...args.opts, retainOnDelete: true } } : undefined;
 
-/** The project's root, where the `crds` step reads the file (components/kubectl.ts TO_PROJECT_ROOT). */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
+/**
+ * The project's root (where Pulumi.yaml is), where the `crds` step reads the file (components/kubectl.ts
+ * TO_PROJECT_ROOT looks for it the same way): found upwards, as the compiled program runs from bin/components.
+ */
+function projectRoot(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) {
+        dir = path.dirname(dir);
+    }
+    return dir;
+}
 
 /** Writes the bundle where the `crds` step reads it (content-addressed: an existing file is the same). */
 function writeCrdFile(bundle: CrdBundle, version: string): void {
-    const file = path.join(PROJECT_ROOT, crdFile(version, bundle.digest));
+    const file = path.join(projectRoot(), crdFile(version, bundle.digest));
     if (!fs.existsSync(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         // Written whole under a temporary name, then renamed: a step never reads half a file.

@@ -252,6 +252,8 @@ export class LocalProject {
             fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
         }
         fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        // As a user does after `npm ci`: the compiled program is what Pulumi runs (main.js).
+        execFileSync("npm", ["run", "--silent", "build"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
         fs.mkdirSync(path.join(dir, ".state"));
         const project = new LocalProject(dir, stack, env);
         project.mustPulumi("stack", "init", stack);

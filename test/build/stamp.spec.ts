@@ -1,0 +1,66 @@
+/** main.js runs bin/ only when it was built from the sources as they are (tools/build/stamp.js). */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const stamp = require("../../tools/build/stamp") as {
+    SOURCES: string[]; STAMP: string; sourcesDigest(root: string): string; builtFromSources(root: string): boolean;
+};
+const REPO = path.join(__dirname, "..", "..");
+
+const made: string[] = [];
+
+/** A project with one file per source entry, built (stamped) as `npm run build` leaves it. */
+function builtProject(): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-stamp-"));
+    made.push(root);
+    for (const entry of stamp.SOURCES) {
+        const file = path.extname(entry) ? entry : path.join(entry, "a.ts");
+        fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(root, file), `// ${file}\n`);
+    }
+    fs.mkdirSync(path.join(root, "bin"));
+    fs.writeFileSync(path.join(root, stamp.STAMP), stamp.sourcesDigest(root));
+    return root;
+}
+
+describe("build stamp: the compiled program runs only when built from the sources as they are", () => {
+    after(() => made.forEach(dir => fs.rmSync(dir, { recursive: true, force: true })));
+
+    it("a fresh build is current", () => {
+        assert.strictEqual(stamp.builtFromSources(builtProject()), true);
+    });
+
+    it("an edited, added or renamed source makes it stale", () => {
+        const edited = builtProject();
+        fs.appendFileSync(path.join(edited, "components", "a.ts"), "export const x = 1;\n");
+        assert.strictEqual(stamp.builtFromSources(edited), false);
+        const added = builtProject();
+        fs.writeFileSync(path.join(added, "model", "b.ts"), "");
+        assert.strictEqual(stamp.builtFromSources(added), false);
+        const renamed = builtProject();
+        fs.renameSync(path.join(renamed, "istio", "a.ts"), path.join(renamed, "istio", "c.ts"));
+        assert.strictEqual(stamp.builtFromSources(renamed), false);
+    });
+
+    it("no build, or a build of other sources, is not current", () => {
+        const none = builtProject();
+        fs.rmSync(path.join(none, stamp.STAMP));
+        assert.strictEqual(stamp.builtFromSources(none), false);
+        const other = builtProject();
+        fs.writeFileSync(path.join(other, stamp.STAMP), "0".repeat(64));
+        assert.strictEqual(stamp.builtFromSources(other), false);
+    });
+
+    it("the digest covers every file the build compiles (tsc -p tsconfig.build.json)", () => {
+        const tsc = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
+        const compiled = execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--listFilesOnly"], { cwd: REPO, encoding: "utf8" })
+            .split("\n").filter(f => f && !f.includes("/node_modules/")).map(f => path.relative(REPO, f));
+        assert.ok(compiled.includes("program.ts"), compiled.join(", "));
+        const outside = compiled.filter(f => !stamp.SOURCES.some(s => f === s || f.startsWith(`${s}/`)));
+        assert.deepStrictEqual(outside, []);
+    });
+});
