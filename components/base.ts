@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { baseValues, CHART, CRD_KIND, CrdBundle, crdBundle } from "../istio";
 import { ChartSourceSpec } from "../model/config";
-import { chartLocation, istioctlPath } from "./chartSource";
-import { crdFile, CRDS_APPLY_SCRIPT } from "./kubectl";
+import { chartLocation, helmTemplateOptions, istioctlPath } from "./chartSource";
+import { chartDirectoryDigest, crdRenderKey, rememberCrds, rememberedCrds, writeCrdFile } from "./crdFiles";
+import { CRDS_APPLY_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";
 import { Release, ReleaseArgs, renderApart, renderRelease } from "./release";
 import { TYPE } from "./types";
@@ -27,6 +26,10 @@ export interface IstioBaseArgs {
     kubectl?: Record<string, pulumi.Input<string>>;
 }
 
+/** The Kubernetes provider's version, whose Helm renders the charts. */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const PROVIDER_VERSION: string = require("@pulumi/kubernetes/package.json").version;
+
 /** The Pulumi type of a CustomResourceDefinition, as the chart's and the ConfigGroup's children are registered. */
 const CRD_TYPE = `kubernetes:apiextensions.k8s.io/v1:${CRD_KIND}`;
 
@@ -37,29 +40,6 @@ const CRD_TYPE = `kubernetes:apiextensions.k8s.io/v1:${CRD_KIND}`;
  */
 export const retainCustomResourceDefinitions: pulumi.ResourceTransform = args =>
     args.type === CRD_TYPE ? { props: args.props, opts: { ...args.opts, retainOnDelete: true } } : undefined;
-
-/**
- * The project's root (where Pulumi.yaml is), where the `crds` step reads the file (components/kubectl.ts
- * TO_PROJECT_ROOT looks for it the same way): found upwards, as the compiled program runs from bin/components.
- */
-function projectRoot(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) {
-        dir = path.dirname(dir);
-    }
-    return dir;
-}
-
-/** Writes the bundle where the `crds` step reads it (content-addressed: an existing file is the same). */
-function writeCrdFile(bundle: CrdBundle, version: string): void {
-    const file = path.join(projectRoot(), crdFile(version, bundle.digest));
-    if (!fs.existsSync(file)) {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        // Written whole under a temporary name, then renamed: a step never reads half a file.
-        fs.writeFileSync(`${file}.${process.pid}`, bundle.yaml);
-        fs.renameSync(`${file}.${process.pid}`, file);
-    }
-}
 
 /**
  * The `base` chart: Istio's CRDs and the default validator. Everything else depends on it, so CRDs are
@@ -83,12 +63,22 @@ export class IstioBase extends pulumi.ComponentResource {
             this.registerOutputs({});
             return;
         }
-        const render = renderApart(this, name, release);
-        const bundle = render.objects.apply(objects => {
+        // istioctl's render serves the release too (its manifest without the CRDs), so it always runs. A Helm render
+        // of the same chart, values and provider as an earlier run is not repeated (components/crdFiles.ts).
+        const location = chartLocation(args.charts, CHART.base, args.version);
+        const key = args.charts.renderer === "istioctl" ? undefined : crdRenderKey(
+            helmTemplateOptions(location, name, args.istioNamespace, release.values),
+            args.charts.localDir ? chartDirectoryDigest(location.chart) : undefined, PROVIDER_VERSION);
+        const remembered = key ? rememberedCrds(key, args.version) : undefined;
+        const render = remembered ? undefined : renderApart(this, name, release);
+        const bundle = remembered ? pulumi.output(remembered) : render!.objects.apply(objects => {
             const b = crdBundle(objects, args.charts.renderer === "istioctl"
                 ? `istioctl ${istioctlPath(args.charts, args.version)} (the base component of Istio ${args.version})`
-                : `the base chart of Istio ${args.version} (${chartLocation(args.charts, CHART.base, args.version).chart})`);
+                : `the base chart of Istio ${args.version} (${location.chart})`);
             writeCrdFile(b, args.version);
+            if (key) {
+                rememberCrds(key, args.version, b);
+            }
             return b;
         });
         // Their version and digest are the step's inputs: the preview of an upgrade reads "CRDS_VERSION 1.30.4 => 1.31.0",
@@ -104,7 +94,7 @@ export class IstioBase extends pulumi.ComponentResource {
                 CRDS_COUNT: bundle.names.apply(n => `${n.length} CRDs`),
             },
         }, childOptions(this, opts));
-        this.release = renderRelease(this, name, { ...release, apart: { crds: bundle.names, render } }, { ...opts, dependsOn: [this.crds] });
+        this.release = renderRelease(this, name, { ...release, apart: { crds: bundle.names, ...(render ? { render } : {}) } }, { ...opts, dependsOn: [this.crds] });
         this.registerOutputs({});
     }
 }

@@ -45,11 +45,11 @@ function istioctlManifest(parent: pulumi.Resource, args: ReleaseArgs, opts?: pul
  * `apart`: the CRDs another step applies, left out of the release (the base chart only), and the render they were
  * taken from (istioctl's manifest is not rendered twice).
  */
-export function renderRelease(parent: pulumi.Resource, name: string, args: ReleaseArgs & { apart?: { crds: pulumi.Output<readonly string[]>; render: Render } },
+export function renderRelease(parent: pulumi.Resource, name: string, args: ReleaseArgs & { apart?: { crds: pulumi.Output<readonly string[]>; render?: Render } },
                               opts?: pulumi.ComponentResourceOptions): Release {
     const { apart } = args;
     if (args.charts.renderer === "istioctl") {
-        const yaml = apart?.render.manifest?.apply(manifestWithoutCrds) ?? istioctlManifest(parent, args, opts);
+        const yaml = apart?.render?.manifest?.apply(manifestWithoutCrds) ?? istioctlManifest(parent, args, opts);
         return new k8s.yaml.v2.ConfigGroup(`${name}-manifest`, { yaml }, childOptions(parent, opts));
     }
     return new k8s.helm.v4.Chart(name, {

@@ -51,6 +51,11 @@ export function manifestWithoutCrds(manifest: string): string {
     return documents(manifest).filter(d => !isCrd(d.object)).map(d => d.text.trim()).join("\n---\n") + "\n";
 }
 
+/** The digest of a bundle's YAML: the first 16 hex digits of its sha256. */
+export function crdDigest(text: string | Uint8Array): string {
+    return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
 /**
  * The CRDs among `objects` (a rendered base chart). `source` names the render in the error when there are none: a
  * base chart always has them, so none means the chart source is not Istio's base chart.
@@ -65,6 +70,6 @@ export function crdBundle(objects: readonly unknown[], source: string): CrdBundl
     return {
         names: crds.map(c => c.metadata.name),
         yaml: text,
-        digest: createHash("sha256").update(text).digest("hex").slice(0, 16),
+        digest: crdDigest(text),
     };
 }

@@ -406,6 +406,35 @@ describe("IstioMesh under mocks: the CRDs, applied by one step", () => {
         assert.ok(base.dependencies.some(u => u.endsWith("command:local:Command::crds")));
     });
 
+    it("a run with the base chart, values and provider of an earlier run reuses its render: no helm template, the same step and chart", async () => {
+        const first = await runProgram(steps.start);
+        const again = await runProgram(steps.start, first.outputs.meshState);
+        const templates = (run: ProgramRun) => run.calls.filter(c => c.token === "kubernetes:helm:template").length;
+        assert.deepStrictEqual([templates(first), templates(again)], [1, 0]);
+        assert.deepStrictEqual(crdsStep(again).inputs, crdsStep(first).inputs);
+        assert.deepStrictEqual(find(again, TYPES.chart, "base").inputs, find(first, TYPES.chart, "base").inputs);
+        assert.ok(find(again, TYPES.chart, "base").dependencies.some(u => u.endsWith("command:local:Command::crds")));
+    });
+
+    it("a change of the base chart's values, version or source, or a bundle file removed or edited, renders again", async () => {
+        const templates = async (config: RawConfig) =>
+            (await runProgram(config)).calls.filter(c => c.token === "kubernetes:helm:template").map(c => JSON.parse(c.inputs.jsonOpts));
+        assert.strictEqual((await templates(steps.start)).length, 1);
+        assert.deepStrictEqual((await templates({ ...steps.start, istioNamespace: "istio-control" })).map(t => [t.namespace, t.values.global.istioNamespace]),
+            [["istio-control", "istio-control"]]);
+        assert.deepStrictEqual((await templates(steps.installAlongside)).map(t => t.version), ["1.30.2"]);
+        assert.deepStrictEqual((await templates({ ...steps.start, charts: { repository: "https://charts.example.com/istio" } })).map(t => t.fetch_opts),
+            [{ repo: "https://charts.example.com/istio" }]);
+        assert.strictEqual((await templates(steps.start)).length, 0, "remembered");
+        const run = await runProgram(steps.start);
+        const file = path.join(__dirname, "../..", crdFile("1.29.3", crdsStep(run).inputs.environment.CRDS_DIGEST));
+        fs.appendFileSync(file, "# edited\n");
+        assert.strictEqual((await templates(steps.start)).length, 1, "a bundle file edited since is rendered again");
+        fs.rmSync(file);
+        assert.strictEqual((await templates(steps.start)).length, 1, "a bundle file removed since is rendered again");
+        assert.ok(fs.existsSync(file), "and written again");
+    });
+
     it("an upgrade changes the step's version, and only when the CRDs' version changes", async () => {
         const { run, before } = await runSteps("start", "installAlongside");
         assert.deepStrictEqual([before!, run].map(r => crdsStep(r).inputs.environment.CRDS_VERSION), ["1.29.3", "1.30.2"]);
