@@ -27,9 +27,12 @@ import * as os from "os";
 import * as path from "path";
 import { baseValues, istioctlOverlay, istiodValues, overlayText } from "../istio";
 import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../demo/local";
+import { CRD_RENDERS as RENDERS } from "../components/crdFiles";
 import { RawConfig } from "../model/config";
 import { Binding, MeshState, needsRestart, planUpgrade } from "../model/facts";
 
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { STAMP } = require("../tools/build/stamp") as { STAMP: string };
 const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 3);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
@@ -132,9 +135,9 @@ export interface PreviewBreakdown {
     total: number;
     /** CLI start, stack and backend load, plugins, language host, until the program's node process starts. */
     cliToProgram: number;
-    /** Node start, @pulumi/pulumi's runner, ts-node/TypeScript registration, until the program is required. */
-    nodeAndTsNode: number;
-    /** Compiling (ts-node, type-checking unless transpile-only) and loading the program and the SDKs it imports. */
+    /** Node start and @pulumi/pulumi's runner, until the program (main.js) is required. */
+    nodeAndRunner: number;
+    /** Loading the program (main.js's build check, the compiled program or ts-node) and the SDKs it imports. */
     compileAndLoad: number;
     /** The program's function: config, the stack's recorded outputs read, every resource registered. */
     programRun: number;
@@ -156,7 +159,7 @@ function breakdown(t0: number, t1: number, marks: NodeMarks[]): PreviewBreakdown
     return {
         total: t1 - t0,
         cliToProgram: p.start - t0,
-        nodeAndTsNode: p.requireStart! - p.start,
+        nodeAndRunner: p.requireStart! - p.start,
         compileAndLoad: p.requireEnd - p.requireStart!,
         programRun: p.runEnd - p.runStart,
         engineAfterProgram: p.exit - p.runEnd,
@@ -181,23 +184,21 @@ function pulumiHomeWithoutAutomaticLog(home: string, scratch: string): string {
     return dir;
 }
 
-const BEST = "both of the above";
+const NO_LOG = "without the CLI's automatic log";
 const NO_CHANGE = "no change (the config before the step)";
-const FLOOR = "floor: an empty program that imports both SDKs, without the CLI's automatic log";
+const FLOOR = "floor: an empty compiled program that imports both SDKs, without the CLI's automatic log";
 
 /**
- * The floor of any `pulumi preview` on this machine: a TypeScript program with the project's tsconfig and
- * node_modules that imports @pulumi/kubernetes and @pulumi/command and registers nothing, on its own stack.
+ * The floor of any `pulumi preview` on this machine: a JavaScript program (as the project's runs compiled) with the
+ * project's node_modules that imports @pulumi/kubernetes and @pulumi/command and registers nothing, on its own stack.
  */
 function floorPreview(scratch: string, env: NodeJS.ProcessEnv): { ms: number } {
     const dir = path.join(scratch, "floor");
     fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: floor\nruntime: nodejs\n");
-    fs.writeFileSync(path.join(dir, "index.ts"), 'import * as k8s from "@pulumi/kubernetes";\nimport * as command from "@pulumi/command";\n' +
-        "export const sdks = [typeof k8s, typeof command];\n");
-    for (const f of ["package.json", "tsconfig.json"]) {
-        fs.copyFileSync(path.join(__dirname, "..", f), path.join(dir, f));
-    }
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: floor\nmain: index.js\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+    fs.writeFileSync(path.join(dir, "index.js"), 'const k8s = require("@pulumi/kubernetes");\nconst command = require("@pulumi/command");\n' +
+        "exports.sdks = [typeof k8s, typeof command];\n");
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "floor", main: "index.js" }));
     fs.symlinkSync(path.join(__dirname, "..", "node_modules"), path.join(dir, "node_modules"));
     const fenv = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` };
     run("pulumi", ["stack", "init", "floor", "--non-interactive", "--cwd", dir], fenv);
@@ -206,12 +207,23 @@ function floorPreview(scratch: string, env: NodeJS.ProcessEnv): { ms: number } {
     return { ms: timed(() => run("pulumi", ["preview", "--non-interactive", "--cwd", dir], fenv)).ms };
 }
 
-/** The variants of figure A's preview that attribute its time: [name, environment, extra arguments]. */
-function previewVariants(noLogHome: string, projectDir: string): [string, NodeJS.ProcessEnv, string[]][] {
+/**
+ * The variants of figure A's preview that attribute its time: [name, environment, extra arguments, and a change of
+ * the project made before the preview, which returns its undo].
+ */
+function previewVariants(noLogHome: string, projectDir: string): [string, NodeJS.ProcessEnv, string[], (() => () => void)?][] {
+    const moved = (from: string, to: string) => () => {
+        fs.renameSync(path.join(projectDir, from), path.join(projectDir, to));
+        return () => {
+            // The preview may have written a new one in its place (a render): the kept one goes back.
+            fs.rmSync(path.join(projectDir, from), { recursive: true, force: true });
+            fs.renameSync(path.join(projectDir, to), path.join(projectDir, from));
+        };
+    };
     return [
-        ["PULUMI_NODEJS_TRANSPILE_ONLY=true (no type-check by ts-node)", { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, []],
-        ["without the CLI's automatic log", { PULUMI_HOME: noLogHome }, []],
-        [BEST, { PULUMI_HOME: noLogHome, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, []],
+        ["the sources through ts-node (bin/ not built from them: main.js falls back)", {}, [], moved(STAMP, `${STAMP}.away`)],
+        ["the CRDs rendered again (no remembered render: as the first preview of a new version)", {}, [], moved(RENDERS, `${RENDERS}.away`)],
+        [NO_LOG, { PULUMI_HOME: noLogHome }, []],
         ["--policy-pack ./policies (as in a pipeline)", {}, ["--policy-pack", path.join(projectDir, "policies")]],
     ];
 }
@@ -434,10 +446,14 @@ export function runPreviewBench(): PreviewBenchResult {
             fs.writeFileSync(baseManifest, base.stdout);
             return run("kubectl", ["diff", "--server-side", "--force-conflicts", "-f", manifest, "-f", baseManifest], kenv, [0, 1]).stdout;
         });
-        const a = { preview: [] as number[], breakdowns: [] as PreviewBreakdown[], baseline: [] as number[], baselineWithCrds: [] as number[], changes: -1, baselineObjects: 0, baselineDiffLines: 0 };
+        const a = { first: 0, preview: [] as number[], breakdowns: [] as PreviewBreakdown[], baseline: [] as number[], baselineWithCrds: [] as number[], changes: -1, baselineObjects: 0, baselineDiffLines: 0 };
         phase(`figure A: ${RUNS} x (pulumi preview, istioctl manifest generate + kubectl diff --server-side)`, () => {
             // The preview is warm from the `up` before it; one untimed baseline run warms istioctl and kubectl alike.
             baselineA();
+            // The step's first preview renders the new version's CRDs; the previews after it reuse that render
+            // (components/crdFiles.ts), as a reviewer's later previews and the `up` do. Reported apart.
+            a.first = preview().ms;
+            log(`  A first preview: ${sec(a.first)} s`);
             for (let i = 0; i < RUNS; i++) {
                 const pr = preview();
                 a.preview.push(pr.ms);
@@ -454,17 +470,22 @@ export function runPreviewBench(): PreviewBenchResult {
         // Variants that say where the preview's time goes (one run each).
         const variantsA: Record<string, { ms: number; breakdown?: PreviewBreakdown }> = {};
         phase("figure A variants", () => {
-            for (const [name, extraEnv, args] of previewVariants(noLogHome, p.dir)) {
-                variantsA[name] = preview(extraEnv, ...args);
+            for (const [name, extraEnv, args, prepare] of previewVariants(noLogHome, p.dir)) {
+                const undo = prepare?.();
+                try {
+                    variantsA[name] = preview(extraEnv, ...args);
+                } finally {
+                    undo?.();
+                }
                 log(`  ${name}: ${sec(variantsA[name].ms)} s`);
             }
             // Two reference points: the same stack with nothing to change, and the floor of any preview here.
             p.setConfig(steps.start);
             variantsA[NO_CHANGE] = preview();
-            variantsA[`${NO_CHANGE}, without the CLI's automatic log`] = preview({ PULUMI_HOME: noLogHome });
+            variantsA[`${NO_CHANGE}, ${NO_LOG}`] = preview({ PULUMI_HOME: noLogHome });
             p.setConfig(steps.canary);
             variantsA[FLOOR] = floorPreview(scratch, { ...p.env, PULUMI_HOME: noLogHome });
-            [NO_CHANGE, `${NO_CHANGE}, without the CLI's automatic log`, FLOOR].forEach(name => log(`  ${name}: ${sec(variantsA[name].ms)} s`));
+            [NO_CHANGE, `${NO_CHANGE}, ${NO_LOG}`, FLOOR].forEach(name => log(`  ${name}: ${sec(variantsA[name].ms)} s`));
         });
 
         // ---- Disruption step 1: install the canary alongside. ----
@@ -494,7 +515,7 @@ export function runPreviewBench(): PreviewBenchResult {
                 revert();
                 log(`  B run ${i + 1}: preview ${sec(pr.ms)} s, runbook loop ${sec(b.runbook[i])} s, one call per namespace ${sec(b.perNamespace[i])} s, one call ${sec(b.single[i])} s`);
             }
-            const [name, extraEnv] = previewVariants(noLogHome, p.dir).find(v => v[0] === BEST)!;
+            const [name, extraEnv] = previewVariants(noLogHome, p.dir).find(v => v[0] === NO_LOG)!;
             variantB = { name, ...preview(extraEnv) };
             log(`  ${name}: ${sec(variantB.ms)} s`);
         });
@@ -513,6 +534,7 @@ export function runPreviewBench(): PreviewBenchResult {
         const B = { preview: stat(b.preview), runbook: stat(b.runbook), perNamespace: stat(b.perNamespace), single: stat(b.single) };
         const ratioA = A.preview.median / A.baselineWithCrds.median;
         const ratioB = B.preview.median / B.runbook.median;
+        const ratioAFirst = a.first / A.baselineWithCrds.median;
         const medianBreakdown = (bs: PreviewBreakdown[]): PreviewBreakdown | undefined => bs.length === 0 ? undefined
             : Object.fromEntries(Object.keys(bs[0]).map(k => [k, stat(bs.map(x => (x as any)[k])).median])) as unknown as PreviewBreakdown;
         const bdA = medianBreakdown(a.breakdowns);
@@ -540,11 +562,12 @@ export function runPreviewBench(): PreviewBenchResult {
             `| step | pulumi preview, median (min-max) | manual baseline, median (min-max) | ratio | target |`,
             `|---|---:|---:|---:|---|`,
             `| A. add a canary revision (${newRev}) | ${fmt(A.preview)} | ${fmt(A.baselineWithCrds)} (istioctl manifest generate of the revision and of the base chart's CRDs + kubectl diff --server-side of both, ${a.baselineObjects} revision objects) | ${ratioA.toFixed(1)}x | <= ${TARGET_A}x: ${ratioA <= TARGET_A ? "met" : "MISSED"}; stretch <= ${STRETCH_A}x: ${ratioA <= STRETCH_A ? "met" : "missed"} |`,
+            `| A, the step's first preview (renders the ${NEW} CRDs; the runs above reuse that render) | ${sec(a.first)} s (one run) | ${fmt(A.baselineWithCrds)} | ${ratioAFirst.toFixed(1)}x | <= ${TARGET_A}x: ${ratioAFirst <= TARGET_A ? "met" : "MISSED"} |`,
             `| B. move ${moving.length} namespaces to ${newRev} | ${fmt(B.preview)} | ${fmt(B.runbook)} (runbook loop: 2 kubectl label calls per namespace) | ${ratioB.toFixed(1)}x | <= ${TARGET_B}x: ${ratioB <= TARGET_B ? "met" : "MISSED"} |`,
             "",
             `A against the revision's objects alone (no CRDs; the preview also upgrades the CRDs): ${fmt(A.baseline)}, ratio ${(A.preview.median / A.baseline.median).toFixed(1)}x` +
-            (variantsA[BEST] ? ` (${(variantsA[BEST].ms / A.baselineWithCrds.median).toFixed(1)}x the baseline with CRDs for the best variant below).` : "."),
-            `B without the CLI's automatic log and with transpile-only (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(1)}x the runbook loop` : "n/a"}.`,
+            ".",
+            `B without the CLI's automatic log (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(1)}x the runbook loop` : "n/a"}.`,
             `Other baselines for B: one kubectl label call per namespace ${fmt(B.perNamespace)} (ratio ${(B.preview.median / B.perNamespace.median).toFixed(1)}x); ` +
             `one kubectl label call for all ${moving.length} ${fmt(B.single)} (ratio ${(B.preview.median / B.single.median).toFixed(1)}x; ` +
             `that call sends a GET and a PATCH per namespace through kubectl's client-side rate limiter).`,
@@ -556,8 +579,8 @@ export function runPreviewBench(): PreviewBenchResult {
             "|---|---:|---:|---|",
             bdRow("total", "total", "wall time of `pulumi preview`"),
             bdRow("CLI until the program's node starts", "cliToProgram", "CLI start, backend and stack load, language host, plugins"),
-            bdRow("node + Pulumi runner + ts-node registration", "nodeAndTsNode", "until the program is required"),
-            bdRow("compile and load the program", "compileAndLoad", "ts-node (tsconfig's noCheck: no type-check at run time) and SDK modules"),
+            bdRow("node + Pulumi runner", "nodeAndRunner", "until the program (main.js) is required"),
+            bdRow("load the program", "compileAndLoad", "main.js's build check, the compiled program (bin/) and the SDK modules"),
             bdRow("program function", "programRun", "config, the stack's recorded outputs read, registering every resource"),
             bdRow("engine after the program function", "engineAfterProgram", "the engine's remaining steps (chart constructs, provider check/diff) and the CLI's automatic log of them: see the variants"),
             bdRow("CLI after the program exits", "afterProgram", "summary and display"),
@@ -579,7 +602,7 @@ export function runPreviewBench(): PreviewBenchResult {
             "|---|---:|---:|---:|---:|---:|---:|---:|",
             ...[adoption, ...disruption].map(d => `| ${d.step} | ${sec(d.upMs)} s | ${d.moved}${d.movedLabelOnly ? ` (+${d.movedLabelOnly} label only)` : ""} | ${d.workloadsInMoved} | ${d.workloadsRestartedInMoved} | ${d.podsReplacedInMoved} of ${d.podsInMovedBefore} | ${d.workloadsRestartedOutside} | ${d.podsReplacedOutside}${d.namespacesChangedOutside.length ? ` (${d.namespacesChangedOutside.slice(0, 5).join(", ")}${d.namespacesChangedOutside.length > 5 ? ", ..." : ""})` : ""} |`),
             "",
-            `targets: A within ${TARGET_A}x of the baseline with CRDs ${ratioA <= TARGET_A ? "met" : "MISSED"} (${ratioA.toFixed(1)}x); B within ${TARGET_B}x of the runbook loop ${ratioB <= TARGET_B ? "met" : "MISSED"} (${ratioB.toFixed(1)}x); ` +
+            `targets: A within ${TARGET_A}x of the baseline with CRDs ${ratioA <= TARGET_A ? "met" : "MISSED"} (${ratioA.toFixed(1)}x; the step's first preview ${ratioAFirst <= TARGET_A ? "met" : "MISSED"}, ${ratioAFirst.toFixed(1)}x); B within ${TARGET_B}x of the runbook loop ${ratioB <= TARGET_B ? "met" : "MISSED"} (${ratioB.toFixed(1)}x); ` +
             `no restart outside the moved namespaces and every workload in them restarted: ${okDisruption ? "met" : "MISSED"}`,
             `setup (not in the figures): the first pulumi up (adoption of ${NAMESPACES} namespaces) ${sec(adoption.upMs)} s; whole run ${sec(totalMs)} s.`,
             `machine: ${os.cpus().length} cores, load average ${loadAtStart.loadavg[0]} before the run, ` +
@@ -592,7 +615,7 @@ export function runPreviewBench(): PreviewBenchResult {
                 machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadSamples: seenLoad, othersSeen, underLoad },
                 versions: { old: OLD, new: NEW },
                 namespaces: NAMESPACES, moved: moving.length, runs: RUNS, nodes: NODES, resources: resourceCount, deviations,
-                figureA: { ...A, ratio: ratioA, breakdown: bdA, breakdowns: a.breakdowns, changes: a.changes, baselineObjects: a.baselineObjects, variants: variantsA },
+                figureA: { ...A, ratio: ratioA, first: a.first, ratioFirst: ratioAFirst, breakdown: bdA, breakdowns: a.breakdowns, changes: a.changes, baselineObjects: a.baselineObjects, variants: variantsA },
                 figureB: { ...B, ratio: ratioB, breakdown: bdB, breakdowns: b.breakdowns, changes: b.changes, variant: variantB },
                 adoption, disruption,
                 phases, totalMs,

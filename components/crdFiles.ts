@@ -70,7 +70,10 @@ interface RememberedRender {
     digest: string;
 }
 
-const renderFile = (key: string) => path.join(projectRoot(), ".istio-mesh", "crds", "renders", `${key}.json`);
+/** Where what each render gave is kept, under the project's root. */
+export const CRD_RENDERS = path.join(".istio-mesh", "crds", "renders");
+
+const renderFile = (key: string) => path.join(projectRoot(), CRD_RENDERS, `${key}.json`);
 
 /** Records what the render under `key` gave. */
 export function rememberCrds(key: string, version: string, bundle: CrdBundle): void {

@@ -4,11 +4,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-
-export const CRD_RENDERS = path.join(__dirname, "..", "..", ".istio-mesh", "crds", "renders");
+import { CRD_RENDERS } from "../../components/crdFiles";
 
 export const mochaHooks = {
     beforeEach(): void {
-        fs.rmSync(CRD_RENDERS, { recursive: true, force: true });
+        fs.rmSync(path.join(__dirname, "..", "..", CRD_RENDERS), { recursive: true, force: true });
     },
 };
