@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { clusterEnvironment, Kubectl, observe } from "./components/kubectl";
+import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
@@ -93,12 +93,12 @@ function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): Me
  * What the bound namespaces run now, read with kubectl from the provider's cluster: the restart decision's input.
  * None in render mode. A failure stops the program: no restart is decided blind.
  */
-export function observeCluster(spec: MeshSpec): Observation | undefined {
+export async function observeCluster(spec: MeshSpec): Promise<Observation | undefined> {
     if (spec.renderDirectory) {
         return undefined;
     }
     try {
-        return observe(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name));
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name));
     } catch (e) {
         throw new pulumi.RunError(`istio-mesh: reading what the bound namespaces run failed, so no restart can be decided: ` +
             `${e instanceof Error ? e.message : e}\nCheck istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
@@ -110,7 +110,7 @@ export function observeCluster(spec: MeshSpec): Observation | undefined {
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
 /** The program; `observeNamespaces` reads the cluster (tests pass what it should see). */
-export async function run(observeNamespaces: (spec: MeshSpec) => Observation | undefined = observeCluster) {
+export async function run(observeNamespaces: (spec: MeshSpec) => Promise<Observation | undefined> | Observation | undefined = observeCluster) {
     const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
     // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
     const secretCluster = secretKeys.includes("kubernetes");
@@ -144,11 +144,13 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Observation | u
         upsertExistingObjects: spec.kubernetes.adoptExisting,
         enablePatchForce: spec.kubernetes.adoptExisting,
     });
+    // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
+    const observation = await observeNamespaces(spec);
     const mesh = new IstioMesh("mesh", {
         spec,
         facts,
         previous,
-        observation: observeNamespaces(spec),
+        observation,
         secretCluster,
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
     }, { providers: { kubernetes: provider } });

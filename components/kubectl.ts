@@ -3,7 +3,7 @@
  * cluster the Kubernetes provider uses. Scripts read their parameters from the environment so the script text
  * stays the same and a change of revision shows in the preview as a change of `environment`.
  */
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
 import { OBSERVED_KINDS, KubeObject, Observation } from "../model/rollout";
 
@@ -135,10 +135,18 @@ export class KubectlError extends Error {
 export class Kubectl {
     constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
-    run(args: readonly string[], namespace?: string): string {
+    private argv(args: readonly string[], namespace?: string): string[] {
         const context = this.env.KUBE_CONTEXT ? ["--context", this.env.KUBE_CONTEXT] : [];
-        const full = [...context, ...(namespace ? ["-n", namespace] : []), ...args];
-        const r = spawnSync("kubectl", full, { env: { ...process.env, ...this.env }, encoding: "utf8", maxBuffer: 1 << 30 });
+        return [...context, ...(namespace ? ["-n", namespace] : []), ...args];
+    }
+
+    private options() {
+        return { env: { ...process.env, ...this.env }, encoding: "utf8" as const, maxBuffer: 1 << 30 };
+    }
+
+    run(args: readonly string[], namespace?: string): string {
+        const full = this.argv(args, namespace);
+        const r = spawnSync("kubectl", full, this.options());
         if (r.error || r.status !== 0) {
             throw new KubectlError(full, namespace, r.error ? r.error.message : `exit ${r.status}: ${r.stderr}`);
         }
@@ -146,26 +154,48 @@ export class Kubectl {
     }
 
     json(args: readonly string[], namespace?: string): any {
-        const out = this.run([...args, "-o", "json"], namespace);
-        try {
-            return JSON.parse(out);
-        } catch (e) {
-            throw new KubectlError([...args, "-o", "json"], namespace, `unreadable output: ${(e as Error).message}`);
-        }
+        return parseJson(args, namespace, this.run([...args, "-o", "json"], namespace));
+    }
+
+    /** As `json`, without blocking: the program reads the cluster while the engine starts the provider. */
+    jsonAsync(args: readonly string[], namespace?: string): Promise<any> {
+        const full = this.argv([...args, "-o", "json"], namespace);
+        return new Promise((resolve, reject) => execFile("kubectl", full, this.options(), (error, stdout, stderr) => {
+            if (error) {
+                reject(new KubectlError(full, namespace, typeof error.code === "number" ? `exit ${error.code}: ${stderr}` : error.message));
+                return;
+            }
+            try {
+                resolve(parseJson(args, namespace, stdout));
+            } catch (e) {
+                reject(e);
+            }
+        }));
+    }
+}
+
+function parseJson(args: readonly string[], namespace: string | undefined, out: string): any {
+    try {
+        return JSON.parse(out);
+    } catch (e) {
+        throw new KubectlError([...args, "-o", "json"], namespace, `unreadable output: ${(e as Error).message}`);
     }
 }
 
 /**
- * What the restart decision reads, for the given namespaces: their istio.io/rev labels and their workloads, pods
- * and PodDisruptionBudgets. One namespace: two calls scoped to it (the restart step); more: two cluster-wide calls
- * (the program at preview time), whatever the number of namespaces.
+ * The two reads of an observation of `namespaces` (kubectl arguments and namespace): their Namespace objects, then
+ * their workloads, pods and PodDisruptionBudgets. One namespace: two calls scoped to it (the restart step); more:
+ * two cluster-wide calls (the program at preview time), whatever the number of namespaces.
  */
-export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observation {
-    if (namespaces.length === 0) {
-        return { namespaceLabels: {}, objects: [] };
-    }
+function observationReads(namespaces: readonly string[]): [string[], string | undefined][] {
     const one = namespaces.length === 1 ? namespaces[0] : undefined;
-    const nsObjects: KubeObject[] = one ? [kubectl.json(["get", "namespace", one])] : kubectl.json(["get", "namespaces"]).items;
+    return one ? [[["get", "namespace", one], undefined], [["get", OBSERVED_KINDS], one]]
+        : [[["get", "namespaces"], undefined], [["get", OBSERVED_KINDS, "-A"], undefined]];
+}
+
+/** The observation of `namespaces` from the answers of its two reads (a Namespace or a List; a List). */
+function observationOf(namespaces: readonly string[], nsRead: any, listRead: any): Observation {
+    const nsObjects: KubeObject[] = nsRead.items ?? [nsRead];
     const wanted = new Set(namespaces);
     const namespaceLabels: Record<string, string | undefined> = {};
     const namespaceVersions: Record<string, string> = {};
@@ -173,7 +203,27 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
         namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
     }
-    const listed: KubeObject[] = (one ? kubectl.json(["get", OBSERVED_KINDS], one) : kubectl.json(["get", OBSERVED_KINDS, "-A"])).items;
+    const listed: KubeObject[] = listRead.items;
     // kubectl's List items carry their kind (a mixed list always does).
     return { namespaceLabels, namespaceVersions, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+}
+
+const NOTHING_OBSERVED: Observation = { namespaceLabels: {}, objects: [] };
+
+/** What the restart decision reads, for the given namespaces: their istio.io/rev labels and their workloads, pods and PDBs. */
+export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observation {
+    if (namespaces.length === 0) {
+        return NOTHING_OBSERVED;
+    }
+    const [nsRead, listRead] = observationReads(namespaces).map(([args, namespace]) => kubectl.json(args, namespace));
+    return observationOf(namespaces, nsRead, listRead);
+}
+
+/** As `observe`, with both reads at once and without blocking the program. */
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[]): Promise<Observation> {
+    if (namespaces.length === 0) {
+        return NOTHING_OBSERVED;
+    }
+    const [nsRead, listRead] = await Promise.all(observationReads(namespaces).map(([args, namespace]) => kubectl.jsonAsync(args, namespace)));
+    return observationOf(namespaces, nsRead, listRead);
 }

@@ -1,0 +1,54 @@
+/** What the program and the restart step read of the cluster (components/kubectl.ts), against a stub kubectl. */
+import * as assert from "assert";
+import { Kubectl, KubectlError, observe, observeAsync } from "../../components/kubectl";
+import { workload } from "../support/cluster";
+import { StubCluster } from "../support/stubKubectl";
+
+const on = (revision: string, version: string) => ({ revision, version });
+
+describe("observe and observeAsync: the restart decision's reads", function () {
+    this.timeout(30000);
+    let stub: StubCluster;
+    beforeEach(() => {
+        stub = new StubCluster({
+            namespaces: { shop: "1-31", cart: "1-30", other: undefined },
+            injectors: {},
+            objects: [
+                ...workload("shop", "web", { replicas: 2, pods: [on("1-30", "1.30.2"), on("1-30", "1.30.2")] }),
+                ...workload("cart", "cart", { pods: [on("1-30", "1.30.2")] }),
+                ...workload("other", "x", { pods: [on("1-30", "1.30.2")] }),
+            ],
+        });
+    });
+    afterEach(() => stub.dispose());
+
+    it("the program's read (observeAsync) sees what the step's read (observe) sees: labels and objects of the bound namespaces only", async () => {
+        const kubectl = new Kubectl(stub.env());
+        const read = await observeAsync(kubectl, ["shop", "cart"]);
+        assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31", cart: "1-30" });
+        assert.deepStrictEqual([...new Set(read.objects.map(o => o.metadata.namespace))].sort(), ["cart", "shop"]);
+        assert.ok(read.objects.some(o => o.kind === "Deployment" && o.metadata.name === "web"));
+        assert.deepStrictEqual(stub.calls.sort(), ["get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -A -o json",
+            "get namespaces -o json"]);
+        stub.clearCalls();
+        assert.deepStrictEqual(observe(kubectl, ["shop", "cart"]), read);
+        assert.strictEqual(stub.calls.length, 2);
+    });
+
+    it("one namespace: two reads scoped to it, alike in both", async () => {
+        const kubectl = new Kubectl(stub.env());
+        const read = await observeAsync(kubectl, ["shop"]);
+        assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31" });
+        assert.deepStrictEqual(stub.calls.sort(), ["-n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
+            "get namespace shop -o json"]);
+        assert.deepStrictEqual(observe(kubectl, ["shop"]), read);
+        assert.deepStrictEqual(await observeAsync(kubectl, []), { namespaceLabels: {}, objects: [] });
+    });
+
+    it("a failed read rejects with kubectl's words and the command, never a partial observation", async () => {
+        const kubectl = new Kubectl(stub.env({ STUB_FAIL: "^get namespaces" }));
+        await assert.rejects(observeAsync(kubectl, ["shop", "cart"]), (e: Error) => e instanceof KubectlError &&
+            /^kubectl get namespaces -o json failed: exit 1: The connection to the server 127\.0\.0\.1:6443 was refused/.test(e.message));
+        assert.throws(() => observe(kubectl, ["shop", "cart"]), /kubectl get namespaces -o json failed: exit 1: The connection/);
+    });
+});
