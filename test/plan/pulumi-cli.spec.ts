@@ -4,9 +4,12 @@ import * as os from "os";
 import * as path from "path";
 import { MINIMUM_PULUMI, pulumiCliProblem } from "../../plan/pulumi-cli";
 
+const fakes: string[] = [];
+
 /** A PATH holding only a fake `pulumi` that prints `version` (none when undefined), plus what `sh` needs. */
 function pathWith(version?: string): NodeJS.ProcessEnv {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-fake-pulumi-"));
+    fakes.push(dir);
     if (version) {
         fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho ${version}\n`, { mode: 0o755 });
     }
@@ -14,6 +17,8 @@ function pathWith(version?: string): NodeJS.ProcessEnv {
 }
 
 describe("plan: the pulumi CLI check", () => {
+    after(() => fakes.splice(0).forEach(dir => fs.rmSync(dir, { recursive: true, force: true })));
+
     it("says in one line what to install when there is no pulumi on PATH", () => {
         const problem = pulumiCliProblem(pathWith());
         assert.match(problem!, /^no working pulumi CLI on PATH \(ENOENT\): install it .*npm run toolchain/);
