@@ -1,5 +1,6 @@
-import { keepStackTracesShort, run, stackOutputs } from "./program";
+import { dropSdkDebugMessages, keepStackTracesShort, run, stackOutputs } from "./program";
 
 keepStackTracesShort();
+dropSdkDebugMessages();
 
 export = async () => stackOutputs(await run());

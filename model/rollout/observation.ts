@@ -27,5 +27,20 @@ export interface Observation {
     readonly objects: readonly KubeObject[];
 }
 
-/** The kinds an observation lists (one `kubectl get` of them). */
-export const OBSERVED_KINDS = "deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets";
+/**
+ * The kinds an observation lists, each with the API path of its list (`api`: core or group/version; every
+ * Kubernetes version the product supports serves these versions) and its resource name.
+ */
+export const OBSERVED_RESOURCES: readonly { readonly kind: string; readonly api: string; readonly resource: string }[] = [
+    { kind: "Deployment", api: "apis/apps/v1", resource: "deployments" },
+    { kind: "StatefulSet", api: "apis/apps/v1", resource: "statefulsets" },
+    { kind: "DaemonSet", api: "apis/apps/v1", resource: "daemonsets" },
+    { kind: "ReplicaSet", api: "apis/apps/v1", resource: "replicasets" },
+    { kind: "Job", api: "apis/batch/v1", resource: "jobs" },
+    { kind: "CronJob", api: "apis/batch/v1", resource: "cronjobs" },
+    { kind: "Pod", api: "api/v1", resource: "pods" },
+    { kind: "PodDisruptionBudget", api: "apis/policy/v1", resource: "poddisruptionbudgets" },
+];
+
+/** The kinds an observation lists, as one `kubectl get` names them. */
+export const OBSERVED_KINDS = OBSERVED_RESOURCES.map(r => r.resource).join(",");

@@ -1,6 +1,7 @@
 /** What the program and the restart step read of the cluster (components/kubectl.ts), against a stub kubectl. */
 import * as assert from "assert";
 import { Kubectl, KubectlError, observe, observeAsync } from "../../components/kubectl";
+import { OBSERVED_RESOURCES } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { StubCluster } from "../support/stubKubectl";
 
@@ -28,27 +29,30 @@ describe("observe and observeAsync: the restart decision's reads", function () {
         assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31", cart: "1-30" });
         assert.deepStrictEqual([...new Set(read.objects.map(o => o.metadata.namespace))].sort(), ["cart", "shop"]);
         assert.ok(read.objects.some(o => o.kind === "Deployment" && o.metadata.name === "web"));
-        assert.deepStrictEqual(stub.calls.sort(), ["get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -A -o json",
-            "get namespaces -o json"]);
+        // The API server's lists, which kubectl does not decode: the namespaces, then one list per kind, cluster-wide.
+        assert.deepStrictEqual(stub.calls.sort(), ["get --raw /api/v1/namespaces", ...OBSERVED_RESOURCES.map(r => `get --raw /${r.api}/${r.resource}`)].sort());
+        assert.strictEqual(new Set(read.objects.map(o => o.kind)).size, 3, "Deployment, ReplicaSet and Pod, each list's kind given to its items");
         stub.clearCalls();
         assert.deepStrictEqual(observe(kubectl, ["shop", "cart"]), read);
         assert.strictEqual(stub.calls.length, 2);
     });
 
-    it("one namespace: two reads scoped to it, alike in both", async () => {
+    it("one namespace: reads scoped to it, alike in both", async () => {
         const kubectl = new Kubectl(stub.env());
         const read = await observeAsync(kubectl, ["shop"]);
         assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31" });
+        assert.deepStrictEqual(stub.calls.sort(), ["get --raw /api/v1/namespaces/shop", ...OBSERVED_RESOURCES.map(r => `get --raw /${r.api}/namespaces/shop/${r.resource}`)].sort());
+        stub.clearCalls();
+        assert.deepStrictEqual(observe(kubectl, ["shop"]), read);
         assert.deepStrictEqual(stub.calls.sort(), ["-n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
             "get namespace shop -o json"]);
-        assert.deepStrictEqual(observe(kubectl, ["shop"]), read);
         assert.deepStrictEqual(await observeAsync(kubectl, []), { namespaceLabels: {}, objects: [] });
     });
 
     it("a failed read rejects with kubectl's words and the command, never a partial observation", async () => {
-        const kubectl = new Kubectl(stub.env({ STUB_FAIL: "^get namespaces" }));
+        const kubectl = new Kubectl(stub.env({ STUB_FAIL: "^get (--raw /api/v1/pods|namespaces)" }));
         await assert.rejects(observeAsync(kubectl, ["shop", "cart"]), (e: Error) => e instanceof KubectlError &&
-            /^kubectl get namespaces -o json failed: exit 1: The connection to the server 127\.0\.0\.1:6443 was refused/.test(e.message));
+            /^kubectl get --raw \/api\/v1\/pods failed: exit 1: The connection to the server 127\.0\.0\.1:6443 was refused/.test(e.message));
         assert.throws(() => observe(kubectl, ["shop", "cart"]), /kubectl get namespaces -o json failed: exit 1: The connection/);
     });
 });

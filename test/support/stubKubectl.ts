@@ -36,7 +36,23 @@ const ns = take("-n");
 const all = a.includes("-A"); a = a.filter(x => x !== "-A");
 const out = take("-o");
 const kinds = { deployment: "Deployment", statefulset: "StatefulSet", daemonset: "DaemonSet" };
+const resources = { deployments: "Deployment", statefulsets: "StatefulSet", daemonsets: "DaemonSet", replicasets: "ReplicaSet",
+  jobs: "Job", cronjobs: "CronJob", pods: "Pod", poddisruptionbudgets: "PodDisruptionBudget" };
 const nsObject = (n) => ({ kind: "Namespace", metadata: { name: n, labels: state.namespaces[n] ? { "istio.io/rev": state.namespaces[n] } : {} } });
+if (a[0] === "get" && a[1] === "--raw") {
+  // The API server's JSON: /api/v1/... or /apis/<group>/<version>/..., cluster-wide or under namespaces/<ns>; list items carry no kind.
+  const rest = a[2].replace(/^\/(api\/v1|apis\/[^/]+\/v1)\//, "").split("/");
+  const bare = (o) => { const { kind, ...rest } = o; return rest; };
+  if (rest[0] === "namespaces" && rest.length <= 2) {
+    if (rest.length === 1) { process.stdout.write(JSON.stringify({ kind: "NamespaceList", items: Object.keys(state.namespaces).map(n => bare(nsObject(n))) })); process.exit(0); }
+    if (!(rest[1] in state.namespaces)) { process.stderr.write('Error from server (NotFound): namespaces "' + rest[1] + '" not found\n'); process.exit(1); }
+    process.stdout.write(JSON.stringify(nsObject(rest[1]))); process.exit(0);
+  }
+  const [scope, resource] = rest[0] === "namespaces" ? [rest[1], rest[2]] : [undefined, rest[0]];
+  if (!resources[resource]) { process.stderr.write("Error from server (NotFound): the server could not find the requested resource\n"); process.exit(1); }
+  const items = state.objects.filter(o => o.kind === resources[resource] && (!scope || o.metadata.namespace === scope)).map(bare);
+  process.stdout.write(JSON.stringify({ kind: resources[resource] + "List", items })); process.exit(0);
+}
 if (a[0] === "get" && a[1] === "namespace") {
   if (!(a[2] in state.namespaces)) { process.stderr.write('Error from server (NotFound): namespaces "' + a[2] + '" not found\n'); process.exit(1); }
   process.stdout.write(JSON.stringify(nsObject(a[2]))); process.exit(0);
@@ -45,7 +61,9 @@ if (a[0] === "get" && a[1] === "namespaces") {
   process.stdout.write(JSON.stringify({ items: Object.keys(state.namespaces).map(nsObject) })); process.exit(0);
 }
 if (a[0] === "get") {
-  process.stdout.write(JSON.stringify({ kind: "List", items: state.objects.filter(o => all || o.metadata.namespace === ns) })); process.exit(0);
+  // As kubectl lists several kinds: kind by kind, in the order named.
+  const items = a[1].split(",").flatMap(r => state.objects.filter(o => o.kind === resources[r] && (all || o.metadata.namespace === ns)));
+  process.stdout.write(JSON.stringify({ kind: "List", items })); process.exit(0);
 }
 if (a[0] === "patch") {
   const [k, name] = a[1].split("/");
