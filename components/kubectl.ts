@@ -3,7 +3,11 @@
  * cluster the Kubernetes provider uses. Scripts read their parameters from the environment so the script text
  * stays the same and a change of revision shows in the preview as a change of `environment`.
  */
-import { execFile, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
 
@@ -159,25 +163,73 @@ export class Kubectl {
     }
 
     /**
-     * `kubectl get --raw <path>`, parsed, without blocking (the program reads the cluster while the engine starts the
-     * provider). kubectl passes the API server's JSON through as is: a `kubectl get -o json` of the same list decodes
-     * and re-encodes every object (half a second of CPU for 400 pods and their ReplicaSets). List items carry no kind.
+     * GETs API paths (`/api/v1/namespaces`, ...) all at once, without blocking, through one `kubectl proxy` that
+     * serves on a Unix socket in a private temporary directory: no TCP port, so nothing else on the machine can use
+     * the credentials while it runs (under a second). kubectl authenticates as for any call and passes the API
+     * server's JSON through as is: a `kubectl get -o json` of the same lists decodes and re-encodes every object
+     * (half a second of CPU for 400 pods and their ReplicaSets), and one `kubectl get --raw` per path costs a
+     * process each (some 40 ms of CPU to start and authenticate). Resolves with each answer, parsed (list items
+     * carry no kind); any answer but 200, or a proxy that does not start, rejects with a KubectlError naming the read.
      */
-    rawAsync(path: string): Promise<any> {
-        const args = ["get", "--raw", path];
-        const full = this.argv(args);
-        return new Promise((resolve, reject) => execFile("kubectl", full, this.options(), (error, stdout, stderr) => {
-            if (error) {
-                reject(new KubectlError(full, undefined, typeof error.code === "number" ? `exit ${error.code}: ${stderr}` : error.message));
-                return;
-            }
-            try {
-                resolve(parseJson(args, undefined, stdout));
-            } catch (e) {
-                reject(e);
-            }
-        }));
+    async getAll(apiPaths: readonly string[]): Promise<any[]> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubectl-"));
+        const socket = path.join(dir, "api.sock");
+        const args = this.argv(["proxy", `--unix-socket=${socket}`]);
+        const proxy = spawn("kubectl", args, { env: this.options().env, stdio: ["ignore", "pipe", "pipe"] });
+        try {
+            await proxyServing(proxy, args);
+            return await Promise.all(apiPaths.map(apiPath => getThrough(socket, apiPath)));
+        } finally {
+            proxy.kill();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     }
+}
+
+/** Resolves once the proxy says it serves; rejects with what it said if it exits (or fails to start) first. */
+function proxyServing(proxy: ChildProcess, args: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+        let stdout = "";
+        let stderr = "";
+        proxy.stderr!.on("data", chunk => { stderr += chunk; });
+        proxy.stdout!.on("data", chunk => {
+            stdout += chunk;
+            if (stdout.includes("Starting to serve on")) {
+                resolve();
+            }
+        });
+        proxy.on("error", e => reject(new KubectlError(args, undefined, e.message)));
+        proxy.on("exit", code => reject(new KubectlError(args, undefined, `exit ${code}: ${stderr}`)));
+    });
+}
+
+/** One GET through the proxy's socket: the body parsed; an error names the read as `kubectl get --raw` would make it. */
+function getThrough(socket: string, apiPath: string): Promise<any> {
+    const read = ["get", "--raw", apiPath];
+    return new Promise((resolve, reject) => {
+        http.get({ socketPath: socket, path: apiPath, headers: { Accept: "application/json" } }, res => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("error", e => reject(new KubectlError(read, undefined, e.message)));
+            res.on("end", () => {
+                const body = Buffer.concat(chunks).toString("utf8");
+                if (res.statusCode !== 200) {
+                    // The API server's Status object names the reason (Forbidden, NotFound...); the proxy's own errors are text.
+                    let message = body.trim();
+                    try {
+                        message = JSON.parse(body).message ?? message;
+                    } catch { /* text */ }
+                    reject(new KubectlError(read, undefined, `${res.statusCode} ${res.statusMessage ?? ""}: ${message}`));
+                    return;
+                }
+                try {
+                    resolve(parseJson(read, undefined, body));
+                } catch (e) {
+                    reject(e);
+                }
+            });
+        }).on("error", e => reject(new KubectlError(read, undefined, e.message)));
+    });
 }
 
 /** kubectl's output `out` of the command `args`, parsed; unreadable output is a KubectlError naming the command. */
@@ -226,7 +278,7 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
 }
 
 /**
- * As `observe`, from the API server's own JSON (Kubectl.rawAsync), every read at once and without blocking: the
+ * As `observe`, from the API server's own JSON (Kubectl.getAll), every read at once and without blocking: the
  * namespaces, then one list per kind (OBSERVED_RESOURCES), cluster-wide, or scoped to the one namespace.
  */
 export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[]): Promise<Observation> {
@@ -234,9 +286,9 @@ export async function observeAsync(kubectl: Kubectl, namespaces: readonly string
         return NOTHING_OBSERVED;
     }
     const scope = namespaces.length === 1 ? `/namespaces/${namespaces[0]}` : "";
-    const [nsRead, ...lists] = await Promise.all([
-        kubectl.rawAsync(`/api/v1${scope || "/namespaces"}`),
-        ...OBSERVED_RESOURCES.map(r => kubectl.rawAsync(`/${r.api}${scope}/${r.resource}`)),
+    const [nsRead, ...lists] = await kubectl.getAll([
+        `/api/v1${scope || "/namespaces"}`,
+        ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
     ]);
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));

@@ -1,5 +1,7 @@
 /** What the program and the restart step read of the cluster (components/kubectl.ts), against a stub kubectl. */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import { Kubectl, KubectlError, observe, observeAsync } from "../../components/kubectl";
 import { OBSERVED_RESOURCES } from "../../model/rollout";
 import { workload } from "../support/cluster";
@@ -29,8 +31,12 @@ describe("observe and observeAsync: the restart decision's reads", function () {
         assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31", cart: "1-30" });
         assert.deepStrictEqual([...new Set(read.objects.map(o => o.metadata.namespace))].sort(), ["cart", "shop"]);
         assert.ok(read.objects.some(o => o.kind === "Deployment" && o.metadata.name === "web"));
-        // The API server's lists, which kubectl does not decode: the namespaces, then one list per kind, cluster-wide.
-        assert.deepStrictEqual(stub.calls.sort(), ["get --raw /api/v1/namespaces", ...OBSERVED_RESOURCES.map(r => `get --raw /${r.api}/${r.resource}`)].sort());
+        // One kubectl (a proxy on a Unix socket), through which the API server's lists pass undecoded: the namespaces,
+        // then one list per kind, cluster-wide.
+        assert.deepStrictEqual(stub.calls.filter(c => !c.startsWith("GET ")).map(c => c.replace(/=.*\/api\.sock$/, "=<dir>/api.sock")),
+            ["proxy --unix-socket=<dir>/api.sock"]);
+        assert.deepStrictEqual(stub.calls.filter(c => c.startsWith("GET ")).sort(),
+            ["GET /api/v1/namespaces", ...OBSERVED_RESOURCES.map(r => `GET /${r.api}/${r.resource}`)].sort());
         assert.strictEqual(new Set(read.objects.map(o => o.kind)).size, 3, "Deployment, ReplicaSet and Pod, each list's kind given to its items");
         stub.clearCalls();
         assert.deepStrictEqual(observe(kubectl, ["shop", "cart"]), read);
@@ -41,7 +47,8 @@ describe("observe and observeAsync: the restart decision's reads", function () {
         const kubectl = new Kubectl(stub.env());
         const read = await observeAsync(kubectl, ["shop"]);
         assert.deepStrictEqual(read.namespaceLabels, { shop: "1-31" });
-        assert.deepStrictEqual(stub.calls.sort(), ["get --raw /api/v1/namespaces/shop", ...OBSERVED_RESOURCES.map(r => `get --raw /${r.api}/namespaces/shop/${r.resource}`)].sort());
+        assert.deepStrictEqual(stub.calls.filter(c => c.startsWith("GET ")).sort(),
+            ["GET /api/v1/namespaces/shop", ...OBSERVED_RESOURCES.map(r => `GET /${r.api}/namespaces/shop/${r.resource}`)].sort());
         stub.clearCalls();
         assert.deepStrictEqual(observe(kubectl, ["shop"]), read);
         assert.deepStrictEqual(stub.calls.sort(), ["-n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
@@ -50,9 +57,19 @@ describe("observe and observeAsync: the restart decision's reads", function () {
     });
 
     it("a failed read rejects with kubectl's words and the command, never a partial observation", async () => {
-        const kubectl = new Kubectl(stub.env({ STUB_FAIL: "^get (--raw /api/v1/pods|namespaces)" }));
+        const kubectl = new Kubectl(stub.env({ STUB_FAIL: "^(GET /api/v1/pods$|get namespaces)" }));
         await assert.rejects(observeAsync(kubectl, ["shop", "cart"]), (e: Error) => e instanceof KubectlError &&
-            /^kubectl get --raw \/api\/v1\/pods failed: exit 1: The connection to the server 127\.0\.0\.1:6443 was refused/.test(e.message));
+            /^kubectl get --raw \/api\/v1\/pods failed: 503 Service Unavailable: The connection to the server 127\.0\.0\.1:6443 was refused$/.test(e.message));
         assert.throws(() => observe(kubectl, ["shop", "cart"]), /kubectl get namespaces -o json failed: exit 1: The connection/);
+    });
+
+    it("a proxy that does not start, or a namespace that is gone, rejects naming it; the proxy's socket directory is removed", async () => {
+        const socketDirs = () => fs.readdirSync(os.tmpdir()).filter(d => d.startsWith("istio-mesh-kubectl-")).sort();
+        const before = socketDirs();
+        await assert.rejects(observeAsync(new Kubectl(stub.env({ STUB_FAIL: "^proxy" })), ["shop", "cart"]),
+            /^KubectlError: kubectl proxy --unix-socket=\S+\/api\.sock failed: exit 1: The connection to the server/);
+        await assert.rejects(observeAsync(new Kubectl(stub.env()), ["gone"]),
+            /^KubectlError: kubectl get --raw \/api\/v1\/namespaces\/gone failed: 404 Not Found: namespaces "gone" not found$/);
+        assert.deepStrictEqual(socketDirs(), before);
     });
 });

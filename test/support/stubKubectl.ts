@@ -39,19 +39,32 @@ const kinds = { deployment: "Deployment", statefulset: "StatefulSet", daemonset:
 const resources = { deployments: "Deployment", statefulsets: "StatefulSet", daemonsets: "DaemonSet", replicasets: "ReplicaSet",
   jobs: "Job", cronjobs: "CronJob", pods: "Pod", poddisruptionbudgets: "PodDisruptionBudget" };
 const nsObject = (n) => ({ kind: "Namespace", metadata: { name: n, labels: state.namespaces[n] ? { "istio.io/rev": state.namespaces[n] } : {} } });
-if (a[0] === "get" && a[1] === "--raw") {
-  // The API server's JSON: /api/v1/... or /apis/<group>/<version>/..., cluster-wide or under namespaces/<ns>; list items carry no kind.
-  const rest = a[2].replace(/^\/(api\/v1|apis\/[^/]+\/v1)\//, "").split("/");
+if (a[0] === "proxy") {
+  // kubectl proxy --unix-socket=<path>: answers GETs of API paths with the API server's JSON (/api/v1/... or
+  // /apis/<group>/<version>/..., cluster-wide or under namespaces/<ns>; list items carry no kind), each logged as "GET <path>".
+  const socket = a[1].replace(/^--unix-socket=/, "");
   const bare = (o) => { const { kind, ...rest } = o; return rest; };
-  if (rest[0] === "namespaces" && rest.length <= 2) {
-    if (rest.length === 1) { process.stdout.write(JSON.stringify({ kind: "NamespaceList", items: Object.keys(state.namespaces).map(n => bare(nsObject(n))) })); process.exit(0); }
-    if (!(rest[1] in state.namespaces)) { process.stderr.write('Error from server (NotFound): namespaces "' + rest[1] + '" not found\n'); process.exit(1); }
-    process.stdout.write(JSON.stringify(nsObject(rest[1]))); process.exit(0);
-  }
-  const [scope, resource] = rest[0] === "namespaces" ? [rest[1], rest[2]] : [undefined, rest[0]];
-  if (!resources[resource]) { process.stderr.write("Error from server (NotFound): the server could not find the requested resource\n"); process.exit(1); }
-  const items = state.objects.filter(o => o.kind === resources[resource] && (!scope || o.metadata.namespace === scope)).map(bare);
-  process.stdout.write(JSON.stringify({ kind: resources[resource] + "List", items })); process.exit(0);
+  const answer = (apiPath) => {
+    if (process.env.STUB_FAIL && new RegExp(process.env.STUB_FAIL).test("GET " + apiPath)) {
+      return [503, { kind: "Status", message: "The connection to the server 127.0.0.1:6443 was refused" }];
+    }
+    const rest = apiPath.replace(/^\/(api\/v1|apis\/[^/]+\/v1)\//, "").split("/");
+    if (rest[0] === "namespaces" && rest.length <= 2) {
+      if (rest.length === 1) return [200, { kind: "NamespaceList", items: Object.keys(state.namespaces).map(n => bare(nsObject(n))) }];
+      if (!(rest[1] in state.namespaces)) return [404, { kind: "Status", message: 'namespaces "' + rest[1] + '" not found' }];
+      return [200, nsObject(rest[1])];
+    }
+    const [scope, resource] = rest[0] === "namespaces" ? [rest[1], rest[2]] : [undefined, rest[0]];
+    if (!resources[resource]) return [404, { kind: "Status", message: "the server could not find the requested resource" }];
+    return [200, { kind: resources[resource] + "List", items: state.objects.filter(o => o.kind === resources[resource] && (!scope || o.metadata.namespace === scope)).map(bare) }];
+  };
+  require("http").createServer((req, res) => {
+    fs.appendFileSync(process.env.STUB_LOG, "GET " + req.url + "\n");
+    const [status, body] = answer(req.url);
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(body));
+  }).listen(socket, () => process.stdout.write("Starting to serve on " + socket + "\n"));
+  return;
 }
 if (a[0] === "get" && a[1] === "namespace") {
   if (!(a[2] in state.namespaces)) { process.stderr.write('Error from server (NotFound): namespaces "' + a[2] + '" not found\n'); process.exit(1); }
