@@ -16,7 +16,8 @@
  * reference previews place it: the same stack with no change, and the floor (an empty program importing the SDKs).
  *
  * Run alone with `ts-node --transpile-only bench/preview.ts`, or through `npm run bench`. Knobs (environment):
- *   BENCH_PREVIEW_RUNS (default 3: the whole run takes about 21 minutes on 2 cores, a third of it the first `up`),
+ *   BENCH_PREVIEW_RUNS (default 5: A's ratio sits near its target, and its baseline alone moves by 0.1 s from run
+ *   to run; the whole run takes about 16 minutes on 2 cores, a third of it the first `up`),
  *   BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
  *   BENCH_PREVIEW_NODES (KWOK nodes, default 8: 110 pods each, room for every Deployment's surge pod).
  * Anything but the defaults is printed with the figures.
@@ -33,7 +34,7 @@ import { Binding, MeshState, needsRestart, planUpgrade } from "../model/facts";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { STAMP } = require("../tools/build/stamp") as { STAMP: string };
-const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 5);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
 const NODES = Number(process.env.BENCH_PREVIEW_NODES ?? 8);
