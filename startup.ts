@@ -11,15 +11,14 @@ import Module = require("module");
 import * as path from "path";
 
 /** Each module deferred, and the SDK file that requires it (resolved from there, as the SDK resolves it). */
-export const DEFERRED_SDK_IMPORTS: readonly { module: string; requiredBy: string }[] = [
+const DEFERRED_SDK_IMPORTS: readonly { module: string; requiredBy: string }[] = [
     { module: "typescript", requiredBy: "@pulumi/pulumi/typescript-shim.js" },
     { module: "@npmcli/arborist", requiredBy: "@pulumi/pulumi/runtime/closure/codePaths.js" },
 ];
 
-/** Installs the stand-ins; returns the files deferred (a module not installed where the SDK looks is skipped). */
-export function deferUnusedSdkImports(imports = DEFERRED_SDK_IMPORTS): string[] {
-    const deferred: string[] = [];
-    for (const { module, requiredBy } of imports) {
+/** Installs the stand-ins (a module not installed where the SDK looks for it is skipped). */
+function deferUnusedSdkImports(): void {
+    for (const { module, requiredBy } of DEFERRED_SDK_IMPORTS) {
         let file: string;
         try {
             file = require.resolve(module, { paths: [path.dirname(require.resolve(requiredBy))] });
@@ -52,9 +51,7 @@ export function deferUnusedSdkImports(imports = DEFERRED_SDK_IMPORTS): string[] 
             },
         });
         require.cache[file] = standIn;
-        deferred.push(file);
     }
-    return deferred;
 }
 
 deferUnusedSdkImports();
