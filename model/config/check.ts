@@ -49,6 +49,7 @@ function typeName(node: SchemaNode): string {
         case "list": return "a list";
         case "integer": return "a whole number";
         case "intOrString": return "a whole number or a percentage";
+        case "number": return "a number";
         case "boolean": return "true or false";
         default: return "a text value";
     }
@@ -64,6 +65,7 @@ function scalarOk(node: ScalarNode, v: unknown): boolean {
         case "string": return typeof v === "string";
         case "integer": return typeof v === "number" && Number.isInteger(v);
         case "boolean": return typeof v === "boolean";
+        case "number": return typeof v === "number" && Number.isFinite(v);
         default: return (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && /^\d+%$/.test(v));
     }
 }

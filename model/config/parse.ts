@@ -5,6 +5,7 @@
  */
 import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
 import { parseDuration } from "../duration";
+import { GATE_SECRET_KEYS, parseHealthGate } from "../gate/config";
 import { parsePromotion } from "../promotion";
 import { parseRollout } from "./rollout";
 import { checkShape } from "./check";
@@ -79,6 +80,9 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     c.problems.push(...promotionProblems);
     const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
     rolloutProblems.forEach(p => c.add(p.key, p.value, p.message, p.fix));
+    const gateSecrets = Object.fromEntries(Object.values(GATE_SECRET_KEYS).filter(k => ok.has(k) && raw[k] !== undefined).map(k => [k, raw[k]]));
+    const { gate: healthGate, problems: gateProblems } = parseHealthGate(ok.has("healthGate") ? section("healthGate") : undefined, gateSecrets);
+    gateProblems.forEach(p => c.add(p.key, p.value, p.message, p.fix));
 
     if (c.problems.length > 0) {
         throw new MeshConfigError(c.problems);
@@ -88,6 +92,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
         },
-        placement, rollout, ...(promotion ? { promotion } : {}),
+        placement, rollout, ...(promotion ? { promotion } : {}), ...(healthGate ? { healthGate } : {}),
     };
 }

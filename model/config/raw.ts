@@ -1,4 +1,5 @@
 /** Pulumi's flat config map -> RawConfig. */
+import { GATE_SECRET, GATE_SECRET_KEYS, isHeaderMap } from "../gate/config";
 import { CONFIG_NAMESPACE, CONFIG_SCHEMA } from "./schema";
 import { RawConfig } from "./spec";
 
@@ -55,10 +56,17 @@ export function rawConfigFromPulumi(all: Record<string, string>, isSecret: (full
             }
             continue;
         }
+        if (key === GATE_SECRET_KEYS.bearerToken || key === GATE_SECRET_KEYS.headers) {
+            if (text !== "") {
+                raw[key] = !isSecret(fullKey) ? GATE_SECRET.plain
+                    : key === GATE_SECRET_KEYS.headers && !isHeaderMap(text) ? GATE_SECRET.notHeaders : GATE_SECRET.secret;
+            }
+            continue;
+        }
         // Maps and lists arrive as JSON text; scalars are plain text ("1.33" is a version, not a number, and a
         // path may start with "[").
         const node = CONFIG_SCHEMA.fields[key];
-        const structured = node ? !["string", "integer", "boolean", "intOrString"].includes(node.type) : /^\s*[[{]/.test(text);
+        const structured = node ? !["string", "integer", "boolean", "intOrString", "number"].includes(node.type) : /^\s*[[{]/.test(text);
         if (structured && /^\s*[[{]/.test(text)) {
             try {
                 raw[key] = JSON.parse(text);

@@ -5,6 +5,9 @@
  */
 import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
 import { DEFAULT_ROLLOUT } from "./rollout";
+import { DEFAULT_ISTIOD_SELECTOR } from "../../istio/metrics";
+import { BUILTIN_NAMES, BUILTINS, COMPARISONS } from "../gate/checks";
+import { GATE_DEFAULTS, GATE_SECRET_KEYS } from "../gate/config";
 import { DEFAULTS } from "./defaults";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */
@@ -27,7 +30,7 @@ interface BaseNode {
 
 export interface ScalarNode extends BaseNode {
     /** `intOrString`: a count or a percentage ("50%"), as Kubernetes writes PodDisruptionBudget fields. */
-    readonly type: "string" | "integer" | "boolean" | "intOrString";
+    readonly type: "string" | "integer" | "boolean" | "intOrString" | "number";
     /** The allowed values, when the key is an enumeration. */
     readonly oneOf?: readonly string[];
 }
@@ -57,6 +60,27 @@ export interface ValuesNode extends BaseNode {
 }
 
 export type SchemaNode = ScalarNode | ObjectNode | MapNode | ListNode | ValuesNode;
+
+/** The settings of the built-in health checks of one group, from their definitions (model/gate/checks.ts). */
+function builtinChecks(group: "controlPlane" | "dataPlane"): Record<string, SchemaNode> {
+    const setting = { max: "The most allowed", margin: "How much higher than before the change it may be", factor: "How many times the value before the change it may be" };
+    return Object.fromEntries(BUILTIN_NAMES.filter(n => BUILTINS[n].group === group).map(name => {
+        const b = BUILTINS[name];
+        const defaults = b.defaults as Record<string, number | undefined>;
+        const unit = ({ ratio: "a ratio: 0.01 is 1%", s: "seconds", ms: "milliseconds", "": "a count over the time watched" } as Record<string, string>)[
+            b.template({ enabled: true }, "").unit];
+        return [name, {
+            type: "object", default: {}, example: "{enabled: false}", doc: `Check: ${b.description}.`,
+            fields: {
+                enabled: { type: "boolean", default: true, example: "false", doc: "false turns the check off." },
+                ...Object.fromEntries(b.settings.map(s => [s, {
+                    type: "number", ...(defaults[s] !== undefined ? { default: defaults[s] } : {}), example: String(defaults[s] ?? 2000),
+                    doc: `${setting[s]} (${s === "factor" ? "a multiple" : unit}).`,
+                } satisfies SchemaNode])),
+            },
+        } satisfies SchemaNode];
+    }));
+}
 
 const chartValues = (chart: string): ValuesNode => ({ type: "values", default: {}, doc: `${chart} chart value overrides.` });
 
@@ -215,6 +239,52 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 istioNamespace: { type: "string", example: "mesh", doc: "The new istioNamespace: every istiod, webhook and gateway is replaced under running workloads." },
                 context: { type: "string", example: "prod-eu", doc: "The new kubernetes.context: the mesh is created on that cluster and deleted from the one it ran on." },
             },
+        },
+        healthGate: {
+            type: "object", default: {}, example: "healthGate: {prometheus: {url: http://prometheus.monitoring:9090}}",
+            doc: "Watch the mesh in Prometheus after each change of a step and stop the step when it is unhealthy (README, Health gate).",
+            fields: {
+                prometheus: {
+                    type: "object", required: true, example: "{url: http://prometheus.monitoring:9090}", doc: "The Prometheus the gate asks.",
+                    fields: {
+                        url: { type: "string", required: true, example: "http://prometheus.monitoring:9090", doc: "Its base URL (http or https), without credentials." },
+                        caFile: { type: "string", example: "/etc/ssl/prometheus-ca.pem", doc: "A PEM file of the CA that signs its certificate (https)." },
+                    },
+                },
+                bake: { type: "string", default: GATE_DEFAULTS.bake, example: `"2m"`, doc: "How long to watch after each change before the checks run (0s: at once)." },
+                window: { type: "string", default: GATE_DEFAULTS.window, example: `"1m"`, doc: "The range of rates and quantiles; at most the bake." },
+                onNoData: {
+                    type: "string", oneOf: ["fail", "skip"], default: GATE_DEFAULTS.onNoData, example: "skip",
+                    doc: "Prometheus unreachable, a failed query, or a query without data: fail the step (closed), or skip the check (the plan and preview warn).",
+                },
+                istiodSelector: {
+                    type: "string", default: DEFAULT_ISTIOD_SELECTOR, example: `'job="istiod-{revision}"'`,
+                    doc: "PromQL label matchers of one revision's istiods; {revision} is replaced.",
+                },
+                controlPlane: { type: "object", default: {}, example: "{xdsRejects: {max: 2}}", doc: "Built-in checks of each revision's istiods.", fields: builtinChecks("controlPlane") },
+                dataPlane: { type: "object", default: {}, example: "{errorRate: {max: 0.02}}", doc: "Built-in checks of each moved namespace's and gateway's traffic.", fields: builtinChecks("dataPlane") },
+                checks: {
+                    type: "list", default: [], example: `[{name: slo, query: "...", comparison: "<", threshold: 0.05}]`,
+                    doc: "Your own checks: PromQL whose value must compare with a threshold; {namespace}, {revision}, {window} and {range} are filled.",
+                    items: {
+                        type: "object", doc: "One check.", example: `{name: slo, query: "...", comparison: "<", threshold: 0.05}`,
+                        fields: {
+                            name: { type: "string", required: true, example: "checkout-slo", doc: "Its name, in messages." },
+                            query: { type: "string", required: true, example: `"sum(up{namespace=\"{namespace}\"})"`, doc: "PromQL giving one value (or several: the worst counts)." },
+                            comparison: { type: "string", oneOf: COMPARISONS, required: true, example: `"<="`, doc: "How the value must compare with the threshold." },
+                            threshold: { type: "number", required: true, example: "0.05", doc: "The threshold." },
+                        },
+                    },
+                },
+            },
+        },
+        [GATE_SECRET_KEYS.bearerToken]: {
+            type: "string", secret: true, example: `pulumi config set --secret ${GATE_SECRET_KEYS.bearerToken} <token>`,
+            doc: "A bearer token for the health gate's Prometheus. Secret only.",
+        },
+        [GATE_SECRET_KEYS.headers]: {
+            type: "string", secret: true, example: `pulumi config set --secret ${GATE_SECRET_KEYS.headers} '{"X-Scope-OrgID": "mesh"}'`,
+            doc: "HTTP headers for the health gate's Prometheus, a JSON map. Secret only.",
         },
         promotion: {
             type: "object", default: {}, example: "promotion: {from: my-org/istio-mesh/staging, soak: 24h}",

@@ -3,6 +3,7 @@ import { ImageSettings, ServiceType } from "../../istio";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
 import type { Placement } from "./live";
+import type { HealthGateSpec } from "../gate/checks";
 
 export interface RevisionSpec {
     /** The revision name: istiod-<name>, istio.io/rev=<name>. */
@@ -81,6 +82,8 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** The health gate between the changes of a step (model/gate/); absent when off. */
+    readonly healthGate?: HealthGateSpec;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
