@@ -9,6 +9,7 @@ import { IstioMesh } from "./components/mesh";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
+import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
@@ -119,6 +120,15 @@ export async function observeCluster(spec: MeshSpec): Promise<Observation | unde
     }
 }
 
+/** The health gate's Prometheus credentials, read as secrets (validation refused them in plain text). */
+function gateCredentials(raw: Record<string, unknown>): { bearerToken?: pulumi.Output<string>; headers?: pulumi.Output<string> } {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const secret = (key: string) => (raw[key] === GATE_SECRET.secret ? { value: config.requireSecret(key) } : undefined);
+    const token = secret(GATE_SECRET_KEYS.bearerToken);
+    const headers = secret(GATE_SECRET_KEYS.headers);
+    return { ...(token ? { bearerToken: token.value } : {}), ...(headers ? { headers: headers.value } : {}) };
+}
+
 // Which config keys were set with --secret: the SDK knows, but exports the check only internally.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
@@ -167,6 +177,7 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Promise<Observa
         observation,
         secretCluster,
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
+        gateCredentials: spec.healthGate ? gateCredentials(raw) : undefined,
     }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).

@@ -3,11 +3,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
-import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, needsRestart, planUpgrade, UpgradePlan } from "../model/facts";
+import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
+import { credentialEnvironment, GateCredentials, gateStart, gateStep } from "./healthGate";
 import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
 import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
@@ -35,6 +37,8 @@ export interface IstioMeshArgs {
     secretCluster?: boolean;
     /** Registry credentials (a secret dockerconfigjson) for the pull secret `spec.pullSecretName`. */
     registryCredentials?: pulumi.Input<string>;
+    /** The health gate's Prometheus credentials (secret config), when set. */
+    gateCredentials?: GateCredentials;
 }
 
 /**
@@ -133,11 +137,25 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, { ...parent, dependsOn: [base, ...ensurePullSecret(spec.istioNamespace)] }));
         }
         const releaseOf = (revision: string) => revisions.get(revision)!.release;
+        // The health gate (live stacks only): a gate after each control plane, that what moves to it waits for.
+        const gate = live ? spec.healthGate : undefined;
+        if (spec.healthGate && !live) {
+            pulumi.log.warn("render mode: istio-mesh:healthGate has no effect (nothing is applied, so nothing is watched)", this);
+        }
+        const controlPlaneGates = new Map(gate ? facts.revisions.map(r => [r.name, gateStep(`health-gate-${r.name}`,
+            controlPlaneGate(gate, r.name, r.version), args.gateCredentials, { parent: revisions.get(r.name)!, dependsOn: [releaseOf(r.name)] })]) : []);
+        /** A revision's release and, with the gate on, its gate: what moves to the revision waits for both. */
+        const readyOf = (revision: string): pulumi.Resource[] => [releaseOf(revision), ...(controlPlaneGates.has(revision) ? [controlPlaneGates.get(revision)!] : [])];
 
         const tags = new RevisionTags("tags", {
             tags: spec.tags.map(t => ({ name: t.name, revision: t.revision, version: revisions.get(t.revision)!.version })),
             istioNamespace: spec.istioNamespace,
-        }, { ...parent, dependsOn: spec.tags.map(t => releaseOf(t.revision)) });
+        }, { ...parent, dependsOn: spec.tags.flatMap(t => readyOf(t.revision)) });
+        const tagGates = new Map(gate ? spec.tags.map(t => [t.name, gateStep(`health-gate-tag-${t.name}`,
+            tagGate(gate, t.name, t.revision, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)), args.gateCredentials,
+            { parent: tags, dependsOn: tags.objectsOf(t.name) })]) : []);
+        /** A tag's objects and, with the gate on, its gate (none for a revision). */
+        const tagObjects = (label: string): pulumi.Resource[] => [...tags.objectsOf(label), ...(tagGates.has(label) ? [tagGates.get(label)!] : [])];
 
         let cni: IstioCni | undefined;
         if (spec.cni) {
@@ -152,15 +170,18 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, {
                 ...parent,
                 // After every control plane, so istiod is upgraded first and CNI follows.
-                dependsOn: [...revisions.values()].map((r): pulumi.Resource => r.release)
+                dependsOn: [...revisions.keys()].flatMap(readyOf)
                     .concat(ensureNamespace(spec.cni.namespace), ...ensurePullSecret(spec.cni.namespace)),
             });
         }
 
+        const gatewayGates: pulumi.Resource[] = [];
         const gateways = spec.gateways.map((gw, i) => {
             const binding = facts.gateways[gatewayId(gw)];
             const legacy = legacyGatewayName(gw, spec.gateways);
-            return new IstioGateway(gatewayResourceName(gw), {
+            // With the gate on: when the gateway's change began (it depends on this), for the gate's comparison with before.
+            const start = gate ? [gateStart(`health-gate-gateway-${gatewayId(gw)}`, `${binding.target} ${binding.revision}@${binding.version}`, parent)] : [];
+            const gateway = new IstioGateway(gatewayResourceName(gw), {
                 name: gw.name,
                 releaseName: legacy.releaseName,
                 namespace: gw.namespace,
@@ -175,9 +196,14 @@ export class IstioMesh extends pulumi.ComponentResource {
                 charts: spec.charts,
             }, {
                 ...parent,
-                dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace)],
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace), ...start],
                 aliases: legacy.alias ? [{ name: legacy.alias }] : [],
             });
+            if (gate) {
+                gatewayGates.push(gateStep(`health-gate-gateway-${gatewayId(gw)}`, gatewayGate(gate, gatewayId(gw), binding.revision, binding.version),
+                    args.gateCredentials, { parent: gateway, dependsOn: [gateway.release] }, start[0].stdout));
+            }
+            return gateway;
         });
 
         // One check for all bound namespaces (they must exist; their legacy label goes), before any is labelled.
@@ -191,7 +217,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
-                { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
+                { ...parent, dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...preflight, ...gatewayGates] });
         });
         const bindings = this.namespacesBound;
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
@@ -207,11 +233,25 @@ export class IstioMesh extends pulumi.ComponentResource {
         const cniChange = previousCni !== spec.cni?.version
             ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
         const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
-        this.upgradePlan = planUpgrade(args.previous, facts, rolloutReport);
+        const plan = planUpgrade(args.previous, facts, rolloutReport);
+        const waveTargets = (names: readonly string[]) => names.map(namespace => ({ namespace, revision: facts.namespaces[namespace].revision }));
+        const gatePlan = gate && planGates(gate, {
+            ...plan, waves: rolloutReport.restarts === "auto" ? rolloutReport.waves.map(waveTargets) : [],
+            namespacesOfTag: Object.fromEntries(spec.tags.map(t => [t.name, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)])),
+        });
+        this.upgradePlan = gatePlan ? { ...plan, healthGate: gatePlan, summary: [...plan.summary, ...gateSummary(gatePlan)] } : plan;
+        if (gatePlan?.onNoData === "skip" && gatePlan.points.length > 0) {
+            pulumi.log.warn("istio-mesh:healthGate.onNoData is skip: where Prometheus cannot answer, or a query has no data, the gate lets the step through " +
+                "without that check (fail closed is the default)", this);
+        }
         let restarts: command.local.Command | undefined;
         if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
             const request = rollout ? formatRequest(rollout) : "";
             const keepLast = keepsLastRequest(request, this.upgradePlan);
+            // Namespaces this step moves with nothing left to restart (an earlier up restarted them and then stopped):
+            // checked again before the first wave.
+            const restarting = new Set(rollout?.waves.flat() ?? []);
+            const recheck = waveTargets(plan.namespacesMoving.filter(m => m.to && needsRestart(m.from, m.to) && !restarting.has(m.name)).map(m => m.name));
             restarts = new command.local.Command("workload-restarts", {
                 create: ROLLOUT_STEP_COMMAND,
                 update: ROLLOUT_STEP_COMMAND,
@@ -222,6 +262,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                     TIMEOUT: spec.restartTimeout,
                     ROLLOUT_PARALLEL: String(spec.rollout.parallelNamespaces),
                     ROLLOUT_PAUSE: spec.rollout.pauseBetween,
+                    ...(gate ? { HEALTH_GATE: formatGateRequest(waveGate(gate, recheck)), ...credentialEnvironment(args.gateCredentials) } : {}),
                 },
             }, {
                 ...parent,

@@ -13,7 +13,9 @@
 import * as fs from "fs";
 import { revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { parseDuration } from "../model/duration";
+import { parseGateRequest, WaveGate } from "../model/gate";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
+import { REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./gateStep";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
 
 /**
@@ -52,12 +54,17 @@ export class RolloutError extends Error {}
 const ref = (w: WorkloadDecision) => `${w.kind.toLowerCase()}/${w.name}`;
 
 /**
- * Runs the request. `log` gets one line per decision; `sleep` waits between waves. Throws RolloutError on the
- * first failure (nothing after it is touched).
+ * Runs the request. `log` gets one line per decision; `sleep` waits between waves; `gate` (the health gate, when on)
+ * checks again what an earlier up moved, then each wave before the next. Throws RolloutError on the first failure
+ * (nothing after it is touched).
  */
 export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: (line: string) => void,
-                                 sleep: (ms: number) => Promise<void>): Promise<void> {
+                                 sleep: (ms: number) => Promise<void>, gate?: WaveHooks): Promise<void> {
     const targets = parseRequest(settings.request);
+    const recheck = await gate?.beforeWaves(targets.map(t => t.namespace));
+    if (recheck) {
+        throw new RolloutError(recheck);
+    }
     if (targets.length === 0) {
         log("no workload to restart: every pod of the bound namespaces runs its target");
         return;
@@ -71,6 +78,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
         const wave = waves[i];
         log(`wave ${i + 1}/${waves.length}: ${wave.map(t => `${t.namespace} -> ${revisionWithVersion(t)}`).join(", ")}`);
         const awaiting: { target: NamespaceTarget; workload: WorkloadDecision }[] = [];
+        const since = Date.now();
         try {
             for (const target of wave) {
                 const observation = observe(kubectl, [target.namespace]);
@@ -107,6 +115,10 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
                         `or revert istio-mesh:namespaces.${target.namespace} to roll back.`);
                 }
             }
+            const unhealthy = awaiting.length > 0 ? await gate?.afterWave(wave, since, i, waves.length) : undefined;
+            if (unhealthy) {
+                throw new RolloutError(unhealthy);
+            }
         } catch (e) {
             const reason = e instanceof RolloutError ? e.message : e instanceof KubectlError ? `istio-mesh: ${e.message}` : String(e);
             const rest = left(i + 1);
@@ -124,9 +136,10 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
 
 if (require.main === module) {
     const log = (line: string) => process.stdout.write(`${line}\n`);
+    const gate = process.env.HEALTH_GATE ? parseGateRequest<WaveGate>(process.env.HEALTH_GATE) : undefined;
     Promise.resolve()
         .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), new Kubectl(process.env), log,
-            ms => new Promise(resolve => setTimeout(resolve, ms))))
+            REAL_CLOCK.sleep, gate && waveHooks(gate, stepQuery(gate, process.env), REAL_CLOCK, log)))
         .then(() => process.exit(0), e => {
             process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
             process.exit(1);

@@ -9,7 +9,10 @@
  *     every listener on a free 127.0.0.1 port, its pid in <dir>/istiods/<rev>/istiod.pid;
  *   - routes `<ClusterIP of istiod-<rev>>:<port>` to that istiod's webhook port in the egress proxy's routes
  *     file (kube-apiserver dials a webhook's Service at its ClusterIP, through the proxy);
- *   - stops it (by pid) once the ConfigMap is gone, i.e. the revision is retired, and drops its route.
+ *   - lists its monitoring port (istiod's :15014, here a free port) for the cluster's Prometheus, labelled as a
+ *     Kubernetes pod scrape labels istiod (app=istiod, istio_io_rev=<rev>); an istiod that exited stays listed, so
+ *     Prometheus sees it down;
+ *   - stops it (by pid) once the ConfigMap is gone, i.e. the revision is retired, and drops its route and target.
  * It only reads the cluster: istiod itself patches its webhooks' caBundle, as in a real cluster.
  * A revision whose istiod cannot run (no binary for its minor, or the process exited) is reported in
  * <dir>/istiods/state.json with the reason and is never restarted: LocalCluster fails on it.
@@ -35,6 +38,8 @@ export interface IstiodState {
     pid?: number;
     /** 127.0.0.1 port of the injection webhook. */
     webhookPort?: number;
+    /** 127.0.0.1 port of its metrics (/metrics). */
+    monitoringPort?: number;
     /** The proxy routes `<ClusterIP>:<port>` targets to the webhook port. */
     routes: string[];
     /** /ready answered 200 and istiod patched its injector webhook's caBundle. */
@@ -66,6 +71,13 @@ export function webhookTargets(service: any): string[] {
 export function routesFile(states: readonly IstiodState[]): string {
     return states.filter(s => s.webhookPort && !s.error)
         .flatMap(s => s.routes.map(r => `${r} 127.0.0.1:${s.webhookPort} # istiod ${s.revision}`)).join("\n") + "\n";
+}
+
+/** The Prometheus file-discovery targets of the istiods: one group per istiod that was started, exited or not. */
+export function prometheusTargets(states: readonly IstiodState[]): string {
+    return JSON.stringify(states.filter(s => s.monitoringPort).map(s => ({
+        targets: [`127.0.0.1:${s.monitoringPort}`], labels: { app: "istiod", istio_io_rev: s.revision },
+    })), undefined, 1);
 }
 
 function freePort(): Promise<number> {
@@ -181,7 +193,7 @@ export class IstiodSupervisor {
             }
         });
         fs.writeFileSync(path.join(dir, "istiod.pid"), `${child.pid}\n`);
-        Object.assign(state, { pid: child.pid, webhookPort: webhook });
+        Object.assign(state, { pid: child.pid, webhookPort: webhook, monitoringPort: monitoring });
         Object.assign(r, { child, httpPort });
     }
 
@@ -212,6 +224,10 @@ export class IstiodSupervisor {
         const put = (file: string, text: string) => { fs.writeFileSync(`${file}.new`, text); fs.renameSync(`${file}.new`, file); };
         put(path.join(this.clusterDir, "egress-proxy", "routes"), routesFile(states));
         put(path.join(this.home, "state.json"), JSON.stringify(states, undefined, 2));
+        const targets = path.join(this.clusterDir, "prometheus", "targets");
+        if (fs.existsSync(targets)) {
+            put(path.join(targets, "istiods.json"), prometheusTargets(states));
+        }
     }
 }
 

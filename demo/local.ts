@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { RawConfig } from "../model/config";
+import { Traffic } from "./dataplane";
 import { IstiodState } from "./istiods";
 import { WorkloadPods } from "./proxyStatus";
 
@@ -83,6 +84,7 @@ export class LocalCluster {
             execFileSync("bash", [CLUSTER, "start"], { env: cluster.env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
             cluster.env.KUBECONFIG = cluster.kubeconfig;
             cluster.startIstiods();
+            cluster.startDataPlane();
         } catch (e) {
             cluster.stop();
             throw e;
@@ -109,6 +111,54 @@ export class LocalCluster {
         if (!fs.existsSync(this.istiodsState)) {
             throw new Error(`the istiod supervisor did not start: ${this.supervisorLog()}`);
         }
+    }
+
+    /**
+     * The data-plane fixture (demo/dataplane.ts): Istio's request metrics per namespace at the rates traffic() sets,
+     * listed for the cluster's Prometheus.
+     */
+    private startDataPlane(): void {
+        const dir = path.join(this.dir, "dataplane");
+        fs.mkdirSync(dir, { recursive: true });
+        this.traffic([]);
+        const log = fs.openSync(path.join(dir, "dataplane.log"), "a");
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "dataplane.ts"), dir],
+            { cwd: REPO, env: this.env, stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        child.unref();
+        const port = path.join(dir, "port");
+        for (let i = 0; i < 300 && !fs.existsSync(port); i++) {
+            if (!alive(child.pid!)) {
+                break;
+            }
+            sleep(100);
+        }
+        if (!fs.existsSync(port)) {
+            throw new Error(`the data-plane fixture did not start: ${tail(path.join(dir, "dataplane.log"))}`);
+        }
+        const target = [{ targets: [`127.0.0.1:${fs.readFileSync(port, "utf8").trim()}`], labels: { app: "istio-mesh-dataplane-fixture" } }];
+        fs.writeFileSync(path.join(this.dir, "prometheus", "targets", "dataplane.json"), JSON.stringify(target));
+    }
+
+    /** Sets the traffic the fixture reports from its next scrape on (each namespace's or gateway's rate, errors, latency). */
+    traffic(entries: readonly Traffic[]): void {
+        const file = path.join(this.dir, "dataplane", "traffic.json");
+        fs.writeFileSync(`${file}.new`, JSON.stringify(entries));
+        fs.renameSync(`${file}.new`, file);
+    }
+
+    /** The cluster's Prometheus (127.0.0.1). */
+    get prometheusUrl(): string {
+        return `http://127.0.0.1:${fs.readFileSync(path.join(this.dir, "prometheus", "port"), "utf8").trim()}`;
+    }
+
+    /** Stops the local istiod of a revision (by the pid the supervisor started it with); it is not restarted. */
+    stopIstiod(revision: string): void {
+        const state = this.istiods().find(s => s.revision === revision);
+        if (!state?.pid || !alive(state.pid)) {
+            throw new Error(`no running istiod of revision ${revision}`);
+        }
+        process.kill(state.pid, "SIGTERM");
     }
 
     private get istiodsState(): string {

@@ -1,8 +1,11 @@
 /**
  * The Istio metrics the health gate reads (plain data): their names as Istio's sources define them, and the label
- * matchers that scope them. Checked against istio.io/istio of the offline toolchain's two minors (1.30 at
- * 9739e10e, 1.31 at eed52ebb): pilot/pkg/xds/monitoring.go (pilot_*), pkg/kube/inject/monitoring.go
- * (sidecar_injection_*), pilot/pkg/features and the proxy's stats filter for istio_request* (standard metrics).
+ * matchers that scope them. Checked against istio.io/istio of the offline toolchain's two minors (1.30 at 9739e10e,
+ * 1.31 at eed52ebb): pkg/xds/monitoring.go (pilot_total_xds_rejects, pilot_total_xds_internal_errors,
+ * pilot_xds_write_timeout), pilot/pkg/xds/monitoring.go (pilot_xds_pushes and its *_senderr types,
+ * pilot_proxy_convergence_time), pkg/kube/inject/monitoring.go (sidecar_injection_failure_total); the proxies'
+ * istio_requests_total and istio_request_duration_milliseconds as Istio's own dashboards read them
+ * (manifests/addons/dashboards). pilot_xds_push_errors is named only by an integration test there.
  */
 
 /** istiod's metrics (served on its monitoring port, 15014, at /metrics). */

@@ -5,6 +5,7 @@
  */
 import { compareVersions, DEFAULT_TAG, revisionWithVersion } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
+import type { GatePlan } from "./gate";
 import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
 
@@ -190,6 +191,8 @@ export interface UpgradePlan {
     readonly rollout?: RolloutReport;
     /** One line per change, in the order `up` carries them out; empty when nothing changes. */
     readonly summary: readonly string[];
+    /** The health gates of this step (model/gate), when the gate is on. */
+    readonly healthGate?: GatePlan;
 }
 
 function sameBinding(a?: Binding, b?: Binding): boolean {

@@ -20,6 +20,10 @@
 # refuses anything else (403), so no connection leaves 127.0.0.1. Validating webhooks and
 # ValidatingAdmissionPolicies stay off, as the local istiods' validation is not what the tests check.
 #
+# Prometheus (the health gate's) runs on 127.0.0.1 too, scraping every second the targets listed in
+# $dir/prometheus/targets/*.json (file service discovery): demo/istiods.ts lists each istiod's monitoring port there
+# (labels app=istiod, istio_io_rev=<rev>, as a Kubernetes pod scrape names them), demo/local.ts the data-plane fixture.
+#
 # Options (environment): CLUSTER_NODES (default 2), CLUSTER_NAME (default istio-mesh),
 #   ISTIO_MESH_TOOLCHAIN (where tools/offline/toolchain.sh built the binaries).
 set -euo pipefail
@@ -64,6 +68,32 @@ print_env() {
 	local dir=$1
 	echo "export ISTIO_MESH_CLUSTER_DIR='$dir'"
 	echo "export KUBECONFIG='$dir/kubeconfig'"
+	echo "export ISTIO_MESH_PROMETHEUS_URL='http://127.0.0.1:$(cat "$dir/prometheus/port")'"
+}
+
+# start_prometheus DIR: Prometheus on a free 127.0.0.1 port, scraping the file-discovered targets every second.
+start_prometheus() {
+	local p=$1/prometheus port _
+	mkdir -p "$p/targets"
+	port=$(free_port)
+	cat >"$p/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: local
+  file_sd_configs: [{files: ["$p/targets/*.json"], refresh_interval: 1s}]
+EOF
+	"$BIN/prometheus" --config.file="$p/prometheus.yml" --web.listen-address="127.0.0.1:$port" \
+		--storage.tsdb.path="$p/data" --storage.tsdb.retention.time=1d >"$p/prometheus.log" 2>&1 &
+	echo $! >"$p/prometheus.pid"
+	for _ in $(seq 1 100); do
+		if curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1; then
+			echo "$port" >"$p/port"
+			return 0
+		fi
+		sleep 0.2
+	done
+	cat "$p/prometheus.log" >&2
+	die "prometheus did not start (log: $p/prometheus.log)"
 }
 
 # start_egress_proxy DIR: the CONNECT proxy for kube-apiserver's `cluster` egress (webhooks, by Service), on a
@@ -116,7 +146,7 @@ stop_pid() {
 
 start() {
 	local b
-	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd egress-proxy; do
+	for b in kwokctl kwok kube-apiserver kube-controller-manager kube-scheduler kubectl etcd egress-proxy prometheus; do
 		[[ -x $BIN/$b ]] || die "$BIN/$b missing: run tools/offline/toolchain.sh first"
 	done
 	local dir
@@ -132,6 +162,7 @@ start() {
 	touch "$dir/.created-by-cluster-sh"
 	# kube-apiserver reads the proxy's client certificate at start: the proxy runs first.
 	start_egress_proxy "$dir"
+	start_prometheus "$dir"
 
 	cat >"$dir/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -230,6 +261,7 @@ stop() {
 		kwokctl_in "$dir" delete cluster >"$dir/delete.log" 2>&1 || cat "$dir/delete.log" >&2
 	fi
 	if [[ -f $dir/egress-proxy/egress-proxy.pid ]]; then stop_pid "$dir/egress-proxy/egress-proxy.pid"; fi
+	if [[ -f $dir/prometheus/prometheus.pid ]]; then stop_pid "$dir/prometheus/prometheus.pid"; fi
 	# Anything kwokctl left behind: its processes record their pids under the cluster dir.
 	local pidfile pid
 	while IFS= read -r pidfile; do

@@ -4,7 +4,8 @@
 #   pulumi (CLI), and the real plugins pulumi-language-nodejs, pulumi-resource-kubernetes and
 #   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
-#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni).
+#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni);
+#   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache).
 #
 # Usage:
 #   tools/offline/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
@@ -79,6 +80,7 @@ targets() {
 		echo "pilot-discovery-$m|$(istio_chart_version "$m")|1|$BIN/pilot-discovery-$m"
 	done
 	echo "egress-proxy|$(egress_proxy_version)|1|$BIN/egress-proxy"
+	echo "prometheus|$PROMETHEUS_DEB_VERSION|1|$BIN/prometheus"
 }
 
 stamp_ok() { # name version path
@@ -356,6 +358,18 @@ egress_proxy_version() {
 build_egress-proxy() {
 	cd "$SCRIPT_DIR/egress-proxy"
 	GOFLAGS=-trimpath go build -o "$BIN/egress-proxy" .
+}
+
+# Prometheus from Debian's package (see toolchain.versions for why): downloaded by apt, unpacked, never installed.
+build_prometheus() {
+	local dir=$SRC/prometheus-deb
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get download "prometheus=$PROMETHEUS_DEB_VERSION")
+	dpkg -x "$dir"/prometheus_*.deb "$dir/root"
+	install -m 0755 "$dir/root/usr/bin/prometheus" "$BIN/prometheus"
+	rm -rf "$dir"
+	"$BIN/prometheus" --version
 }
 
 build_charts() { # minor: export charts from the module cache, stamped with a real version
