@@ -121,12 +121,10 @@ export const BUILTINS = {
         }),
     },
     istiodUp: {
-        group: "controlPlane", description: "every istiod of the revision scraped and up for the whole time watched", defaults: {}, settings: [],
-        // No series at all (nothing scraped) is no data: the gate fails closed.
-        template: (_s, istiod) => ({
-            scope: "revision", measure: "level", comparison: ">=", threshold: 1, unit: "",
-            query: `min(min_over_time(up{${istiod}}[{range}]))`,
-        }),
+        group: "controlPlane", description: "every istiod of the revision scraped and up at the end of the bake", defaults: {}, settings: [],
+        // No series at all (nothing scraped) is no data: the gate fails closed. The last scrape, not the whole range: an
+        // istiod that became ready just before the gate may have missed the first scrapes of the bake.
+        template: (_s, istiod) => ({ scope: "revision", measure: "level", comparison: ">=", threshold: 1, unit: "", query: `min(up{${istiod}})` }),
     },
     errorRate: {
         group: "dataPlane", description: "share of requests answered 5xx", defaults: { max: 0.01, margin: 0.005 }, settings: ["max", "margin"],

@@ -15,7 +15,10 @@ import { workload } from "../support/cluster";
 import { StubCluster } from "../support/stubKubectl";
 
 const gate = parseMeshConfig({
-    revisions: [{ version: "1.31.0" }], healthGate: { prometheus: { url: "http://127.0.0.1:1" }, bake: "1m", window: "1m" },
+    revisions: [{ version: "1.31.0" }], healthGate: {
+        prometheus: { url: "http://127.0.0.1:1" }, bake: "1m", window: "1m",
+        checks: [{ name: "restarts", query: `max(max_over_time(restarts{rev="{revision}"}[{range}]))`, comparison: "<", threshold: 1 }],
+    },
 }).healthGate!;
 
 /** A clock that only moves when the gate sleeps. */
@@ -74,13 +77,14 @@ describe("the gate step: bake, ask, judge", () => {
     it("watches for the bake, then asks each check at its end and, for counters, at the change's start", async () => {
         const clock = fakeClock();
         const since = clock.now() - 5_000;
-        const prom = fakePrometheus(q => ({ values: q.startsWith("min(min_over_time(up") ? [1] : q.startsWith("histogram") ? [0.2] : [3] }));
+        const prom = fakePrometheus(q => ({ values: q.startsWith("min(up") ? [1] : q.startsWith("histogram") ? [0.2] : q.includes("restarts") ? [0] : [3] }));
         const lines: string[] = [];
         const failure = await passGate(request, request.checks, since, prom, clock, l => lines.push(l), "");
         assert.strictEqual(failure, undefined, lines.join("\n"));
         assert.deepStrictEqual(clock.slept, [60_000]);
         const end = since + 65_000;
-        assert.ok(prom.asked.includes(`${end} min(min_over_time(up{app="istiod",istio_io_rev="1-31"}[65s]))`), prom.asked.join("\n"));
+        assert.ok(prom.asked.includes(`${end} max(max_over_time(restarts{rev="1-31"}[65s]))`), `{range} is from the change's start: ${prom.asked.join("\n")}`);
+        assert.ok(prom.asked.includes(`${end} min(up{app="istiod",istio_io_rev="1-31"})`));
         assert.ok(prom.asked.includes(`${since} sum(sidecar_injection_failure_total{app="istiod",istio_io_rev="1-31"})`), "the counter before the change");
         assert.ok(lines.some(l => /ok injectionFailures, revision 1-31: 0 \(<= 0\), before 3/.test(l)), lines.join("\n"));
     });
@@ -94,12 +98,12 @@ describe("the gate step: bake, ask, judge", () => {
         assert.match(failure!, /Nothing moved to 1-31\./);
         const down = await passGate(request, request.checks, since, fakePrometheus(() => ({ error: "http://p unreachable: connect ECONNREFUSED" })),
             fakeClock(), () => undefined, "");
-        assert.match(down!, /7 checks failed/);
+        assert.match(down!, /8 checks failed/);
         assert.match(down!, /Prometheus could not answer \(http:\/\/p unreachable/);
         const skipped: string[] = [];
         assert.strictEqual(await passGate({ ...request, onNoData: "skip" }, request.checks, since,
             fakePrometheus(() => ({ error: "unreachable" })), fakeClock(), l => skipped.push(l), ""), undefined);
-        assert.ok(skipped.some(l => /WARNING: 7 check\(s\) SKIPPED/.test(l)), skipped.join("\n"));
+        assert.ok(skipped.some(l => /WARNING: 8 check\(s\) SKIPPED/.test(l)), skipped.join("\n"));
     });
 
     it("runs every check's queries together", async () => {

@@ -118,7 +118,7 @@ describe("model/gate: placeholders and PromQL", () => {
         assert.strictEqual(q("xdsRejects", "revision 1-31"), `sum(pilot_total_xds_rejects{app="istiod",istio_io_rev="1-31"})`);
         assert.strictEqual(q("xdsSendErrors", "revision 1-31"), `sum(pilot_xds_pushes{app="istiod",istio_io_rev="1-31",type=~".*_senderr"})`);
         assert.strictEqual(q("injectionFailures", "revision 1-31"), `sum(sidecar_injection_failure_total{app="istiod",istio_io_rev="1-31"})`);
-        assert.strictEqual(q("istiodUp", "revision 1-31"), `min(min_over_time(up{app="istiod",istio_io_rev="1-31"}[{range}]))`);
+        assert.strictEqual(q("istiodUp", "revision 1-31"), `min(up{app="istiod",istio_io_rev="1-31"})`);
         assert.strictEqual(q("errorRate", "namespace shop"),
             `(sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="shop",response_code=~"5.."}[1m])) or on() vector(0)) / ` +
             `sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="shop"}[1m]))`);
