@@ -13,7 +13,10 @@ import { istioMeshPolicies } from "../policies/policies";
 import { MeshState } from "../model/facts";
 import { runFleet } from "./fleet-run";
 import { pulumiCliProblem } from "./pulumi-cli";
+import { gateValues } from "./gate";
 import { buildReport, PlanReport } from "./report";
+import { stepQuery } from "../components/gateStep";
+import { GATE_SECRET_KEYS } from "../model/gate";
 import { exitCode, Format, FORMATS, render } from "./render";
 
 interface Args {
@@ -95,7 +98,15 @@ async function planStack(stackName: string, args: Args): Promise<PlanReport> {
     }
     // Which workloads restart is the program's own decision, made from the cluster during the preview (upgradePlan.rollout).
     const advice = Object.fromEntries(istioMeshPolicies.map(p => [p.name, p.description]));
-    return buildReport(events, { stack: stackName, previous, advice, previewError });
+    const report = buildReport(events, { stack: stackName, previous, advice, previewError });
+    const gates = report.upgrade?.healthGate;
+    if (!gates || gates.points.length === 0) {
+        return report;
+    }
+    // Each gate's checks asked now, with the stack's own Prometheus credentials (secret config, read decrypted, never printed).
+    const secret = async (key: string) => stack.getConfig(`istio-mesh:${key}`).then(c => c.value, () => undefined);
+    const query = stepQuery(gates, { PROMETHEUS_BEARER_TOKEN: await secret(GATE_SECRET_KEYS.bearerToken), PROMETHEUS_HEADERS: await secret(GATE_SECRET_KEYS.headers) });
+    return { ...report, healthGate: await gateValues(gates, query, Date.now()) };
 }
 
 async function main(): Promise<number> {

@@ -1,5 +1,7 @@
 /** A PlanReport as text (terminals), markdown (pull requests) or json (pipelines). Pure. */
 import { revisionWithVersion } from "../istio";
+import { describeResult } from "../model/gate";
+import { gateLines } from "./gate";
 import { Change, PlanReport, SkewRow } from "./report";
 
 export type Format = "text" | "markdown" | "json";
@@ -47,6 +49,9 @@ export function renderText(r: PlanReport): string {
         out.push("", "Proxy versions against their control plane (before -> after):");
         r.skew.forEach(s => out.push(`  ${s.proxies}: ${side(s.before)} -> ${side(s.after)}  ${skewLine(s)}`));
     }
+    if (r.healthGate) {
+        out.push("", ...gateLines(r.healthGate));
+    }
     out.push("", "Policies:");
     if (r.policies.length === 0) {
         out.push("  no violations");
@@ -82,6 +87,15 @@ export function renderMarkdown(r: PlanReport): string {
     if (r.skew.length > 0) {
         out.push("", "| proxies | before | after | skew |", "|---|---|---|---|");
         r.skew.forEach(s => out.push(`| ${s.proxies} | ${side(s.before)} | ${side(s.after)} | ${cell(skewLine(s))} |`));
+    }
+    if (r.healthGate) {
+        const g = r.healthGate;
+        out.push("", `**Health gate** (Prometheus ${g.url}, bake ${g.bake}, window ${g.window}; values at ${g.at})`, "");
+        if (g.onNoData === "skip") {
+            out.push("> **WARNING: healthGate.onNoData is skip: a check Prometheus cannot answer is skipped, not failed**", "");
+        }
+        g.points.forEach(p => out.push(`- after ${cell(p.point)}: ${p.passesNow ? "would pass now" : "**would fail now**"}`,
+            ...p.checks.map(c => `  - ${cell(describeResult(c))}`)));
     }
     out.push("", "**Policies**", "");
     if (r.policies.length === 0) {

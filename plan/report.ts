@@ -6,6 +6,7 @@ import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { checkProxySkew } from "../istio";
 import { TYPE } from "../components/types";
 import { Binding, MeshState, UpgradePlan } from "../model/facts";
+import type { GateValues } from "./gate";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
 export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;
@@ -78,6 +79,8 @@ export interface PlanReport {
     readonly policies: readonly PolicyResult[];
     readonly counts: Readonly<Record<string, number>>;
     readonly errors: readonly string[];
+    /** The step's health gates with each check's value now (plan/gate.ts), when the gate is on and the step has any. */
+    readonly healthGate?: GateValues;
 }
 
 export interface ReportContext {

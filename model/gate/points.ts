@@ -69,12 +69,13 @@ export function parseGateRequest<T extends GateRequest | WaveGate>(text: string)
 /** One gate point of a step, for the upgrade plan: where, and each check it runs. */
 export interface GatePoint {
     readonly point: string;
-    readonly checks: readonly Pick<Check, "name" | "where" | "query" | "comparison" | "threshold" | "baseline" | "unit">[];
+    readonly checks: readonly Omit<Check, "description">[];
 }
 
 /** The step's gates in the `upgradePlan` output (and so in `npm run plan`). */
 export interface GatePlan {
     readonly url: string;
+    readonly caFile?: string;
     readonly bake: string;
     readonly window: string;
     readonly onNoData: "fail" | "skip";
@@ -113,11 +114,7 @@ export function gatewayGate(gate: HealthGateSpec, gateway: string, revision: str
 
 /** Every gate of a step, in the order `up` passes them. */
 export function planGates(gate: HealthGateSpec, changes: GatedChanges): GatePlan {
-    const short = (r: GateRequest): GatePoint => ({
-        point: r.point,
-        checks: r.checks.map(c => ({ name: c.name, where: c.where, query: c.query, comparison: c.comparison, unit: c.unit,
-            ...(c.threshold !== undefined ? { threshold: c.threshold } : {}), ...(c.baseline ? { baseline: c.baseline } : {}) })),
-    });
+    const short = (r: GateRequest): GatePoint => ({ point: r.point, checks: r.checks.map(({ description: _d, ...c }) => c) });
     const points: GatePoint[] = [
         ...changes.revisionsAdded.map(r => controlPlaneGate(gate, r.name, r.version)),
         ...changes.revisionsUpgradedInPlace.map(r => controlPlaneGate(gate, r.name, r.to)),
@@ -129,7 +126,7 @@ export function planGates(gate: HealthGateSpec, changes: GatedChanges): GatePlan
         point: `wave ${i + 1}/${changes.waves.length} (${targets.map(t => t.namespace).join(", ")})`,
         checks: short({ ...wave, point: "", rollback: "", checks: waveChecks(wave, targets) }).checks,
     }));
-    return { url: gate.url, bake: gate.bake, window: gate.window, onNoData: gate.onNoData, points };
+    return { url: gate.url, ...(gate.caFile ? { caFile: gate.caFile } : {}), bake: gate.bake, window: gate.window, onNoData: gate.onNoData, points };
 }
 
 /** The gates as lines of the step's summary (the preview's diagnostic): one per gate point. */

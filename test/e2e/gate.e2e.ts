@@ -5,7 +5,7 @@
  * metrics, failed injection requests counted by a real istiod, a stopped istiod, a stopped Prometheus.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -121,6 +121,16 @@ describe("end to end: the health gate with a real Prometheus", function () {
             `source_workload=\\"istio-ingressgateway\\"`, "after wave 1/2 (catalog)", "after wave 2/2 (checkout)"]) {
             assert.ok(preview.stdout.includes(text), `the preview lacks ${text}:\n${preview.stdout.slice(-6000)}`);
         }
+        // The plan lists every gate of the step, each check with its value as Prometheus answers now.
+        const planned = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "plan/cli.ts", "--stack", "gate", "--format", "json"],
+            { cwd: project.dir, env: { ...project.env, KUBECONFIG: cluster.kubeconfig }, encoding: "utf8", maxBuffer: 1 << 26 });
+        assert.strictEqual(planned.status, 0, planned.stderr);
+        const gates = JSON.parse(planned.stdout).healthGate;
+        assert.deepStrictEqual(gates.points.map((p: any) => p.point.replace(/ \(1\.31[^)]*\)/, "")), [
+            "control plane 1-31", "tag canary -> 1-31", "gateway istio-ingress/istio-ingressgateway -> 1-31", "wave 1/2 (catalog)", "wave 2/2 (checkout)"]);
+        const catalogErrors = gates.points[3].checks.find((c: any) => c.name === "errorRate" && c.where === "namespace catalog");
+        assert.deepStrictEqual([catalogErrors.value, catalogErrors.verdict], [0, "pass"], JSON.stringify(catalogErrors));
+        assert.ok(gates.points.every((p: any) => p.checks.every((c: any) => c.query && c.verdict)), "every check has its query and verdict");
         const r = project.up();
         for (const point of [/control plane 1-31 \([^)]*\): passed/, /tag canary -> 1-31: passed/, /gateway istio-ingress\/istio-ingressgateway -> 1-31 [^:]*: passed/,
             /wave 1\/2 \(catalog\): passed/, /wave 2\/2 \(checkout\): passed/]) {
