@@ -3,13 +3,42 @@
  *   worker.ts program <namespaces>   the program under mocks (registration of every resource, after module
  *                                    loading): wall time and peak memory
  *   worker.ts policies <namespaces>  the policy pack over what the program registers for that mesh
+ *   worker.ts gate <namespaces>      the health gate's own cost per wave of that many namespaces, Prometheus' answers
+ *                                    and the bake excluded: in the restart step (checks resolved, judged, logged) and
+ *                                    in the program (the wave's gate planned)
  */
 import { keepStackTracesShort } from "../program";
 import { runProgram } from "../test/support/mocks";
 import { benchMeshConfig } from "./mesh";
 
+/** The gate's work per wave, with an instant answer for every query and no bake. */
+async function gateCost(n: number): Promise<{ stepPerWaveMs: number; programPerWaveMs: number; checksPerWave: number }> {
+    const { parseMeshConfig } = await import("../model/config");
+    const { planGates, waveGate, waveChecks } = await import("../model/gate");
+    const { waveHooks } = await import("../components/gateStep");
+    const gate = parseMeshConfig({ revisions: [{ version: "1.31.0" }], healthGate: { prometheus: { url: "http://127.0.0.1:9" }, bake: "0s" } }).healthGate!;
+    const targets = Array.from({ length: n }, (_, i) => ({ namespace: `app-${String(i).padStart(5, "0")}`, revision: "1-31" }));
+    const waves = 200;
+    const wave = waveGate(gate, []);
+    const hooks = waveHooks(wave, async q => ({ values: [q.includes("up{") ? 1 : 0] }), { now: () => Date.now(), sleep: async () => undefined }, () => undefined);
+    let t0 = process.hrtime.bigint();
+    for (let i = 0; i < waves; i++) {
+        await hooks.afterWave(targets, Date.now(), i, waves);
+    }
+    const stepPerWaveMs = Number(process.hrtime.bigint() - t0) / 1e6 / waves;
+    t0 = process.hrtime.bigint();
+    planGates(gate, { revisionsAdded: [], revisionsUpgradedInPlace: [], tagsMoved: [], gatewaysMoving: [], namespacesOfTag: {},
+        waves: Array.from({ length: waves }, () => targets) });
+    const programPerWaveMs = Number(process.hrtime.bigint() - t0) / 1e6 / waves;
+    return { stepPerWaveMs, programPerWaveMs, checksPerWave: waveChecks(wave, targets).length };
+}
+
 async function main() {
     const [what, n] = [process.argv[2], Number(process.argv[3])];
+    if (what === "gate") {
+        console.log(JSON.stringify(await gateCost(n)));
+        return;
+    }
     // As index.ts does for real runs. Module loading (ts-node, the SDKs) is done by now and not counted.
     keepStackTracesShort();
     const config = benchMeshConfig(n);

@@ -1,8 +1,10 @@
 /**
  * `npm start`: the main job on a local default. On a throwaway KWOK cluster (127.0.0.1), installs Istio
  * (the older minor) with this program, then shows the next canary step (add the newer minor, move two
- * namespaces) as `pulumi preview` and as `npm run plan` would print it. Builds the offline toolchain first when
- * it is missing. KEEP=1 leaves the cluster and project running and says how to use them.
+ * namespaces) as `pulumi preview` and as `npm run plan` would print it. The health gate is on: the cluster's Prometheus
+ * scrapes each istiod and the data-plane fixture (healthy traffic in every namespace), so `up` gates the control plane
+ * and the plan lists each gate of the next step with its checks' values. Builds the offline toolchain first when it is
+ * missing. KEEP=1 leaves the cluster and project running and says how to use them.
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -32,11 +34,15 @@ function main(): number {
         return 2;
     }
     const [OLD, NEW] = [env.ISTIO_MESH_ISTIO_OLD!, env.ISTIO_MESH_ISTIO_NEW!];
-    say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1, a real istiod per installed revision injects its pods) with four application namespaces");
+    say("Starting a local Kubernetes cluster (KWOK on 127.0.0.1, a real istiod per installed revision injects its pods, a real Prometheus " +
+        "scrapes them and a data-plane fixture) with four application namespaces");
     const cluster = LocalCluster.start(env);
     let project: LocalProject | undefined;
     try {
-        cluster.apply(["checkout", "catalog", "payments", "search"].flatMap(ns => appNamespace(ns, [`${ns}-api`], true)));
+        const namespaces = ["checkout", "catalog", "payments", "search"];
+        cluster.apply(namespaces.flatMap(ns => appNamespace(ns, [`${ns}-api`], true)));
+        cluster.traffic([...namespaces.map(namespace => ({ namespace, rps: 20, errorRatio: 0, latencyMs: 25 })),
+            { namespace: "istio-ingress", gateway: "istio-ingressgateway", rps: 80, errorRatio: 0, latencyMs: 10 }]);
         project = LocalProject.create("local", env);
         const base = (step: Partial<RawConfig>): RawConfig => ({
             kubernetesVersion: "1.34",
@@ -45,14 +51,16 @@ function main(): number {
             kubernetes: { kubeconfig: cluster.kubeconfig },
             cni: { enabled: true, version: OLD },
             gateways: [{ name: "istio-ingressgateway", namespace: "istio-ingress", revision: "default", replicas: 2, podDisruptionBudget: { minAvailable: 1 }, awaitLoadBalancer: false }],
+            // Watched 10 s after each change (a real mesh: minutes), rates over 10 s: the local Prometheus scrapes every second.
+            healthGate: { prometheus: { url: cluster.prometheusUrl }, bake: "10s", window: "10s" },
             ...step,
         });
-        say(`pulumi up: Istio ${OLD} as revision 1-30, tag default, every namespace on it`);
+        say(`pulumi up: Istio ${OLD} as revision 1-30, tag default, every namespace on it; the health gate watches the new control plane before anything moves to it`);
         project.setConfig(base({
             revisions: [{ version: OLD }], tags: { default: "1-30" },
             namespaces: { checkout: "default", catalog: "default", payments: "default", search: "default" },
         }));
-        process.stdout.write(project.up().stdout.split("\n").filter(l => /Resources:|created|Duration/.test(l)).join("\n") + "\n");
+        process.stdout.write(project.up().stdout.split("\n").filter(l => /Resources:|created|Duration|health gate|^\s+ok /.test(l)).join("\n") + "\n");
         cluster.waitForIstiods(["1-30"]);
         say("Proxies, as istioctl proxy-status lists them: workload, pod, the revision that injected it, proxy version");
         process.stdout.write(proxyStatusLines(cluster.workloadPods(["checkout", "catalog", "payments", "search", "istio-ingress"])).join("\n") + "\n");
