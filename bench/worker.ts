@@ -17,10 +17,11 @@ async function gateCost(n: number): Promise<{ stepPerWaveMs: number; programPerW
     const { planGates, waveGate, waveChecks } = await import("../model/gate");
     const { waveHooks } = await import("../components/gateStep");
     const gate = parseMeshConfig({ revisions: [{ version: "1.31.0" }], healthGate: { prometheus: { url: "http://127.0.0.1:9" }, bake: "0s" } }).healthGate!;
-    const targets = Array.from({ length: n }, (_, i) => ({ namespace: `app-${String(i).padStart(5, "0")}`, revision: "1-31" }));
+    const targets = Array.from({ length: n }, (_, i) => ({ namespace: `app-${String(i).padStart(5, "0")}`, label: "1-31", revision: "1-31", version: "1.31.0" }));
     const waves = 200;
-    const wave = waveGate(gate, []);
-    const hooks = waveHooks(wave, async q => ({ values: [q.includes("up{") ? 1 : 0] }), { now: () => Date.now(), sleep: async () => undefined }, () => undefined);
+    const wave = waveGate(gate);
+    const hooks = waveHooks(wave, async q => ({ values: [q.includes("up{") ? 1 : 0] }), { now: () => Date.now(), sleep: async () => undefined }, () => undefined,
+        { pending: () => [], write: () => undefined, clear: () => undefined });
     let t0 = process.hrtime.bigint();
     for (let i = 0; i < waves; i++) {
         await hooks.afterWave(targets, Date.now(), i, waves);

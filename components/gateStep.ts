@@ -11,7 +11,8 @@ import {
     Answer, Check, CheckResult, describeResult, failureMessage, fillPlaceholders, GateRequest, gateOutcome, judge, parseGateRequest,
     promDuration, WaveGate, waveChecks,
 } from "../model/gate";
-import { TO_PROJECT_ROOT } from "./kubectl";
+import { formatRequest, NamespaceTarget, parseRequest } from "../model/rollout";
+import { Kubectl, TO_PROJECT_ROOT } from "./kubectl";
 import { prometheusHeaders, queryAt } from "./prometheus";
 
 /** The Command's script: from the project's root, this file through ts-node, which the program itself runs with. */
@@ -64,34 +65,80 @@ export async function passGate(req: Pick<GateRequest, "point" | "rollback" | "ur
 
 /** The restart step's gate: a recheck before the first wave, and a gate after each wave (components/rolloutStep.ts). */
 export interface WaveHooks {
-    /** Checks the namespaces an earlier `up` moved before it stopped, at once (no bake, thresholds only). */
+    /** Checks the namespaces of a wave an earlier `up` stopped after, at once (no bake, thresholds only). */
     beforeWaves(notReached: readonly string[]): Promise<string | undefined>;
     /** After wave `index` (0-based) of `count`, begun at `since`, whose targets are `targets` (the step names what it did not reach). */
-    afterWave(targets: readonly { namespace: string; revision: string }[], since: number, index: number, count: number): Promise<string | undefined>;
+    afterWave(targets: readonly NamespaceTarget[], since: number, index: number, count: number): Promise<string | undefined>;
+}
+
+/**
+ * Where a rollout stopped on its gate: the failed wave's targets, kept in the cluster (a ConfigMap) so that the next
+ * `up`, whose request no longer names them (their workloads already run the target), checks them again first.
+ */
+export interface WaveRecord {
+    /** The recorded targets whose namespace is still labelled as then (a reverted config drops them). */
+    pending(): NamespaceTarget[];
+    write(targets: readonly NamespaceTarget[]): void;
+    clear(): void;
+}
+
+export const GATE_RECORD_CONFIGMAP = "istio-mesh-health-gate";
+
+/** The record as ConfigMap `istio-mesh-health-gate` of the istio namespace, its `unhealthy` key in the restart request's format. */
+export function clusterRecord(kubectl: Kubectl, namespace: string): WaveRecord {
+    const record: WaveRecord = {
+        pending() {
+            const text = kubectl.run(["get", "configmap", GATE_RECORD_CONFIGMAP, "--ignore-not-found", "-o", "jsonpath={.data.unhealthy}"], namespace);
+            const still = parseRequest(text).filter(t =>
+                kubectl.run(["get", "namespace", t.namespace, "--ignore-not-found", "-o", "jsonpath={.metadata.labels.istio\\.io/rev}"]) === t.label);
+            if (text.trim() !== "" && still.length === 0) {
+                record.clear();
+            }
+            return still;
+        },
+        write(targets) {
+            record.clear();
+            const lines = formatRequest({ namespaces: targets.map(t => ({ ...t, workloads: [], manual: [], unprotected: [] })), waves: [targets.map(t => t.namespace)] });
+            kubectl.run(["create", "configmap", GATE_RECORD_CONFIGMAP, `--from-literal=unhealthy=${lines}`], namespace);
+        },
+        clear() {
+            kubectl.run(["delete", "configmap", GATE_RECORD_CONFIGMAP, "--ignore-not-found"], namespace);
+        },
+    };
+    return record;
 }
 
 const untouched = (names: readonly string[]) => names.length > 0
     ? `The rollout stopped here: not reached, left for the next 'pulumi up': ${names.join(", ")}.`
     : "The rollout stopped here (it was the last wave).";
 
-export function waveHooks(gate: WaveGate, query: Query, clock: Clock, log: (line: string) => void): WaveHooks {
+export function waveHooks(gate: WaveGate, query: Query, clock: Clock, log: (line: string) => void, record: WaveRecord): WaveHooks {
     const rollback = (targets: readonly { namespace: string }[]) => targets.map(t => `istio-mesh:namespaces.${t.namespace}`).join(", ");
     return {
         async beforeWaves(notReached) {
-            if (gate.recheck.length === 0) {
+            const recheck = record.pending();
+            if (recheck.length === 0) {
                 return undefined;
             }
             // Moved by an earlier up: no "before" to compare with, so the thresholds alone decide.
-            const checks = waveChecks(gate, gate.recheck).filter(c => c.measure === "level").map(c => ({ ...c, baseline: undefined }));
+            const checks = waveChecks(gate, recheck).filter(c => c.measure === "level").map(c => ({ ...c, baseline: undefined }));
             const now = clock.now();
-            const point = `the namespaces an earlier up moved (${gate.recheck.map(t => t.namespace).join(", ")}), checked again before going on`;
-            return passGate({ ...gate, point, rollback: rollback(gate.recheck), bakeMs: 0 }, checks, now - gate.bakeMs, query, clock, log,
+            const point = `the wave an earlier up stopped after (${recheck.map(t => t.namespace).join(", ")}), checked again before going on`;
+            const failure = await passGate({ ...gate, point, rollback: rollback(recheck), bakeMs: 0 }, checks, now - gate.bakeMs, query, clock, log,
                 `Nothing was restarted. ${untouched(notReached)}`);
+            if (!failure) {
+                record.clear();
+            }
+            return failure;
         },
         async afterWave(targets, since, index, count) {
             const point = `wave ${index + 1}/${count} (${targets.map(t => t.namespace).join(", ")})`;
-            return passGate({ ...gate, point, rollback: rollback(targets) }, waveChecks(gate, targets), since, query, clock, log,
+            const failure = await passGate({ ...gate, point, rollback: rollback(targets) }, waveChecks(gate, targets), since, query, clock, log,
                 "No workload of a later wave was restarted.");
+            if (failure) {
+                record.write(targets);
+            }
+            return failure;
         },
     };
 }

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
-import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, needsRestart, planUpgrade, UpgradePlan } from "../model/facts";
+import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
@@ -248,10 +248,6 @@ export class IstioMesh extends pulumi.ComponentResource {
         if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
             const request = rollout ? formatRequest(rollout) : "";
             const keepLast = keepsLastRequest(request, this.upgradePlan);
-            // Namespaces this step moves with nothing left to restart (an earlier up restarted them and then stopped):
-            // checked again before the first wave.
-            const restarting = new Set(rollout?.waves.flat() ?? []);
-            const recheck = waveTargets(plan.namespacesMoving.filter(m => m.to && needsRestart(m.from, m.to) && !restarting.has(m.name)).map(m => m.name));
             restarts = new command.local.Command("workload-restarts", {
                 create: ROLLOUT_STEP_COMMAND,
                 update: ROLLOUT_STEP_COMMAND,
@@ -262,7 +258,8 @@ export class IstioMesh extends pulumi.ComponentResource {
                     TIMEOUT: spec.restartTimeout,
                     ROLLOUT_PARALLEL: String(spec.rollout.parallelNamespaces),
                     ROLLOUT_PAUSE: spec.rollout.pauseBetween,
-                    ...(gate ? { HEALTH_GATE: formatGateRequest(waveGate(gate, recheck)), ...credentialEnvironment(args.gateCredentials) } : {}),
+                    // The step records a failed wave in a ConfigMap of the istio namespace, and checks it again first next time.
+                    ...(gate ? { HEALTH_GATE: formatGateRequest(waveGate(gate)), GATE_RECORD_NAMESPACE: spec.istioNamespace, ...credentialEnvironment(args.gateCredentials) } : {}),
                 },
             }, {
                 ...parent,

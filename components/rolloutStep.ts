@@ -15,7 +15,7 @@ import { revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "..
 import { parseDuration } from "../model/duration";
 import { parseGateRequest, WaveGate } from "../model/gate";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
-import { REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./gateStep";
+import { clusterRecord, REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./gateStep";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
 
 /**
@@ -137,9 +137,10 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
 if (require.main === module) {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     const gate = process.env.HEALTH_GATE ? parseGateRequest<WaveGate>(process.env.HEALTH_GATE) : undefined;
+    const kubectl = new Kubectl(process.env);
     Promise.resolve()
-        .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), new Kubectl(process.env), log,
-            REAL_CLOCK.sleep, gate && waveHooks(gate, stepQuery(gate, process.env), REAL_CLOCK, log)))
+        .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), kubectl, log, REAL_CLOCK.sleep,
+            gate && waveHooks(gate, stepQuery(gate, process.env), REAL_CLOCK, log, clusterRecord(kubectl, process.env.GATE_RECORD_NAMESPACE || "istio-system"))))
         .then(() => process.exit(0), e => {
             process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
             process.exit(1);

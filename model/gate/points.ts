@@ -21,11 +21,6 @@ export interface GateRequest extends GateSettings {
 /** The wave gate the restart step runs after each wave: the checks as templates, resolved per wave. */
 export interface WaveGate extends GateSettings {
     readonly templates: readonly CheckTemplate[];
-    /**
-     * Namespaces this step moves that have nothing left to restart (an earlier `up` restarted them, then stopped):
-     * checked before the first wave, without a bake, so a failed gate is passed before anything else moves.
-     */
-    readonly recheck: readonly { namespace: string; revision: string }[];
 }
 
 const settings = (gate: HealthGateSpec): GateSettings => ({
@@ -36,8 +31,8 @@ export function gateRequest(gate: HealthGateSpec, point: string, rollback: strin
     return { point, rollback, ...settings(gate), checks: resolveChecks(checkTemplates(gate), scopes, gate.window) };
 }
 
-export function waveGate(gate: HealthGateSpec, recheck: WaveGate["recheck"]): WaveGate {
-    return { ...settings(gate), templates: checkTemplates(gate), recheck };
+export function waveGate(gate: HealthGateSpec): WaveGate {
+    return { ...settings(gate), templates: checkTemplates(gate) };
 }
 
 /** The checks of one wave: its namespaces, and the istiods of the revisions they move to (injection failures show there). */
@@ -121,7 +116,7 @@ export function planGates(gate: HealthGateSpec, changes: GatedChanges): GatePlan
         ...changes.tagsMoved.filter(t => t.to).map(t => tagGate(gate, t.tag, t.to!, changes.namespacesOfTag[t.tag] ?? [])),
         ...changes.gatewaysMoving.filter(g => g.to).map(g => gatewayGate(gate, g.name, g.to!.revision, g.to!.version)),
     ].map(short);
-    const wave = waveGate(gate, []);
+    const wave = waveGate(gate);
     changes.waves.forEach((targets, i) => points.push({
         point: `wave ${i + 1}/${changes.waves.length} (${targets.map(t => t.namespace).join(", ")})`,
         checks: short({ ...wave, point: "", rollback: "", checks: waveChecks(wave, targets) }).checks,

@@ -6,11 +6,12 @@ import * as assert from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { Kubectl } from "../../components/kubectl";
-import { Clock, passGate, Query, runChecks, waveHooks } from "../../components/gateStep";
+import { Clock, passGate, Query, runChecks, WaveRecord, waveHooks } from "../../components/gateStep";
 import { answerOf, prometheusHeaders, queryAt } from "../../components/prometheus";
 import { runRollout, stepSettings } from "../../components/rolloutStep";
 import { parseMeshConfig } from "../../model/config";
 import { Answer, controlPlaneGate, GateRequest, waveGate } from "../../model/gate";
+import { NamespaceTarget } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { StubCluster } from "../support/stubKubectl";
 
@@ -122,14 +123,19 @@ describe("the restart step stopped by the gate between waves (stub kubectl)", fu
     const on = (revision: string, version: string) => ({ revision, version });
     const REQUEST = "shop 1-31 1-31@1.31.0 Deployment/web@1\ncart 1-31 1-31@1.31.0 Deployment/cart@1";
 
-    async function restart(answer: (q: string) => Answer, recheck: { namespace: string; revision: string }[] = []) {
+    /** The record of a stopped rollout, in memory (the step keeps it in a ConfigMap). */
+    const memory = (pending: NamespaceTarget[] = []): WaveRecord & { targets: NamespaceTarget[] } => {
+        const r = { targets: pending, pending: () => r.targets, write: (t: readonly NamespaceTarget[]) => { r.targets = [...t]; }, clear: () => { r.targets = []; } };
+        return r;
+    };
+    async function restart(answer: (q: string) => Answer, record = memory()) {
         stub = new StubCluster({
             namespaces: { shop: "1-31", cart: "1-31" }, injectors: { "1-30": "1-30@1.30.2", "1-31": "1-31@1.31.0" },
             objects: [...workload("shop", "web", { pods: [on("1-30", "1.30.2")] }), ...workload("cart", "cart", { pods: [on("1-30", "1.30.2")] })],
         });
         const env = stub.env({ TIMEOUT: "90s" });
         const lines: string[] = [];
-        const hooks = waveHooks(waveGate(gate, recheck), fakePrometheus(answer), fakeClock(Date.now()), l => lines.push(l));
+        const hooks = waveHooks(waveGate(gate), fakePrometheus(answer), fakeClock(Date.now()), l => lines.push(l), record);
         const patched = () => stub.calls.filter(c => / patch /.test(` ${c} `)).map(c => c.split(" ")[1]);
         try {
             await runRollout(stepSettings(env, REQUEST), new Kubectl(env), l => lines.push(l), async () => undefined, hooks);
@@ -147,8 +153,10 @@ describe("the restart step stopped by the gate between waves (stub kubectl)", fu
         assert.ok(r.lines.some(l => l === "health gate after wave 1/2 (shop): passed"), r.lines.join("\n"));
     });
 
-    it("stops after wave 1 on a 5xx spike in its namespace: wave 2 is not restarted and is named", async () => {
-        const r = await restart(q => (q.includes(`destination_workload_namespace="shop",response_code=~"5.."`) ? { values: [0.4] } : healthy(q)));
+    it("stops after wave 1 on a 5xx spike in its namespace: wave 2 is not restarted and is named; the wave is recorded", async () => {
+        const record = memory();
+        const r = await restart(q => (q.includes(`destination_workload_namespace="shop",response_code=~"5.."`) ? { values: [0.4] } : healthy(q)), record);
+        assert.deepStrictEqual(record.targets.map(t => `${t.namespace} ${t.label} ${t.revision}@${t.version}`), ["shop 1-31 1-31@1.31.0"]);
         assert.deepStrictEqual(r.patched, ["shop"], "cart (wave 2) untouched");
         assert.match(r.error!, /health gate after wave 1\/2 \(shop\): 1 check failed/);
         assert.match(r.error!, /errorRate \(healthGate.dataPlane.errorRate.max\), namespace shop: 0.4 \(40%\) is not <= 0.01/);
@@ -156,11 +164,19 @@ describe("the restart step stopped by the gate between waves (stub kubectl)", fu
         assert.match(r.error!, /The rollout stopped at wave 1\/2; not reached, left for the next 'pulumi up': cart/);
     });
 
-    it("checks a namespace an earlier up moved before anything restarts, and stops there if it is still unhealthy", async () => {
-        const r = await restart(q => (q.includes(`destination_workload_namespace="web"`) && q.includes("5..") ? { values: [0.3] } : healthy(q)),
-            [{ namespace: "web", revision: "1-31" }]);
+    it("checks the recorded wave before anything restarts: stops there while it is unhealthy, clears the record once healthy", async () => {
+        const web = { namespace: "web", label: "1-31", revision: "1-31", version: "1.31.0" };
+        const unhealthy = (q: string) => (q.includes(`destination_workload_namespace="web"`) && q.includes("5..") ? { values: [0.3] } : healthy(q));
+        const record = memory([web]);
+        const r = await restart(unhealthy, record);
         assert.deepStrictEqual(r.patched, []);
-        assert.match(r.error!, /checked again before going on/);
+        assert.match(r.error!, /the wave an earlier up stopped after \(web\), checked again before going on/);
         assert.match(r.error!, /Nothing was restarted\. The rollout stopped here: not reached, left for the next 'pulumi up': shop, cart/);
+        assert.deepStrictEqual(record.targets, [web], "still recorded");
+        stub.dispose();
+        const again = await restart(healthy, record);
+        assert.strictEqual(again.error, undefined, again.lines.join("\n"));
+        assert.deepStrictEqual(again.patched, ["shop", "cart"]);
+        assert.deepStrictEqual(record.targets, [], "cleared");
     });
 });

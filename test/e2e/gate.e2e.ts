@@ -166,6 +166,10 @@ describe("end to end: the health gate with a real Prometheus", function () {
         assert.strictEqual(pods("checkout"), checkoutBefore, "wave 2 (checkout) was not restarted");
         assert.strictEqual(rolledOnto("checkout", "checkout-api"), `1-31@${NEW}`, "checkout keeps its record of 1-31");
         afterWave1 = { catalog: pods("catalog") };
+        // Where it stopped is in the cluster: the wave's record (the stack's meshState already holds this step's targets).
+        const record = cluster.json("get", "configmap", "istio-mesh-health-gate", "-n", "istio-system").data.unhealthy;
+        assert.strictEqual(record, `catalog default 1-30@${OLD}`);
+        assert.strictEqual(JSON.parse(project.mustPulumi("stack", "output", "meshState", "--json").stdout).namespaces.catalog.revision, "1-30");
     });
 
     it("4. after recovery, up checks catalog again and goes on with wave 2, restarting nothing twice", async () => {
@@ -174,7 +178,9 @@ describe("end to end: the health gate with a real Prometheus", function () {
         const r = project.up();
         assert.strictEqual(pods("catalog"), afterWave1.catalog, "catalog (moved by the failed up) was not restarted again");
         assert.strictEqual(rolledOnto("checkout", "checkout-api"), `1-30@${OLD}`, "checkout restarted onto 1-30");
+        assert.match(output(r), /health gate after the wave an earlier up stopped after \(catalog\), checked again before going on: passed/, output(r).slice(-3000));
         assert.match(output(r), /health gate after wave 1\/1 \(checkout\): passed/, output(r).slice(-3000));
+        assert.throws(() => cluster.kubectl("get", "configmap", "istio-mesh-health-gate", "-n", "istio-system"), /NotFound/, "the record is cleared");
         assertInjected({ catalog: "1-30", checkout: "1-30" });
     });
 

@@ -244,7 +244,7 @@ describe("model/gate: where a step is gated", () => {
             assert.deepStrictEqual(parseGateRequest(text), JSON.parse(JSON.stringify(req)));
             assert.strictEqual(text.split("\n").filter(l => l.includes("\"query\"")).length, req.checks.length, text);
         }
-        const wave = waveGate(g, [{ namespace: "cart", revision: "1-31" }]);
+        const wave = waveGate(g);
         assert.deepStrictEqual(parseGateRequest(formatGateRequest(wave)), JSON.parse(JSON.stringify(wave)));
         assert.deepStrictEqual(waveChecks(wave, [{ namespace: "cart", revision: "1-31" }]).map(c => c.where).filter((w, i, a) => a.indexOf(w) === i),
             ["revision 1-31", "namespace cart"]);
