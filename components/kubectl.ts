@@ -280,17 +280,20 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
 /**
  * As `observe`, from the API server's own JSON (Kubectl.getAll), every read at once and without blocking: the
  * namespaces, then one list per kind (OBSERVED_RESOURCES), cluster-wide, or scoped to the one namespace.
+ * `clusterWide` (a step that retires a revision): the reads are never scoped, and every namespace and pod of the
+ * cluster is kept in `cluster`, whatever is bound.
  */
-export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[]): Promise<Observation> {
-    if (namespaces.length === 0) {
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false): Promise<Observation> {
+    if (namespaces.length === 0 && !clusterWide) {
         return NOTHING_OBSERVED;
     }
-    const scope = namespaces.length === 1 ? `/namespaces/${namespaces[0]}` : "";
+    const scope = namespaces.length === 1 && !clusterWide ? `/namespaces/${namespaces[0]}` : "";
     const [nsRead, ...lists] = await kubectl.getAll([
         `/api/v1${scope || "/namespaces"}`,
         ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
     ]);
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));
-    return observationOf(namespaces, nsRead, listed);
+    const observation = observationOf(namespaces, nsRead, listed);
+    return clusterWide ? { ...observation, cluster: { namespaces: nsRead.items ?? [], pods: listed.filter(o => o.kind === "Pod") } } : observation;
 }

@@ -25,6 +25,14 @@ export interface Observation {
     readonly namespaceVersions?: Readonly<Record<string, string>>;
     /** Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and PodDisruptionBudgets. */
     readonly objects: readonly KubeObject[];
+    /** Every namespace and pod of the cluster: read only when the step retires a revision (model/retirement.ts). */
+    readonly cluster?: ClusterPods;
+}
+
+/** Every namespace and every pod of the cluster, as the program read them. */
+export interface ClusterPods {
+    readonly namespaces: readonly KubeObject[];
+    readonly pods: readonly KubeObject[];
 }
 
 /**

@@ -199,6 +199,36 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     });
 });
 
+describe("IstioMesh under mocks: a retirement judged from the cluster's pods", () => {
+    /** The state before the retire step, and the cluster it left but for `pods` (every namespace unlabelled). */
+    async function beforeRetire(): Promise<MeshState> {
+        let previous: MeshState | undefined;
+        for (const name of ["start", "installAlongside", "moveShop", "moveGateway", "moveDefaultTag"]) {
+            previous = (await runProgram(steps[name], previous)).outputs.meshState;
+        }
+        return previous!;
+    }
+    const withPods = (pods: Observation["objects"]): Observation => ({
+        namespaceLabels: {}, objects: [], cluster: { namespaces: [{ kind: "Namespace", metadata: { name: "batch", labels: {} } }], pods },
+    });
+
+    it("refuses, before registering anything of the cluster, while a pod the config does not manage was injected by the revision", async () => {
+        const previous = await beforeRetire();
+        const error = await runProgram(steps.retire, previous, {}, undefined, {},
+            withPods(workload("batch", "report", { pods: [{ revision: "1-29", version: "1.29.3" }] }))).then(() => undefined, e => e);
+        assert.ok(error, "the retirement was accepted");
+        assert.match(error.message, /^istio-mesh refuses this step \(1 problem\):\n  - istio-mesh:revisions = \["1-29"\]: revision 1-29 \(1\.29\.3\) leaves the config, but 1 running or pending pod uses it: batch\/report-0 \(injected by 1-29\)/);
+        assert.deepStrictEqual(error.registered.map((r: Registered) => r.type), ["pulumi:providers:kubernetes"], "only the provider, which changes nothing");
+    });
+
+    it("accepts the same step once the pod runs another revision, and reads the cluster wide only when a revision leaves", async () => {
+        const previous = await beforeRetire();
+        const run = await runProgram(steps.retire, previous, {}, undefined, {},
+            withPods(workload("batch", "report", { pods: [{ revision: "1-30", version: "1.30.2" }] })));
+        assert.deepStrictEqual(run.outputs.upgradePlan.revisionsRetired, [{ name: "1-29", version: "1.29.3" }]);
+    });
+});
+
 describe("IstioMesh under mocks: settings", () => {
     it("render mode: no kubectl step at all, same objects", async () => {
         const run = await runProgram({ ...steps.moveShop, renderDirectory: "/tmp/rendered" });
