@@ -6,10 +6,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
+import { writeClusterAccess } from "./components/projectFiles";
 import {
     CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
-import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade, withLegacyInjection } from "./model/facts";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
@@ -180,9 +181,12 @@ export async function run(observeNamespaces: (spec: MeshSpec, clusterWide: boole
     const retiring = retiringRevisions(previous, spec);
     const observation = await observeNamespaces(spec, retiring.length > 0);
     refuseRetirementInUse(retiring, spec, previous, observation);
+    if (!spec.renderDirectory) {
+        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
+    }
     const mesh = new IstioMesh("mesh", {
         spec,
-        facts,
+        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
         previous,
         observation,
         secretCluster,

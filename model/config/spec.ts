@@ -81,6 +81,8 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** A deliberate teardown is prepared: the destroy lock is lifted and the retirement guards pass. */
+    readonly decommission: boolean;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
