@@ -82,6 +82,8 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** A deliberate teardown is prepared: the destroy lock is lifted and the retirement guards pass. */
+    readonly decommission: boolean;
     /** The health gate between the changes of a step (model/gate/); absent when off. */
     readonly healthGate?: HealthGateSpec;
 }
