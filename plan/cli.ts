@@ -106,7 +106,7 @@ async function planStack(stackName: string, args: Args): Promise<PlanReport> {
     // Each gate's checks asked now, with the stack's own Prometheus credentials (secret config, read decrypted, never printed).
     const secret = async (key: string) => stack.getConfig(`istio-mesh:${key}`).then(c => c.value, () => undefined);
     const query = stepQuery(gates, { PROMETHEUS_BEARER_TOKEN: await secret(GATE_SECRET_KEYS.bearerToken), PROMETHEUS_HEADERS: await secret(GATE_SECRET_KEYS.headers) });
-    return { ...report, healthGate: await gateValues(gates, query, Date.now()) };
+    return { ...report, healthGate: await gateValues(gates, query, Date.now(), report.upgrade!.revisionsAdded.map(r => r.name)) };
 }
 
 async function main(): Promise<number> {

@@ -20,6 +20,12 @@ describe("plan/gate: the step's gates with each check's value now", () => {
         };
         const values = await gateValues(plan, query, 1_000_000);
         assert.deepStrictEqual(values.points.map(p => [p.point, p.passesNow]), [["control plane 1-31 (1.31.0)", true], ["wave 1/1 (shop)", false]]);
+        // A revision the step adds has no istiod yet: its checks are shown, not counted.
+        const down = async (q: string, at: number): Promise<Answer> => (q.includes("up{") ? { values: [] } : query(q, at));
+        assert.deepStrictEqual((await gateValues(plan, down, 1_000_000)).points[0].passesNow, false);
+        const added = await gateValues(plan, down, 1_000_000, ["1-31"]);
+        assert.deepStrictEqual(added.points.map(p => p.passesNow), [true, false]);
+        assert.match(gateLines(added).join("\n"), /1-31: added by this step, not running yet/);
         assert.deepStrictEqual([...new Set(asked)].sort((a, b) => a - b), [940_000, 1_000_000], "now, and a bake ago");
         assert.strictEqual(values.at, new Date(1_000_000).toISOString());
         const text = gateLines(values).join("\n");
