@@ -32,9 +32,10 @@ function checkRestartTimeout(c: Collector, timeout: string): void {
  */
 export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false): MeshSpec {
     const c = new Collector();
-    const ok = checkShape(c, raw);
-    const section = <T>(key: string): T => (ok.has(key) ? raw[key] ?? {} : {}) as T;
-    const text = (key: string): string | undefined => (ok.has(key) && raw[key] !== "" ? raw[key] as string | undefined : undefined);
+    // From here on, the config as checked: null fields left out, so no parser meets a null.
+    const { good: ok, config } = checkShape(c, raw);
+    const section = <T>(key: string): T => (ok.has(key) ? config[key] ?? {} : {}) as T;
+    const text = (key: string): string | undefined => (ok.has(key) && config[key] !== "" ? config[key] as string | undefined : undefined);
 
     const istioNamespace = text("istioNamespace") ?? DEFAULT_ISTIO_NAMESPACE;
     if (!isDnsLabel(istioNamespace)) {
@@ -45,8 +46,8 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         c.add("kubernetesVersion", kubernetesVersion, "is not a Kubernetes version", `write the cluster's minor, e.g. "1.33"`);
     }
     // Everything that names a revision is judged only once the revisions themselves are readable.
-    const rawRevisions = ok.has("revisions") ? raw.revisions as unknown[] : undefined;
-    const rawGateways = ok.has("gateways") ? (raw.gateways ?? []) as Record<string, unknown>[] : [];
+    const rawRevisions = ok.has("revisions") ? config.revisions as unknown[] : undefined;
+    const rawGateways = ok.has("gateways") ? (config.gateways ?? []) as Record<string, unknown>[] : [];
     const revisions = rawRevisions ? parseRevisions(c, rawRevisions) : [];
     if (rawRevisions) {
         checkInPlaceChanges(c, rawRevisions, revisions, previous);
@@ -58,7 +59,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
     const cni = rawRevisions ? parseCni(c, section("cni"), istioNamespace, revisions) : undefined;
     const charts = parseCharts(c, section("charts"));
-    const { images, pullSecretName } = parseImages(c, section("registry"), raw[CREDENTIALS_KEY], hasCredentials);
+    const { images, pullSecretName } = parseImages(c, section("registry"), config[CREDENTIALS_KEY], hasCredentials);
     checkOwnedValues(c, { istioNamespace, images, cni },
         revisions.map(r => [r, `revisions[${rawIndex(rawRevisions!, r)}]`]),
         gateways.map(g => [g, `gateways[${rawGateways.findIndex(e => e.name === g.name && (e.namespace ?? istioNamespace) === g.namespace)}]`]),
