@@ -2,12 +2,13 @@
  * The Pulumi program: stack config -> validated spec -> facts -> the IstioMesh component -> stack outputs.
  * Bad config fails here, before any Kubernetes resource (or the provider) is registered.
  */
+import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
 import {
-    CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
+    CONFIG_NAMESPACE, CREDENTIALS_KEY, Disk, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
 } from "./model/config";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { Observation } from "./model/rollout";
@@ -39,10 +40,25 @@ export function dropSdkDebugMessages(log: { debug: (...args: any[]) => Promise<v
     }
 }
 
+/** The disk the config checks look at: the engine runs the program in the project directory. */
+export function localDisk(): Disk {
+    return {
+        projectDir: process.cwd(),
+        realpath: p => {
+            try {
+                return fs.realpathSync(p);
+            } catch {
+                return undefined;
+            }
+        },
+        isDirectory: p => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    };
+}
+
 /** Validates config; a problem under a key set with --secret shows "[secret]", never the value. */
 function validate(raw: Record<string, unknown>, previous: MeshState | undefined, hasCredentials: boolean, secretKeys: readonly string[]): MeshSpec {
     try {
-        return parseMeshConfig(raw, previous, hasCredentials);
+        return parseMeshConfig(raw, previous, hasCredentials, localDisk());
     } catch (e) {
         if (!(e instanceof MeshConfigError)) {
             throw e;

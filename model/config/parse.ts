@@ -3,7 +3,7 @@
  * fails before any resource is registered. The schema checks shape first (check.ts); the parsers give meaning
  * to the sections whose shape is right, so every problem of a config is listed at once.
  */
-import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
+import { compareVersions, DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
 import { parseDuration } from "../duration";
 import { parsePromotion } from "../promotion";
 import { parseRollout } from "./rollout";
@@ -14,7 +14,7 @@ import { Collector, MeshConfigError } from "./problems";
 import { CREDENTIALS_KEY } from "./raw";
 import { checkInPlaceChanges, parseRevisions, parseTags, rawIndex } from "./revisions";
 import { parseCharts, parseCni, parseImages } from "./sources";
-import { MeshSpec, PreviousState, RawConfig } from "./spec";
+import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
 
@@ -28,9 +28,10 @@ function checkRestartTimeout(c: Collector, timeout: string): void {
  * Validates raw stack config into a MeshSpec. `previous` (the last recorded state) enables the checks that
  * depend on what runs now: in-place version jumps, references to revisions being retired, and placement changes.
  * `hasCredentials` says whether the secret `registryCredentials` is set (rawConfigFromPulumi also marks it in raw).
- * Throws MeshConfigError listing every problem.
+ * `disk` lets the checks of paths (charts.localDir, renderDirectory) look at what is there; without it they read the
+ * text only. Throws MeshConfigError listing every problem.
  */
-export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false): MeshSpec {
+export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false, disk?: Disk): MeshSpec {
     const c = new Collector();
     // From here on, the config as checked: null fields left out, so no parser meets a null.
     const { good: ok, config } = checkShape(c, raw);
@@ -57,15 +58,17 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const targets: Targets = { revisions, tags, retired };
     const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
     const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
-    const cni = rawRevisions ? parseCni(c, section("cni"), istioNamespace, revisions) : undefined;
-    const charts = parseCharts(c, section("charts"));
-    const { images, pullSecretName } = parseImages(c, section("registry"), config[CREDENTIALS_KEY], hasCredentials);
+    const cni = parseCni(c, section("cni"), istioNamespace, revisions);
+    // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
+    const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : [])])].sort(compareVersions);
+    const charts = parseCharts(c, section("charts"), versions, disk);
+    const { images, pullSecretName } = parseImages(c, section("registry"), versions, config[CREDENTIALS_KEY], hasCredentials);
     checkOwnedValues(c, { istioNamespace, images, cni },
         revisions.map(r => [r, `revisions[${rawIndex(rawRevisions!, r)}]`]),
         gateways.map(g => [g, `gateways[${rawGateways.findIndex(e => e.name === g.name && (e.namespace ?? istioNamespace) === g.namespace)}]`]),
         cni);
     const renderDirectory = text("renderDirectory");
-    checkRenderDirectory(c, renderDirectory);
+    checkRenderDirectory(c, renderDirectory, disk);
     const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
     checkRestartTimeout(c, restartTimeout);
     const kubernetes = section<{ kubeconfig?: string; context?: string; adoptExisting?: boolean }>("kubernetes");

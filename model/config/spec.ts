@@ -83,6 +83,18 @@ export interface MeshSpec {
     readonly rollout: RolloutSpec;
 }
 
+/**
+ * What the config checks read from the disk, handed in so that the parsers stay pure: program.ts passes the real
+ * disk; without one, paths are checked as text only.
+ */
+export interface Disk {
+    /** The project directory (where Pulumi.yaml is, and the program runs): relative paths are resolved from it. */
+    readonly projectDir: string;
+    /** The path with every symbolic link resolved, or undefined when nothing is there. */
+    realpath(p: string): string | undefined;
+    isDirectory(p: string): boolean;
+}
+
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
 export interface PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    checkCanarySpan, checkCniSkew, checkInPlaceChange, checkProxySkew, minorDistance, minorPromisedByRevisionName,
+    checkCanarySpan, checkCniSkew, checkInPlaceChange, checkProxySkew, forVersion, minorDistance, minorPromisedByRevisionName,
     parseVersion, revisionNameForVersion,
 } from "../../istio";
 
@@ -10,6 +10,11 @@ describe("istio/versions", () => {
         assert.strictEqual(parseVersion("1.30"), undefined);
         assert.strictEqual(parseVersion("latest"), undefined);
         assert.strictEqual(parseVersion("1.31.0-beta.1")?.minor, 31);
+    });
+
+    it("fills {version} in wherever it appears, and only there", () => {
+        assert.strictEqual(forVersion("/srv/{version}/charts-{version}", "1.30.2"), "/srv/1.30.2/charts-1.30.2");
+        assert.strictEqual(forVersion("distroless", "1.30.2"), "distroless");
     });
 
     it("derives revision names and reads the minor a name promises", () => {

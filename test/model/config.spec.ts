@@ -238,7 +238,7 @@ describe("stack config -> MeshSpec", () => {
             "istio-mesh:istioNamespace": "mesh",
             "istio-mesh:kubernetesVersion": "1.33",
             "istio-mesh:renderDirectory": "[out]",
-            "istio-mesh:registryCredentials": "{\"auths\":{}}",
+            "istio-mesh:registryCredentials": "{\"auths\":{\"r.example.com\":{\"auth\":\"dTpw\"}}}",
             "kubernetes:context": "kind",
         };
         const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(all, k => k === "istio-mesh:registryCredentials");
