@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
 import {
-    CONFIG_NAMESPACE, CREDENTIALS_KEY, Disk, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
+    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
+    rawConfigFromPulumi,
 } from "./model/config";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { Observation } from "./model/rollout";
@@ -55,19 +56,27 @@ export function localDisk(): Disk {
     };
 }
 
-/** Validates config; a problem under a key set with --secret shows "[secret]", never the value. */
+/**
+ * Validates config and warns of each advisory; a problem (or advisory) under a key set with --secret shows
+ * "[secret]", never the value.
+ */
 function validate(raw: Record<string, unknown>, previous: MeshState | undefined, hasCredentials: boolean, secretKeys: readonly string[]): MeshSpec {
+    const secret = (key: string) => secretKeys.some(k => new RegExp(`^${CONFIG_NAMESPACE}:${k}([.[]|$)`).test(key));
+    const shown = (problems: readonly ConfigProblem[]) => problems.map(p => (secret(p.key) ? { ...p, value: "[secret]" } : p));
+    let spec: MeshSpec;
     try {
-        return parseMeshConfig(raw, previous, hasCredentials, localDisk());
+        spec = parseMeshConfig(raw, previous, hasCredentials, localDisk());
     } catch (e) {
         if (!(e instanceof MeshConfigError)) {
             throw e;
         }
-        const secret = (key: string) => secretKeys.some(k => new RegExp(`^${CONFIG_NAMESPACE}:${k}([.[]|$)`).test(key));
-        const shown = new MeshConfigError(e.problems.map(p => (secret(p.key) ? { ...p, value: "[secret]" } : p)));
         // RunError: Pulumi prints the message alone, without a stack trace.
-        throw new pulumi.RunError(shown.message);
+        throw new pulumi.RunError(formatProblems(shown(e.problems)));
     }
+    if (spec.advisories.length > 0) {
+        pulumi.log.warn(formatAdvisories(shown(spec.advisories)));
+    }
+    return spec;
 }
 
 /**

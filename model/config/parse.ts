@@ -92,6 +92,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
         },
-        placement, rollout, ...(promotion ? { promotion } : {}),
+        placement, rollout, ...(promotion ? { promotion } : {}), advisories: c.advisories,
     };
 }

@@ -71,7 +71,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
             items: {
                 type: "object", doc: "One control plane (istiod-<name>).", example: `{version: "1.30.2"}`,
                 fields: {
-                    version: { type: "string", required: true, example: `"1.30.2"`, doc: "An exact Istio release x.y.z (quoted in YAML)." },
+                    version: { type: "string", required: true, example: `"1.30.2"`, doc: "An exact Istio release x.y.z (quoted in YAML). A prerelease (e.g. 1.31.0-rc.0) is applied with a warning." },
                     name: {
                         type: "string", defaultText: "the version's minor, e.g. `1-30`", example: `"1-30"`,
                         doc: "The revision name (istio.io/rev). Lowercase letters, digits and '-'; no dots; not `default`.",

@@ -1,7 +1,7 @@
 /** Where Istio comes from: charts and renderer, images and pull secrets, and istio-cni. */
 import * as path from "path";
 import {
-    compareVersions, DEFAULT_CHART_REPOSITORY, forVersion, ImageSettings, isDnsLabel, parseVersion, VERSION_PLACEHOLDER,
+    compareVersions, DEFAULT_CHART_REPOSITORY, forVersion, ImageSettings, isDnsLabel, isPrerelease, parseVersion, VERSION_PLACEHOLDER,
 } from "../../istio";
 import { DEFAULTS } from "./defaults";
 import { CREDENTIALS, CREDENTIALS_KEY } from "./raw";
@@ -11,6 +11,17 @@ import { ChartSourceSpec, CniSpec, Disk, Renderer, RevisionSpec } from "./spec";
 /** Reads a text key whose empty value means unset. */
 function text(v: unknown): string | undefined {
     return v === undefined || v === null || v === "" ? undefined : v as string;
+}
+
+/**
+ * Advises against a prerelease of Istio: it works (the offline toolchain's builds are prereleases), but Istio
+ * supports only releases.
+ */
+export function advisePrerelease(c: Collector, key: string, version: string): void {
+    if (isPrerelease(version)) {
+        c.advise(key, version, "is a prerelease build of Istio, which Istio does not support",
+            "use a released version (x.y.z, https://istio.io/latest/news/releases/) in production");
+    }
 }
 
 /** The cni keys that mean something only with `cni.enabled: true`. */
@@ -31,6 +42,7 @@ export function parseCni(c: Collector, cni: Record<string, unknown>, istioNamesp
         version = revisions.map(r => r.version).sort(compareVersions)[0];
     } else if (parseVersion(cni.version as string)) {
         version = parseVersion(cni.version as string)!.raw;
+        advisePrerelease(c, "cni.version", version);
     } else {
         c.add("cni.version", cni.version, "is not an exact Istio version x.y.z", `write e.g. "1.30.2", or remove it to follow the oldest revision`);
     }

@@ -1,5 +1,6 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
 import { ImageSettings, ServiceType } from "../../istio";
+import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
 import type { Placement } from "./live";
@@ -81,6 +82,8 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** What the config does that works but is advised against (e.g. a prerelease of Istio): the program warns of each. */
+    readonly advisories: readonly ConfigProblem[];
 }
 
 /**

@@ -280,6 +280,7 @@ const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; 
     "registry credentials as username and password": {
         config: base(), secrets: { registryCredentials: JSON.stringify({ auths: { "registry.example.com": { username: "u", password: "p" } } }) },
     },
+    "a prerelease of Istio (advised against, not refused)": { config: withBase(c => c.revisions[1].version = "1.30.4-dev.9739e10e") },
 };
 
 /** Pulumi's flat config map of a case, as the engine hands it to the program. */
