@@ -7,11 +7,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
+import { writeClusterAccess } from "./components/projectFiles";
 import {
     CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
     rawConfigFromPulumi,
 } from "./model/config";
-import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade, withLegacyInjection } from "./model/facts";
+import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
@@ -159,15 +161,32 @@ function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): Me
  * What the bound namespaces run now, read with kubectl from the provider's cluster: the restart decision's input.
  * None in render mode. A failure stops the program: no restart is decided blind.
  */
-export async function observeCluster(spec: MeshSpec): Promise<Observation | undefined> {
+export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Promise<Observation | undefined> {
     if (spec.renderDirectory) {
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name));
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name), clusterWide);
     } catch (e) {
-        throw new pulumi.RunError(`istio-mesh: reading what the bound namespaces run failed, so no restart can be decided: ` +
-            `${e instanceof Error ? e.message : e}\nCheck istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
+        throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
+            `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
+    }
+}
+
+/**
+ * Refuses, before anything is registered, a step that retires a revision some pod of the cluster still uses (model/
+ * retirement.ts): the preview fails as the `up` would, with nothing applied. Render mode reads no cluster.
+ */
+function refuseRetirementInUse(retiring: readonly string[], spec: MeshSpec, previous: MeshState | undefined, observation: Observation | undefined): void {
+    if (retiring.length === 0 || !observation) {
+        return;
+    }
+    if (!observation.cluster) {
+        throw new Error("the cluster-wide read a retirement is judged by was not made");
+    }
+    const problem = retirementProblem(revisionUses(retiring, targetResolver(spec, previous), observation.cluster), previous!);
+    if (problem) {
+        throw new pulumi.RunError(formatProblems([problem]).replace("invalid istio-mesh stack config", "istio-mesh refuses this step"));
     }
 }
 
@@ -175,7 +194,7 @@ export async function observeCluster(spec: MeshSpec): Promise<Observation | unde
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
-type ObserveNamespaces = (spec: MeshSpec) => Promise<Observation | undefined> | Observation | undefined;
+type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
  * The program; `observeNamespaces` reads the cluster (tests pass what it should see). An error that is not the
@@ -227,10 +246,15 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         enablePatchForce: spec.kubernetes.adoptExisting,
     });
     // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
-    const observation = await observeNamespaces(spec);
+    const retiring = withStackTraces(() => retiringRevisions(previous, spec));
+    const observation = await observeNamespaces(spec, retiring.length > 0);
+    withStackTraces(() => refuseRetirementInUse(retiring, spec, previous, observation));
+    if (!spec.renderDirectory) {
+        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
+    }
     const mesh = new IstioMesh("mesh", {
         spec,
-        facts,
+        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
         previous,
         observation,
         secretCluster,

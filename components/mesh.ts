@@ -8,7 +8,9 @@ import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planR
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
-import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
+import {
+    clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_REMOVE_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
+} from "./kubectl";
 import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
@@ -43,6 +45,23 @@ export interface IstioMeshArgs {
  */
 export function keepsLastRequest(request: string, plan: UpgradePlan): boolean {
     return request === "" && plan.namespacesMoving.length === 0 && plan.namespacesReleased.length === 0;
+}
+
+/**
+ * Holds a bound namespace's legacy istio-injection label: removes it once the namespace's patch has set its revision
+ * label (it depends on the patch, so also on the namespace's control plane and tag), and gives it back when deleted
+ * (the namespace released, the step reverted, the mesh torn down), before the patch removes the revision label.
+ * `removed` is the value it had.
+ */
+function holdLegacyInjection(name: string, namespace: string, removed: string,
+                             environment: Record<string, pulumi.Input<string>>, opts: pulumi.CustomResourceOptions): command.local.Command {
+    return new command.local.Command(name, {
+        create: LEGACY_INJECTION_REMOVE_SCRIPT,
+        update: LEGACY_INJECTION_REMOVE_SCRIPT,
+        delete: LEGACY_INJECTION_RESTORE_SCRIPT,
+        interpreter: ["/bin/bash", "-c"],
+        environment: { ...environment, NAMESPACE: namespace, REMOVED: removed },
+    }, opts);
 }
 
 /** Per revision, what the stack exports. */
@@ -180,18 +199,27 @@ export class IstioMesh extends pulumi.ComponentResource {
             });
         });
 
-        // One check for all bound namespaces (they must exist; their legacy label goes), before any is labelled.
+        // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
         const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
             create: NAMESPACE_PREFLIGHT_SCRIPT,
             update: NAMESPACE_PREFLIGHT_SCRIPT,
             interpreter: ["/bin/bash", "-c"],
-            environment: { ...kubectlEnvironment, NAMESPACES: spec.namespaces.map(n => n.name).sort().join(" ") },
+            stdin: spec.namespaces.map(n => `${n.name}\n`).sort().join(""),
+            environment: kubectlEnvironment,
         }, parent)] : [];
+        // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
+        const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
+        const legacySteps: pulumi.Resource[] = [];
         this.namespacesBound = bindPaced(spec.namespaces, ns => {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
-            return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
+            const patch = bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
+            const legacy = facts.state.legacyInjection?.[ns.name];
+            if (deleteTimeEnvironment && legacy !== undefined) {
+                legacySteps.push(holdLegacyInjection(`legacy-injection-${ns.name}`, ns.name, legacy, deleteTimeEnvironment, { ...parent, dependsOn: [patch] }));
+            }
+            return patch;
         });
         const bindings = this.namespacesBound;
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
@@ -225,18 +253,28 @@ export class IstioMesh extends pulumi.ComponentResource {
                 },
             }, {
                 ...parent,
-                // After every namespace is labelled, and after the CNI DaemonSet has rolled out (new pods need its node agent).
-                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...(cni ? [cni.release] : [])]),
+                // After every namespace is labelled (its legacy label gone), and after the CNI DaemonSet has rolled out
+                // (new pods need its node agent).
+                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...legacySteps, ...(cni ? [cni.release] : [])]),
                 ignoreChanges: keepLast ? ["stdin"] : [],
             });
         }
-        if (kubectlEnvironment) {
-            // Armed last: each guard depends on everything above, the objects of every release included, so Pulumi
-            // runs the guards before it deletes any of it (IstioRevision.armRetirementGuard). The restart step
-            // depends on every binding: depending on it covers them at the cost of one dependency, not thousands.
-            const releases = [...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release));
-            const protects = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [...objects.flat(), tags, ...last]);
-            revisions.forEach(r => r.armRetirementGuard(kubectlEnvironment, protects));
+        if (deleteTimeEnvironment) {
+            // Armed last, each guard and the lock depend on every object above through dependencies alone (the engine
+            // holds back what a failed delete depends on, transitively, but never looks into a component's children):
+            // each release's objects one by one, the base release's included; the restart step, which depends on every
+            // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
+            const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
+            const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings.then(b => [...b, ...legacySteps])]).apply(([objects, last]) => [
+                ...objects.flat(), ...(base.crds ? [base.crds] : []), tags, ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
+            ]);
+            const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
+            revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
+            // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
+            // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
+            new command.local.Command("decommission-lock", {
+                create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
+            }, { ...parent, dependsOn: everything, protect: !spec.decommission });
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {

@@ -52,10 +52,16 @@ export function checkRenderDirectory(c: Collector, dir: string | undefined, disk
  * A changed placement on a stack that has run: refused unless acknowledged with the new value.
  * `acknowledge` holds the config's `acknowledge` map.
  */
-export function checkPlacement(c: Collector, now: Placement, previous: PreviousState | undefined, acknowledge: Record<string, unknown>): void {
+export function checkPlacement(c: Collector, now: Placement, previous: PreviousState | undefined, acknowledge: Record<string, unknown>,
+                               decommission = false): void {
     const before = previous?.placement;
     if (!before) {
         return;
+    }
+    if (before.renderDirectory === "" && now.renderDirectory !== "" && acknowledge.renderDirectory === now.renderDirectory && !decommission) {
+        // The destroy lock is a live stack's resource only: render mode would delete it, and the engine refuses.
+        c.add("decommission", decommission, "must be true to leave live mode: every object of the mesh is deleted from the cluster, and the destroy lock refuses that",
+            "set istio-mesh:decommission to true for this up (README, Safety), or remove renderDirectory");
     }
     for (const key of Object.keys(CONSEQUENCE) as (keyof Placement)[]) {
         if (before[key] === now[key] || acknowledge[key] === now[key]) {

@@ -78,7 +78,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
             "write it to a file and set its path: pulumi config set --path kubernetes.kubeconfig ~/.kube/prod (add --secret to keep the path secret)");
     }
     const placement: Placement = { istioNamespace, renderDirectory: renderDirectory ?? "", context: kubernetes.context ?? "" };
-    checkPlacement(c, placement, previous, section("acknowledge"));
+    checkPlacement(c, placement, previous, section("acknowledge"), config.decommission === true);
     const { promotion, problems: promotionProblems } = parsePromotion(section("promotion"));
     c.problems.push(...promotionProblems);
     const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
@@ -92,6 +92,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
         },
-        placement, rollout, ...(promotion ? { promotion } : {}), advisories: c.advisories,
+        placement, rollout, decommission: config.decommission === true, ...(promotion ? { promotion } : {}), advisories: c.advisories,
     };
 }

@@ -91,6 +91,9 @@ export function rawConfigFromPulumi(all: Record<string, string>, isSecret: (full
             } catch (e) {
                 raw[key] = new UnparsedJson(text, (e as Error).message);
             }
+        } else if (node?.type === "boolean" && (text === "true" || text === "false")) {
+            // `pulumi config set istio-mesh:decommission true` stores text, as YAML's `true` does.
+            raw[key] = text === "true";
         } else {
             raw[key] = text;
         }

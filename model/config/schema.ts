@@ -195,6 +195,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 },
             },
         },
+        decommission: {
+            type: "boolean", default: false, example: "true",
+            doc: "Prepares a deliberate teardown: the next up lifts the lock that makes `pulumi destroy` refuse and lets the retirement guards pass with pods still injected; then `pulumi destroy` removes the mesh and gives back the istio-injection labels it removed (README, Safety). Remove it to lock the mesh again.",
+        },
         rollout: {
             type: "object", default: {}, example: "rollout: {parallelNamespaces: 2, pauseBetween: 1m}",
             doc: "How workloads restart onto their namespace's revision (README, Rollout).",

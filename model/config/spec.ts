@@ -82,6 +82,8 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** A deliberate teardown is prepared: the destroy lock is lifted and the retirement guards pass. */
+    readonly decommission: boolean;
     /** What the config does that works but is advised against (e.g. a prerelease of Istio): the program warns of each. */
     readonly advisories: readonly ConfigProblem[];
 }

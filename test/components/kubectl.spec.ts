@@ -8,16 +8,22 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clusterEnvironment, crdFile, CRDS_APPLY_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT } from "../../components/kubectl";
+import {
+    clusterAccessFile, clusterEnvironment, crdFile, CRDS_APPLY_SCRIPT, LEGACY_INJECTION_REMOVE_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT,
+    NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT,
+} from "../../components/kubectl";
 
 const FAKE_KUBECTL = `#!/bin/bash
 echo "$*" >> "$FAKE_LOG"
+echo "\${KUBECONFIG:-(ambient)}" >> "$FAKE_LOG.kubeconfig"
 args=" $* "
 case "$args" in
   *" get pods "*) [ -z "\${FAKE_FAIL_PODS:-}" ] || { echo "connection refused" >&2; exit 1; }; printf '%s' "\${FAKE_PODS:-}" | tr ';' '\\n' | tr '|' '\\t' ;;
   *" label namespace "*) [ -z "\${FAKE_FAIL_LABEL:-}" ] || { echo 'namespaces "shop" is forbidden: User cannot patch resource' >&2; exit 1; } ;;
   *" apply "*) [ -z "\${FAKE_FAIL_APPLY:-}" ] || { echo 'customresourcedefinitions.apiextensions.k8s.io is forbidden: User cannot patch resource' >&2; exit 1; }; echo "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied" ;;
   *" wait "*) [ -z "\${FAKE_FAIL_WAIT:-}" ] || { echo 'timed out waiting for the condition on customresourcedefinitions/virtualservices.networking.istio.io' >&2; exit 1; } ;;
+  *" get namespace "*" -o jsonpath="*) [[ " \${FAKE_MISSING:-} " == *" $3 "* ]] && { echo "namespaces \"$3\" not found" >&2; exit 1; }; printf '42 %s' "\${FAKE_REV:-}" ;;
+  *" get namespaces "*) for ns in \${FAKE_NAMESPACES:-}; do echo "namespace/$ns"; done; [ -z "\${FAKE_NAMESPACES_FILE:-}" ] || sed 's#^#namespace/#' "$FAKE_NAMESPACES_FILE" ;;
   *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
@@ -25,15 +31,18 @@ exit 0
 
 let dir: string;
 
-function runScript(script: string, env: Record<string, string>, cwd?: string) {
+function runScript(script: string, env: Record<string, string>, cwd?: string, input = "") {
     const log = path.join(dir, `log-${Math.random()}`);
     fs.writeFileSync(log, "");
+    fs.writeFileSync(`${log}.kubeconfig`, "");
     const result = spawnSync("/bin/bash", ["-c", script], {
         cwd,
         env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_LOG: log, ...env },
         encoding: "utf8",
+        input,
     });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
+    const lines = (file: string) => fs.readFileSync(file, "utf8").trim().split("\n").filter(Boolean);
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls: lines(log), kubeconfigs: lines(`${log}.kubeconfig`) };
 }
 
 describe("kubectl steps", () => {
@@ -121,32 +130,99 @@ describe("kubectl steps", () => {
         assert.match(r.stdout, /serves no running pods/);
     });
 
-    it("retirement guard: can be skipped explicitly (stack destroy)", () => {
-        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: `shop/web-1||${status("1-29")}`, ISTIO_MESH_SKIP_RETIREMENT_GUARD: "1" });
+    it("retirement guard: passes without reading the cluster once istio-mesh:decommission prepared a teardown", () => {
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: `shop/web-1||${status("1-29")}`, DECOMMISSION: "true" });
         assert.strictEqual(r.code, 0);
+        assert.match(r.stdout, /passes \(istio-mesh:decommission is set/);
         assert.deepStrictEqual(r.calls, []);
     });
 
-    it("namespace preflight: all namespaces exist, the legacy label goes from all, in two kubectl calls", () => {
-        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop" });
+    it("retirement guard: the old switch ISTIO_MESH_SKIP_RETIREMENT_GUARD turns nothing off", () => {
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", FAKE_PODS: `shop/web-1||${status("1-29")}`, ISTIO_MESH_SKIP_RETIREMENT_GUARD: "1" });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /set istio-mesh:decommission to true and run 'pulumi up' before 'pulumi destroy'/);
+    });
+
+    it("retirement guard: reads the cluster through the latest run's access, not the kubeconfig recorded at the last up", () => {
+        const p = project(false);
+        fs.mkdirSync(path.join(p.root, ".istio-mesh", "access"), { recursive: true });
+        fs.writeFileSync(path.join(p.root, clusterAccessFile("ci")), "/tmp/job-2/kubeconfig\nci-context\n");
+        const r = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", KUBECONFIG: "/tmp/job-1/kubeconfig", KUBE_CONTEXT: "old", CLUSTER_ACCESS_FILE: clusterAccessFile("ci") }, p.sub);
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(r.calls, ["get namespace cart shop -o name --ignore-not-found", "label namespace cart shop istio-injection-"]);
+        assert.deepStrictEqual(r.kubeconfigs, ["/tmp/job-2/kubeconfig"]);
+        assert.match(r.calls[0], /^--context ci-context get pods -A/);
+        // The run used the ambient kubeconfig and no context: the recorded ones are dropped too.
+        fs.writeFileSync(path.join(p.root, clusterAccessFile("ci")), "\n\n");
+        const ambient = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", KUBECONFIG: "/tmp/job-1/kubeconfig", KUBE_CONTEXT: "old", CLUSTER_ACCESS_FILE: clusterAccessFile("ci") }, p.sub);
+        assert.deepStrictEqual([ambient.kubeconfigs, ambient.calls[0].split(" ")[0]], [["(ambient)"], "get"]);
+        // No file (a destroy in a fresh checkout): the recorded access.
+        const recorded = runScript(RETIREMENT_GUARD_SCRIPT, { REVISION: "1-29", KUBECONFIG: "/tmp/job-1/kubeconfig", CLUSTER_ACCESS_FILE: clusterAccessFile("other") }, p.sub);
+        assert.deepStrictEqual(recorded.kubeconfigs, ["/tmp/job-1/kubeconfig"]);
+    });
+
+    it("namespace preflight: reads the namespaces from stdin and checks them with one kubectl call, labelling nothing", () => {
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { FAKE_NAMESPACES: "cart default shop" }, undefined, "cart\nshop\n");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.calls, ["get namespaces -o name"]);
         assert.match(r.stdout, /2 namespaces exist/);
     });
 
-    it("namespace preflight: missing namespaces fail, all named, nothing labelled, the program never creates them", () => {
-        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop search", FAKE_MISSING: "shop search" });
+    it("namespace preflight: missing namespaces fail, all named, the program never creates them", () => {
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { FAKE_NAMESPACES: "cart" }, undefined, "cart\nshop\nsearch\n");
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /these namespaces do not exist: shop search\./);
         assert.match(r.stderr, /never creates them.*remove them from istio-mesh:namespaces/);
         assert.strictEqual(r.calls.length, 1);
     });
 
-    it("namespace preflight: a failed label removal fails the step, naming the namespaces and the command", () => {
-        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop", FAKE_FAIL_LABEL: "1" });
-        assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /removing the istio-injection label from namespaces cart shop failed \(kubectl label namespace \.\.\. istio-injection-\)/);
-        assert.match(r.stderr, /forbidden/);
+    it("namespace preflight: 10,000 namespaces of 40 characters go through stdin", () => {
+        const names = Array.from({ length: 10_000 }, (_, i) => `team-${String(i).padStart(5, "0")}-${"x".repeat(29)}`);
+        assert.strictEqual(names[0].length, 40);
+        // The fake cluster's list too goes by a file: one environment variable holds 128 KiB at most.
+        const existing = path.join(dir, "namespaces-10000");
+        fs.writeFileSync(existing, `${names.join("\n")}\n`);
+        const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { FAKE_NAMESPACES_FILE: existing }, undefined, `${names.join("\n")}\n`);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^10000 namespaces exist/);
+    });
+
+    it("legacy label: removed only from the namespace state read with its revision label set, and said so", () => {
+        const r = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_REV: "1-30" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.calls, [
+            "get namespace shop -o jsonpath={.metadata.resourceVersion} {.metadata.labels.istio\\.io/rev}",
+            "label namespace shop istio-injection- --resource-version=42",
+        ]);
+        assert.match(r.stdout, /namespace shop: istio-injection=enabled removed \(istio.io\/rev=1-30 injects it now\); given back when/);
+    });
+
+    it("legacy label: kept while the namespace has no revision label, or when kubectl fails, saying why", () => {
+        const unlabelled = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled" });
+        assert.strictEqual(unlabelled.code, 1);
+        assert.match(unlabelled.stderr, /namespace shop has no istio.io\/rev label, so its istio-injection=enabled label is kept/);
+        assert.strictEqual(unlabelled.calls.length, 1);
+        const failed = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_REV: "1-30", FAKE_FAIL_LABEL: "1" });
+        assert.strictEqual(failed.code, 1);
+        assert.match(failed.stderr, /removing the istio-injection label of namespace shop .* failed:\n  .*forbidden[\s\S]*still injected through istio-injection=enabled/);
+        const unreadable = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_MISSING: "shop" });
+        assert.strictEqual(unreadable.code, 1);
+        assert.match(unreadable.stderr, /reading namespace shop failed .*not found; its istio-injection label is kept/);
+    });
+
+    it("legacy label: given back with the value removed, through the latest run's access; a namespace gone needs nothing", () => {
+        const p = project(false);
+        fs.mkdirSync(path.join(p.root, ".istio-mesh", "access"), { recursive: true });
+        fs.writeFileSync(path.join(p.root, clusterAccessFile("ci")), "/tmp/job-2/kubeconfig\n\n");
+        const env = { NAMESPACE: "shop", REMOVED: "enabled", KUBECONFIG: "/tmp/job-1/kubeconfig", CLUSTER_ACCESS_FILE: clusterAccessFile("ci") };
+        const r = runScript(LEGACY_INJECTION_RESTORE_SCRIPT, env, p.sub);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.calls, ["get namespace shop -o name --ignore-not-found", "label namespace shop istio-injection=enabled --overwrite"]);
+        assert.deepStrictEqual([...new Set(r.kubeconfigs)], ["/tmp/job-2/kubeconfig"]);
+        assert.match(r.stdout, /namespace shop: istio-injection=enabled given back/);
+        const gone = runScript(LEGACY_INJECTION_RESTORE_SCRIPT, { ...env, FAKE_MISSING: "shop" }, p.sub);
+        assert.strictEqual(gone.code, 0, gone.stderr);
+        assert.strictEqual(gone.calls.length, 1);
+        assert.match(gone.stdout, /no longer exists/);
     });
 
     it("cluster environment carries kubeconfig and context only when set", () => {

@@ -223,6 +223,9 @@ const BAD: Record<string, Case> = {
     "istioNamespace moved on a live stack": { config: withBase(c => c.istioNamespace = "mesh"), previous: LIVE, key: "istioNamespace" },
     "kubernetes.context changed on a live stack": { config: withBase(c => c.kubernetes = { context: "other" }), previous: LIVE, key: "kubernetes.context" },
     "acknowledgement of another value": { config: withBase(c => { c.istioNamespace = "mesh"; c.acknowledge = { istioNamespace: "mesh2" }; }), previous: LIVE, key: "istioNamespace" },
+    "render mode acknowledged on a live stack, the destroy lock still on": {
+        config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; }), previous: LIVE, key: "decommission",
+    },
     "leaving render mode unacknowledged": { config: base(), previous: { ...LIVE, placement: { ...LIVE.placement!, renderDirectory: "./rendered" } }, key: "renderDirectory" },
     "in-place jump of two minors": { config: withBase(c => c.revisions[0] = { version: "1.31.0", name: "1-29" }), previous: LIVE, key: "revisions[0].version" },
     "retiring a revision a namespace uses": { config: withBase(c => { c.revisions = [{ version: "1.30.2" }]; c.tags = { default: "1-30" }; c.namespaces = { shop: "1-29" }; }), previous: LIVE, key: "namespaces.shop" },
@@ -252,7 +255,9 @@ const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; 
     "a hub with a port": { config: withBase(c => c.registry = { hub: "registry.example.com:5000/istio" }) },
     "render mode on a first run": { config: withBase(c => c.renderDirectory = "./rendered") },
     "istioNamespace moved with its acknowledgement": { config: withBase(c => { c.istioNamespace = "mesh"; c.acknowledge = { istioNamespace: "mesh" }; }), previous: LIVE },
-    "render mode with its acknowledgement on a live stack": { config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; }), previous: LIVE },
+    "render mode with its acknowledgement on a live stack, the lock lifted": {
+        config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; c.decommission = true; }), previous: LIVE,
+    },
     "kubernetesVersion as the API server reports it": { config: withBase(c => c.kubernetesVersion = "v1.33.4") },
     "values that agree with the program, and values it does not own": {
         config: withBase(c => { c.registry = { hub: "r.example.com/istio" }; c.cni = { enabled: true, values: { resources: { requests: { cpu: "50m" } } } };

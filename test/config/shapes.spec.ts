@@ -29,6 +29,7 @@ const FULL: RawConfig = {
     rollout: { parallelNamespaces: 1, pauseBetween: "0s", restarts: "auto" },
     acknowledge: { renderDirectory: "./rendered", istioNamespace: "istio-system", context: "prod" },
     promotion: { from: "organization/istio-mesh/staging", soak: "1d" },
+    decommission: false,
 };
 
 /**
