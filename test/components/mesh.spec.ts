@@ -11,13 +11,14 @@ import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { find, istioctlRender, ofType, ProgramRun, Registered, RENDERED_CRDS, renderedBase, runProgram, TYPES } from "../support/mocks";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { clusterAccessFile, CRDS_APPLY_SCRIPT, crdFile, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT } from "../../components/kubectl";
 import { crdBundle, excludingCrds } from "../../istio";
 import { stackConfig } from "../support/stacks";
 
 const base: RawConfig = {
-    registry: { hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] },
+    registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"] },
     cni: { enabled: true, chained: false },
     gateways: [{ name: "ingress", namespace: "istio-ingress", revision: "default", serviceType: "NodePort", replicas: 2, podDisruptionBudget: { minAvailable: 1 } }],
 };
@@ -82,7 +83,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(istiod.chart, "oci://ghcr.io/istio/release/charts/istiod");
         assert.strictEqual(istiod.namespace, "istio-system");
         assert.strictEqual(istiod.values.revision, "1-29");
-        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] });
+        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "1.29.3-distroless", imagePullSecrets: ["istio-pull"] });
         assert.deepStrictEqual(istiod.values.pilot, { cni: { enabled: true } });
         const cni = c["istio-cni"];
         assert.strictEqual(cni.version, "1.29.3");
@@ -265,11 +266,18 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("local chart directories per version", async () => {
-        const run = await runProgram({ ...steps.installAlongside, charts: { localDir: "/charts/{version}" } });
-        const c = charts(run);
-        assert.strictEqual(c["istiod-1-29"].chart, "/charts/1.29.3/istiod");
-        assert.strictEqual(c["istiod-1-30"].chart, "/charts/1.30.2/istiod");
-        assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        // The config check looks for each version's directory.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-charts-"));
+        try {
+            ["1.29.3", "1.30.2"].forEach(v => fs.mkdirSync(path.join(dir, v)));
+            const run = await runProgram({ ...steps.installAlongside, charts: { localDir: `${dir}/{version}` } });
+            const c = charts(run);
+            assert.strictEqual(c["istiod-1-29"].chart, `${dir}/1.29.3/istiod`);
+            assert.strictEqual(c["istiod-1-30"].chart, `${dir}/1.30.2/istiod`);
+            assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("an HTTP chart repository", async () => {
@@ -280,7 +288,7 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("registry credentials become a secret pull secret in each namespace that pulls", async () => {
-        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{}}}" });
+        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{\"auth\":\"dTpw\"}}}" });
         const secrets = ofType(run, TYPES.secret);
         assert.deepStrictEqual(secrets.map(s => s.inputs.metadata.namespace).sort(), ["istio-ingress", "istio-system"]);
         assert.strictEqual(secrets[0].inputs.type, "kubernetes.io/dockerconfigjson");
