@@ -16,7 +16,7 @@ import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
-import { TYPE } from "./types";
+import { DECOMMISSION_LOCK, TYPE } from "./types";
 
 /** What render mode writes in place of registry credentials: a valid, empty dockerconfigjson. */
 export const PULL_SECRET_PLACEHOLDER = "{\"auths\":{}}";
@@ -265,7 +265,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
             // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
             // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
-            new command.local.Command("decommission-lock", {
+            new command.local.Command(DECOMMISSION_LOCK, {
                 create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
             }, { ...parent, dependsOn: everything, protect: !spec.decommission });
         }
