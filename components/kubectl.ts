@@ -143,51 +143,79 @@ echo "\${#namespaces[@]} namespaces exist"
 `;
 
 /**
- * Removes a bound namespace's legacy ${INJECTION_LABEL} label ($REMOVED is its value), which would override the
- * revision label (maintainers: never set both). Runs after the namespace's patch (so after its control plane and tag
- * are ready), and removes it only from the state of the namespace it read with ${REV_LABEL} set (kubectl's
- * --resource-version): the namespace is never left without a label that injects it. Its resource records what it
- * removed; LEGACY_INJECTION_RESTORE_SCRIPT gives it back.
+ * What the legacy-label scripts share: the request on stdin (model/facts.ts legacyInjectionStep: "hold <namespace>
+ * <value>" for each label the program holds, "give-back <namespace> <value>" for each it gives back in this step), the
+ * cluster's namespaces with their two labels (one read), and `give_back KIND`, which sets the label back on the request's
+ * namespaces of that kind that still exist. Namespaces are labelled many at a time (xargs), whatever their number.
  */
-export const LEGACY_INJECTION_REMOVE_SCRIPT = `${PRELUDE}
-if ! state=$(k get namespace "$NAMESPACE" -o jsonpath='{.metadata.resourceVersion} {.metadata.labels.istio\\.io/rev}' 2>&1); then
-  echo "istio-mesh: reading namespace $NAMESPACE failed (kubectl get namespace $NAMESPACE): $state; its ${INJECTION_LABEL} label is kept." >&2
+const LEGACY_INJECTION_PRELUDE = `${PRELUDE}${CURRENT_ACCESS}
+export -f k
+export KUBE_CONTEXT="\${KUBE_CONTEXT:-}"
+request=$(cat)
+# "|" separates the fields: it is in no name or label value, and unlike a tab two in a row are not read as one.
+if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"\\n"}{end}' 2>&1); then
+  echo "istio-mesh: listing the namespaces for their ${INJECTION_LABEL} labels failed (kubectl get namespaces): $listing" >&2
+  echo "No label was changed. Run 'pulumi up' again once kubectl reaches the cluster." >&2
   exit 1
 fi
-read -r version revision <<< "$state" || true
-if [ -z "\${revision:-}" ]; then
-  echo "istio-mesh: namespace $NAMESPACE has no ${REV_LABEL} label, so its ${INJECTION_LABEL}=$REMOVED label is kept (its pods would get no sidecar). Run 'pulumi up' again." >&2
-  exit 1
-fi
-if ! out=$(k label namespace "$NAMESPACE" ${INJECTION_LABEL}- --resource-version="$version" 2>&1); then
-  echo "istio-mesh: removing the ${INJECTION_LABEL} label of namespace $NAMESPACE (kubectl label namespace $NAMESPACE ${INJECTION_LABEL}-) failed:" >&2
-  printf '%s\n' "$out" | sed 's/^/  /' >&2
-  echo "Its pods are still injected through ${INJECTION_LABEL}=$REMOVED. Check access (kubectl auth can-i patch namespaces), then run 'pulumi up' again." >&2
-  exit 1
-fi
-echo "namespace $NAMESPACE: ${INJECTION_LABEL}=$REMOVED removed (${REV_LABEL}=$revision injects it now); given back when it leaves istio-mesh:namespaces or the mesh is torn down"
+declare -A exists=() revision=() legacy=()
+while IFS='|' read -r name rev value; do
+  [ -n "$name" ] || continue
+  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value
+done <<< "$listing"
+give_back() {
+  local kind ns value
+  declare -A by_value=()
+  while read -r kind ns value; do
+    [ "$kind" = "$1" ] && [ -n "$value" ] && [ -n "\${exists[$ns]:-}" ] && [ "\${legacy[$ns]:-}" != "$value" ] || continue
+    by_value[$value]+="$ns "
+  done <<< "$request"
+  for value in "\${!by_value[@]}"; do
+    if ! out=$(printf '%s\\n' \${by_value[$value]} | xargs -r bash -c 'k label namespace "$@" --overwrite ${INJECTION_LABEL}='"$value" _ 2>&1); then
+      echo "istio-mesh: giving ${INJECTION_LABEL}=$value back to namespaces \${by_value[$value]}failed:" >&2
+      printf '%s\\n' "$out" | sed 's/^/  /' >&2
+      exit 1
+    fi
+    echo "${INJECTION_LABEL}=$value given back to namespaces: \${by_value[$value]}"
+  done
+}
 `;
 
 /**
- * Gives a namespace back the ${INJECTION_LABEL} label LEGACY_INJECTION_REMOVE_SCRIPT removed: when the namespace leaves
- * the config, its step is reverted, or the mesh is torn down. Runs before the namespace's patch removes ${REV_LABEL}, so
- * new pods are injected as before the program bound it. A namespace deleted meanwhile needs nothing.
+ * Removes the legacy ${INJECTION_LABEL} label of the bound namespaces the program holds it for (it would override the
+ * revision label; maintainers: never set both), after every namespace's patch, so after their control planes and tags
+ * are ready, and only from namespaces read with ${REV_LABEL} set: none is left without a label that injects it. First
+ * it gives back the labels of the namespaces that leave the config in this step, before their patches remove
+ * ${REV_LABEL}. The program records what it removed (meshState.legacyInjection and this step's request).
  */
-export const LEGACY_INJECTION_RESTORE_SCRIPT = `${PRELUDE}${CURRENT_ACCESS}
-if ! found=$(k get namespace "$NAMESPACE" -o name --ignore-not-found 2>&1); then
-  echo "istio-mesh: reading namespace $NAMESPACE to give back its ${INJECTION_LABEL}=$REMOVED label failed: $found" >&2
+export const LEGACY_INJECTION_APPLY_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_back give-back
+unlabelled=() removing=()
+while read -r kind ns value; do
+  [ "$kind" = hold ] && [ -n "\${legacy[$ns]:-}" ] || continue  # "again" lines only make the step run
+  if [ -z "\${revision[$ns]:-}" ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
+done <<< "$request"
+if [ \${#unlabelled[@]} -gt 0 ]; then
+  echo "istio-mesh: namespaces \${unlabelled[*]} have no ${REV_LABEL} label, so their ${INJECTION_LABEL} label is kept (their pods would get no sidecar); no label was removed. Run 'pulumi up' again." >&2
   exit 1
 fi
-if [ -z "$found" ]; then
-  echo "namespace $NAMESPACE no longer exists: no ${INJECTION_LABEL} label to give back"
-  exit 0
+if [ \${#removing[@]} -gt 0 ]; then
+  if ! out=$(printf '%s\\n' "\${removing[@]}" | xargs -r bash -c 'k label namespace "$@" ${INJECTION_LABEL}-' _ 2>&1); then
+    echo "istio-mesh: removing the ${INJECTION_LABEL} label of namespaces \${removing[*]} failed (kubectl label namespace ... ${INJECTION_LABEL}-):" >&2
+    printf '%s\\n' "$out" | sed 's/^/  /' >&2
+    echo "Their pods are still injected through ${INJECTION_LABEL}. Check access (kubectl auth can-i patch namespaces), then run 'pulumi up' again." >&2
+    exit 1
+  fi
+  echo "${INJECTION_LABEL} removed from namespaces (${REV_LABEL} injects them now; given back when they leave istio-mesh:namespaces or the mesh is torn down): \${removing[*]}"
 fi
-if ! out=$(k label namespace "$NAMESPACE" "${INJECTION_LABEL}=$REMOVED" --overwrite 2>&1); then
-  echo "istio-mesh: giving namespace $NAMESPACE back its ${INJECTION_LABEL}=$REMOVED label failed:" >&2
-  printf '%s\\n' "$out" | sed 's/^/  /' >&2
-  exit 1
-fi
-echo "namespace $NAMESPACE: ${INJECTION_LABEL}=$REMOVED given back"
+echo "${INJECTION_LABEL}: held for $(grep -c '^hold ' <<< "$request" || true) namespace(s)"
+`;
+
+/**
+ * Gives back every ${INJECTION_LABEL} label the program holds, when the step is deleted (the mesh torn down, or the last
+ * namespace that had one released), before the namespaces' patches remove ${REV_LABEL}: pods created afterwards are
+ * injected as before the program bound them. A namespace deleted meanwhile needs nothing.
+ */
+export const LEGACY_INJECTION_RESTORE_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_back hold
 `;
 
 /** A kubectl call that failed: the message names the command, the namespace and what kubectl said. */

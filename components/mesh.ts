@@ -5,20 +5,21 @@ import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
+import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
 import { credentialEnvironment, GateCredentials, gateStart, gateStep } from "./healthGate";
 import {
-    clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_REMOVE_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
+    clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
 } from "./kubectl";
 import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
-import { TYPE } from "./types";
+import { DECOMMISSION_LOCK, TYPE } from "./types";
 
 /** What render mode writes in place of registry credentials: a valid, empty dockerconfigjson. */
 export const PULL_SECRET_PLACEHOLDER = "{\"auths\":{}}";
@@ -49,23 +50,6 @@ export interface IstioMeshArgs {
  */
 export function keepsLastRequest(request: string, plan: UpgradePlan): boolean {
     return request === "" && plan.namespacesMoving.length === 0 && plan.namespacesReleased.length === 0;
-}
-
-/**
- * Holds a bound namespace's legacy istio-injection label: removes it once the namespace's patch has set its revision
- * label (it depends on the patch, so also on the namespace's control plane and tag), and gives it back when deleted
- * (the namespace released, the step reverted, the mesh torn down), before the patch removes the revision label.
- * `removed` is the value it had.
- */
-function holdLegacyInjection(name: string, namespace: string, removed: string,
-                             environment: Record<string, pulumi.Input<string>>, opts: pulumi.CustomResourceOptions): command.local.Command {
-    return new command.local.Command(name, {
-        create: LEGACY_INJECTION_REMOVE_SCRIPT,
-        update: LEGACY_INJECTION_REMOVE_SCRIPT,
-        delete: LEGACY_INJECTION_RESTORE_SCRIPT,
-        interpreter: ["/bin/bash", "-c"],
-        environment: { ...environment, NAMESPACE: namespace, REMOVED: removed },
-    }, opts);
 }
 
 /** Per revision, what the stack exports. */
@@ -233,21 +217,31 @@ export class IstioMesh extends pulumi.ComponentResource {
             stdin: spec.namespaces.map(n => `${n.name}\n`).sort().join(""),
             environment: kubectlEnvironment,
         }, parent)] : [];
-        // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
-        const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
-        const legacySteps: pulumi.Resource[] = [];
         this.namespacesBound = bindPaced(spec.namespaces, ns => {
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
-            const patch = bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
+            return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...preflight, ...gatewayGates] });
-            const legacy = facts.state.legacyInjection?.[ns.name];
-            if (deleteTimeEnvironment && legacy !== undefined) {
-                legacySteps.push(holdLegacyInjection(`legacy-injection-${ns.name}`, ns.name, legacy, deleteTimeEnvironment, { ...parent, dependsOn: [patch] }));
-            }
-            return patch;
         });
-        const bindings = this.namespacesBound;
+        // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
+        const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
+        // The legacy istio-injection labels: removed after every patch (so after the control planes and tags), given back
+        // by the step when their namespace leaves the config (before its patch is deleted) or when the step is deleted.
+        const legacyStep = legacyInjectionStep(facts.state, args.previous, args.observation?.namespaceInjection);
+        const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command(LEGACY_INJECTION_STEP, {
+            create: LEGACY_INJECTION_APPLY_SCRIPT,
+            update: LEGACY_INJECTION_APPLY_SCRIPT,
+            delete: LEGACY_INJECTION_RESTORE_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            stdin: legacyStep.request,
+            environment: deleteTimeEnvironment,
+        }, {
+            ...parent,
+            dependsOn: this.namespacesBound,
+            // Nothing to do in this step: the last request holds the same labels, so a re-run shows no change.
+            ignoreChanges: legacyStep.changes ? [] : ["stdin"],
+        })] : [];
+        const bindings = this.namespacesBound.then(b => [...b, ...legacy]);
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
@@ -293,7 +287,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...parent,
                 // After every namespace is labelled (its legacy label gone), and after the CNI DaemonSet has rolled out
                 // (new pods need its node agent).
-                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...legacySteps, ...(cni ? [cni.release] : [])]),
+                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...(cni ? [cni.release] : [])]),
                 ignoreChanges: keepLast ? ["stdin"] : [],
             });
         }
@@ -303,14 +297,14 @@ export class IstioMesh extends pulumi.ComponentResource {
             // each release's objects one by one, the base release's included; the restart step, which depends on every
             // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
             const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
-            const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings.then(b => [...b, ...legacySteps])]).apply(([objects, last]) => [
+            const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
                 ...objects.flat(), ...(base.crds ? [base.crds] : []), tags, ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
             ]);
             const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
             revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
             // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
             // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
-            new command.local.Command("decommission-lock", {
+            new command.local.Command(DECOMMISSION_LOCK, {
                 create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
             }, { ...parent, dependsOn: everything, protect: !spec.decommission });
         }

@@ -149,18 +149,6 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
     };
 }
 
-/**
- * The facts with the legacy istio-injection labels the program holds: each bound namespace's as observed on the cluster
- * now, else as the previous `up` recorded it (the program removed it then). A released namespace's is not held: its
- * label is given back.
- */
-export function withLegacyInjection(facts: MeshFacts, previous: MeshState | undefined, observed: Readonly<Record<string, string>> = {}): MeshFacts {
-    const held = Object.fromEntries(Object.keys(facts.namespaces)
-        .map(ns => [ns, observed[ns] ?? previous?.legacyInjection?.[ns]] as const)
-        .filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
-    return Object.keys(held).length === 0 ? facts : { ...facts, state: { ...facts.state, legacyInjection: held } };
-}
-
 /** The CRDs' version the previous `up` installed; states of older programs: their newest revision's version. */
 function installedCrds(previous: MeshState | undefined): string | undefined {
     return previous?.crds?.version ?? Object.values(previous?.revisions ?? {}).map(r => r.version).sort(compareVersions).pop();

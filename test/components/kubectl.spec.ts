@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    clusterAccessFile, clusterEnvironment, crdFile, CRDS_APPLY_SCRIPT, LEGACY_INJECTION_REMOVE_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT,
+    clusterAccessFile, clusterEnvironment, crdFile, CRDS_APPLY_SCRIPT, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT,
     NAMESPACE_PREFLIGHT_SCRIPT, RETIREMENT_GUARD_SCRIPT,
 } from "../../components/kubectl";
 
@@ -22,7 +22,7 @@ case "$args" in
   *" label namespace "*) [ -z "\${FAKE_FAIL_LABEL:-}" ] || { echo 'namespaces "shop" is forbidden: User cannot patch resource' >&2; exit 1; } ;;
   *" apply "*) [ -z "\${FAKE_FAIL_APPLY:-}" ] || { echo 'customresourcedefinitions.apiextensions.k8s.io is forbidden: User cannot patch resource' >&2; exit 1; }; echo "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied" ;;
   *" wait "*) [ -z "\${FAKE_FAIL_WAIT:-}" ] || { echo 'timed out waiting for the condition on customresourcedefinitions/virtualservices.networking.istio.io' >&2; exit 1; } ;;
-  *" get namespace "*" -o jsonpath="*) [[ " \${FAKE_MISSING:-} " == *" $3 "* ]] && { echo "namespaces \"$3\" not found" >&2; exit 1; }; printf '42 %s' "\${FAKE_REV:-}" ;;
+  *" get namespaces -o jsonpath="*) [ -z "\${FAKE_FAIL_LIST:-}" ] || { echo "connection refused" >&2; exit 1; }; printf '%s' "\${FAKE_NS_STATE:-}" | tr ';' '\n'; [ -z "\${FAKE_NS_STATE_FILE:-}" ] || tr ';' '\n' < "$FAKE_NS_STATE_FILE" ;;
   *" get namespaces "*) for ns in \${FAKE_NAMESPACES:-}; do echo "namespace/$ns"; done; [ -z "\${FAKE_NAMESPACES_FILE:-}" ] || sed 's#^#namespace/#' "$FAKE_NAMESPACES_FILE" ;;
   *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
@@ -186,43 +186,55 @@ describe("kubectl steps", () => {
         assert.match(r.stdout, /^10000 namespaces exist/);
     });
 
-    it("legacy label: removed only from the namespace state read with its revision label set, and said so", () => {
-        const r = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_REV: "1-30" });
+    /** The cluster's namespaces as the legacy-label step lists them: name, istio.io/rev, istio-injection. */
+    const nsState = (...rows: [string, string, string][]) => rows.map(r => r.join("|")).join(";");
+
+    it("legacy label: one listing, then one call removes it from every held namespace that has istio.io/rev, and says which", () => {
+        const r = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE: nsState(["shop", "1-30", "enabled"], ["cart", "default", "enabled"], ["search", "1-30", ""]) },
+            undefined, "hold cart enabled\nhold search enabled\nhold shop enabled\n");
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(r.calls, [
-            "get namespace shop -o jsonpath={.metadata.resourceVersion} {.metadata.labels.istio\\.io/rev}",
-            "label namespace shop istio-injection- --resource-version=42",
-        ]);
-        assert.match(r.stdout, /namespace shop: istio-injection=enabled removed \(istio.io\/rev=1-30 injects it now\); given back when/);
+        assert.match(r.calls[0], /^get namespaces -o jsonpath=/);
+        assert.deepStrictEqual(r.calls.slice(1), ["label namespace cart shop istio-injection-"], "search's is already gone");
+        assert.match(r.stdout, /istio-injection removed from namespaces \(istio.io\/rev injects them now; given back when .*\): cart shop/);
+        assert.match(r.stdout, /held for 3 namespace\(s\)/);
     });
 
-    it("legacy label: kept while the namespace has no revision label, or when kubectl fails, saying why", () => {
-        const unlabelled = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled" });
+    it("legacy label: gives back what leaves the config first, then removes; 10,000 namespaces of 40 characters by stdin", () => {
+        const names = Array.from({ length: 10_000 }, (_, i) => `team-${String(i).padStart(5, "0")}-${"x".repeat(29)}`);
+        const state = path.join(dir, "ns-state-10000");
+        fs.writeFileSync(state, names.map(n => `${n}|1-30|enabled`).join(";") + ";gone|default|");
+        const r = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE_FILE: state }, undefined, `give-back gone enabled\n${names.map(n => `hold ${n} enabled\n`).join("")}`);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.calls[1], "label namespace gone --overwrite istio-injection=enabled", "given back before any removal");
+        assert.deepStrictEqual(r.calls.slice(2).flatMap(c => c.split(" ").slice(2, -1)).length, 10_000, "every held namespace, in as few calls as xargs needs");
+        assert.ok(r.calls.length < 12, `${r.calls.length} kubectl calls`);
+    });
+
+    it("legacy label: kept everywhere while a held namespace has no revision label, or when kubectl fails, saying why", () => {
+        const unlabelled = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE: nsState(["shop", "", "enabled"], ["cart", "1-30", "enabled"]) }, undefined, "hold cart enabled\nhold shop enabled\n");
         assert.strictEqual(unlabelled.code, 1);
-        assert.match(unlabelled.stderr, /namespace shop has no istio.io\/rev label, so its istio-injection=enabled label is kept/);
+        assert.match(unlabelled.stderr, /namespaces shop have no istio.io\/rev label, so their istio-injection label is kept .*no label was removed/);
         assert.strictEqual(unlabelled.calls.length, 1);
-        const failed = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_REV: "1-30", FAKE_FAIL_LABEL: "1" });
+        const failed = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE: nsState(["shop", "1-30", "enabled"]), FAKE_FAIL_LABEL: "1" }, undefined, "hold shop enabled\n");
         assert.strictEqual(failed.code, 1);
-        assert.match(failed.stderr, /removing the istio-injection label of namespace shop .* failed:\n  .*forbidden[\s\S]*still injected through istio-injection=enabled/);
-        const unreadable = runScript(LEGACY_INJECTION_REMOVE_SCRIPT, { NAMESPACE: "shop", REMOVED: "enabled", FAKE_MISSING: "shop" });
+        assert.match(failed.stderr, /removing the istio-injection label of namespaces shop failed[^\n]*:\n  .*forbidden[\s\S]*still injected through istio-injection/);
+        const unreadable = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_FAIL_LIST: "1" }, undefined, "hold shop enabled\n");
         assert.strictEqual(unreadable.code, 1);
-        assert.match(unreadable.stderr, /reading namespace shop failed .*not found; its istio-injection label is kept/);
+        assert.match(unreadable.stderr, /listing the namespaces for their istio-injection labels failed .*connection refused[\s\S]*No label was changed/);
     });
 
-    it("legacy label: given back with the value removed, through the latest run's access; a namespace gone needs nothing", () => {
+    it("legacy label: the step's delete gives every held label back through the latest run's access; a namespace gone needs nothing", () => {
         const p = project(false);
         fs.mkdirSync(path.join(p.root, ".istio-mesh", "access"), { recursive: true });
         fs.writeFileSync(path.join(p.root, clusterAccessFile("ci")), "/tmp/job-2/kubeconfig\n\n");
-        const env = { NAMESPACE: "shop", REMOVED: "enabled", KUBECONFIG: "/tmp/job-1/kubeconfig", CLUSTER_ACCESS_FILE: clusterAccessFile("ci") };
-        const r = runScript(LEGACY_INJECTION_RESTORE_SCRIPT, env, p.sub);
+        const r = runScript(LEGACY_INJECTION_RESTORE_SCRIPT, {
+            FAKE_NS_STATE: nsState(["shop", "1-30", ""], ["cart", "1-30", ""], ["search", "1-30", "enabled"]),
+            KUBECONFIG: "/tmp/job-1/kubeconfig", CLUSTER_ACCESS_FILE: clusterAccessFile("ci"),
+        }, p.sub, "give-back old enabled\nhold cart enabled\nhold gone enabled\nhold search enabled\nhold shop enabled\n");
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(r.calls, ["get namespace shop -o name --ignore-not-found", "label namespace shop istio-injection=enabled --overwrite"]);
+        assert.deepStrictEqual(r.calls.slice(1), ["label namespace cart shop --overwrite istio-injection=enabled"], "not search (has it), nor gone, nor old (given back before)");
         assert.deepStrictEqual([...new Set(r.kubeconfigs)], ["/tmp/job-2/kubeconfig"]);
-        assert.match(r.stdout, /namespace shop: istio-injection=enabled given back/);
-        const gone = runScript(LEGACY_INJECTION_RESTORE_SCRIPT, { ...env, FAKE_MISSING: "shop" }, p.sub);
-        assert.strictEqual(gone.code, 0, gone.stderr);
-        assert.strictEqual(gone.calls.length, 1);
-        assert.match(gone.stdout, /no longer exists/);
+        assert.match(r.stdout, /istio-injection=enabled given back to namespaces: cart shop/);
     });
 
     it("cluster environment carries kubeconfig and context only when set", () => {

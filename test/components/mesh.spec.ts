@@ -11,13 +11,14 @@ import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { find, istioctlRender, ofType, ProgramRun, Registered, RENDERED_CRDS, renderedBase, runProgram, TYPES } from "../support/mocks";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { clusterAccessFile, CRDS_APPLY_SCRIPT, crdFile, LEGACY_INJECTION_REMOVE_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT } from "../../components/kubectl";
+import { clusterAccessFile, CRDS_APPLY_SCRIPT, crdFile, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT } from "../../components/kubectl";
 import { crdBundle, excludingCrds } from "../../istio";
 import { stackConfig } from "../support/stacks";
 
 const base: RawConfig = {
-    registry: { hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] },
+    registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"] },
     cni: { enabled: true, chained: false },
     gateways: [{ name: "ingress", namespace: "istio-ingress", revision: "default", serviceType: "NodePort", replicas: 2, podDisruptionBudget: { minAvailable: 1 } }],
 };
@@ -82,7 +83,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(istiod.chart, "oci://ghcr.io/istio/release/charts/istiod");
         assert.strictEqual(istiod.namespace, "istio-system");
         assert.strictEqual(istiod.values.revision, "1-29");
-        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] });
+        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "1.29.3-distroless", imagePullSecrets: ["istio-pull"] });
         assert.deepStrictEqual(istiod.values.pilot, { cni: { enabled: true } });
         const cni = c["istio-cni"];
         assert.strictEqual(cni.version, "1.29.3");
@@ -265,11 +266,18 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("local chart directories per version", async () => {
-        const run = await runProgram({ ...steps.installAlongside, charts: { localDir: "/charts/{version}" } });
-        const c = charts(run);
-        assert.strictEqual(c["istiod-1-29"].chart, "/charts/1.29.3/istiod");
-        assert.strictEqual(c["istiod-1-30"].chart, "/charts/1.30.2/istiod");
-        assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        // The config check looks for each version's directory.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-charts-"));
+        try {
+            ["1.29.3", "1.30.2"].forEach(v => fs.mkdirSync(path.join(dir, v)));
+            const run = await runProgram({ ...steps.installAlongside, charts: { localDir: `${dir}/{version}` } });
+            const c = charts(run);
+            assert.strictEqual(c["istiod-1-29"].chart, `${dir}/1.29.3/istiod`);
+            assert.strictEqual(c["istiod-1-30"].chart, `${dir}/1.30.2/istiod`);
+            assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("an HTTP chart repository", async () => {
@@ -280,7 +288,7 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("registry credentials become a secret pull secret in each namespace that pulls", async () => {
-        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{}}}" });
+        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{\"auth\":\"dTpw\"}}}" });
         const secrets = ofType(run, TYPES.secret);
         assert.deepStrictEqual(secrets.map(s => s.inputs.metadata.namespace).sort(), ["istio-ingress", "istio-system"]);
         assert.strictEqual(secrets[0].inputs.type, "kubernetes.io/dockerconfigjson");
@@ -536,7 +544,7 @@ describe("IstioMesh under mocks: nothing lost", () => {
         const file = path.join(__dirname, "..", "..", clusterAccessFile("test"));
         assert.strictEqual(fs.readFileSync(file, "utf8"), "/tmp/ci-job-7/kubeconfig\nci\n");
         assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600, "readable by its owner only");
-        for (const name of ["istiod-1-29-retirement-guard", "legacy-injection-shop"]) {
+        for (const name of ["istiod-1-29-retirement-guard", "legacy-injection"]) {
             assert.strictEqual(find(run, TYPES.command, name).inputs.environment.CLUSTER_ACCESS_FILE, clusterAccessFile("test"), name);
         }
     });
@@ -578,29 +586,34 @@ describe("IstioMesh under mocks: a label changed by hand", () => {
 describe("IstioMesh under mocks: the legacy istio-injection label", () => {
     const injected = (namespaceInjection: Record<string, string>): Observation => ({ namespaceLabels: {}, namespaceInjection, objects: [] });
 
-    it("a bound namespace's legacy label is removed by its own step, after its patch, and recorded; the preview says so", async () => {
+    it("bound namespaces' legacy labels are removed by one step after every patch, and recorded; the preview says which", async () => {
         const run = await runProgram(steps.start, undefined, {}, undefined, {}, injected({ shop: "enabled", other: "enabled" }));
-        const step = find(run, TYPES.command, "legacy-injection-shop");
-        assert.deepStrictEqual([step.inputs.environment.NAMESPACE, step.inputs.environment.REMOVED], ["shop", "enabled"]);
-        assert.strictEqual(step.inputs.create, LEGACY_INJECTION_REMOVE_SCRIPT);
+        const step = find(run, TYPES.command, "legacy-injection");
+        assert.strictEqual(step.inputs.stdin, "hold shop enabled\n", "cart carries none; an unbound namespace's is not touched");
+        assert.strictEqual(step.inputs.create, LEGACY_INJECTION_APPLY_SCRIPT);
         assert.strictEqual(step.inputs.delete, LEGACY_INJECTION_RESTORE_SCRIPT);
-        assert.deepStrictEqual(step.dependencies.map(u => u.split("::").pop()), ["namespace-shop"], "after the patch: after its control plane and tag");
-        assert.ok(!ofType(run, TYPES.command).some(c => c.name === "legacy-injection-cart"), "cart carries no legacy label");
-        assert.ok(find(run, TYPES.command, "workload-restarts").dependencies.some(u => u.endsWith("::legacy-injection-shop")), "restarts after it");
-        assert.deepStrictEqual(run.outputs.meshState.legacyInjection, { shop: "enabled" }, "an unbound namespace's is not touched");
+        assert.deepStrictEqual(step.dependencies.map(u => u.split("::").pop()).sort(), ["namespace-cart", "namespace-shop"], "after the patches: after their control planes and tags");
+        assert.ok(find(run, TYPES.command, "workload-restarts").dependencies.some(u => u.endsWith("::legacy-injection")), "restarts after it");
+        assert.deepStrictEqual(run.outputs.meshState.legacyInjection, { shop: "enabled" });
         assert.ok(run.outputs.upgradePlan.summary.includes("namespace shop: istio-injection=enabled removed as istio.io/rev is set (given back when released)"));
         assert.ok(!find(run, TYPES.command, "namespace-preflight").inputs.create.includes("istio-injection-"), "the preflight removes nothing");
+        assert.ok(!ofType(await runProgram(steps.start), TYPES.command).some(c => c.name === "legacy-injection"), "no legacy label, no step");
     });
 
-    it("stays held while the namespace is bound, and is given back when it leaves the config", async () => {
+    it("stays held while the namespace is bound (a re-run changes nothing), is removed again when set back by hand, and is given back when it leaves the config", async () => {
         const first = await runProgram(steps.start, undefined, {}, undefined, {}, injected({ shop: "enabled" }));
         const again = await runProgram(steps.installAlongside, first.outputs.meshState);
-        assert.strictEqual(find(again, TYPES.command, "legacy-injection-shop").inputs.environment.REMOVED, "enabled", "the record, not the cluster, holds it now");
+        assert.strictEqual(find(again, TYPES.command, "legacy-injection").inputs.stdin, "hold shop enabled\n", "the record, not the cluster, holds it now");
+        assert.deepStrictEqual(find(again, TYPES.command, "legacy-injection").inputs.__ignoreChanges ?? [], [], "(mocks do not show options)");
         assert.deepStrictEqual(again.outputs.upgradePlan.legacyInjection, { removed: [], givenBack: [] });
+        const byHand = await runProgram(steps.installAlongside, again.outputs.meshState, {}, undefined, {}, injected({ shop: "enabled" }));
+        assert.strictEqual(find(byHand, TYPES.command, "legacy-injection").inputs.stdin, "hold shop enabled\nagain shop enabled\n", "a new request: the step runs and removes it again");
         const released = await runProgram({ ...steps.installAlongside, namespaces: { cart: "default" } }, again.outputs.meshState);
-        assert.ok(!ofType(released, TYPES.command).some(c => c.name === "legacy-injection-shop"), "its step is deleted: its delete gives the label back");
+        assert.strictEqual(find(released, TYPES.command, "legacy-injection").inputs.stdin, "give-back shop enabled\n", "given back by the step's update, before the patch goes");
         assert.deepStrictEqual(released.outputs.upgradePlan.legacyInjection, { removed: [], givenBack: ["shop"] });
         assert.ok(released.outputs.upgradePlan.summary.includes("namespace shop: istio-injection=enabled given back"));
         assert.strictEqual(released.outputs.meshState.legacyInjection, undefined);
+        const later = await runProgram({ ...steps.installAlongside, namespaces: { cart: "default" } }, released.outputs.meshState);
+        assert.ok(!ofType(later, TYPES.command).some(c => c.name === "legacy-injection"), "nothing held: the step goes, its delete gives back nothing more");
     });
 });

@@ -361,7 +361,9 @@ describe("end to end: a canary upgrade through the real engine", function () {
 
     it("10. destroy: refused with nothing deleted while pods are injected, with and without --continue-on-error; the documented teardown leaves only CRDs, namespaces and workloads", () => {
         const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
-        const urns = () => project.stateResources().map(r => r.urn).sort();
+        // Without the provider of the program's stack-output reads: nothing depends on it, so a destroy that deletes
+        // nothing of the mesh may still drop it (it is made again on the next run).
+        const urns = () => project.stateResources().map(r => r.urn).filter(u => !u.includes("::pulumi:providers:pulumi::")).sort();
         const meshObjects = () => cluster.kubectl("get", "deployments,daemonsets,services,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets",
             "-n", "istio-system", "-o", "name").split("\n").filter(Boolean).sort();
         const state = urns();
