@@ -92,7 +92,7 @@ async function planStack(stackName: string, args: Args): Promise<PlanReport> {
             policyPackConfigs: args.policyPackConfigs.length ? args.policyPackConfigs : undefined,
         });
     } catch (e) {
-        previewError = (e instanceof Error ? e.message : String(e)).split("\n").filter(l => /error|violation|invalid/i.test(l)).slice(0, 5).join(" ") || "see the output above";
+        previewError = (e instanceof Error ? e.message : String(e)).split("\n").filter(l => /\berror\b|violation|invalid/i.test(l)).slice(0, 5).join(" ") || "see the output above";
     } finally {
         bar.done();
     }
