@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { RawConfig } from "../model/config";
-import { IstiodState } from "./istiods";
+import { istiodsReady, IstiodState } from "./istiods";
 import { WorkloadPods } from "./proxyStatus";
 
 export const REPO = path.join(__dirname, "..");
@@ -130,7 +130,6 @@ export class LocalCluster {
      * reason and the log when one cannot run, or after `timeoutMs`.
      */
     waitForIstiods(revisions: readonly string[], timeoutMs = 90000): IstiodState[] {
-        const want = [...revisions].sort();
         let states: IstiodState[] = [];
         for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; sleep(500)) {
             if (this.supervisor !== undefined && !alive(this.supervisor)) {
@@ -145,12 +144,12 @@ export class LocalCluster {
             if (failed) {
                 throw new Error(`istiod of revision ${failed.revision}: ${failed.error}\n${tail(failed.log)}`);
             }
-            if (JSON.stringify(states.map(s => s.revision)) === JSON.stringify(want) && states.every(s => s.ready && s.routes.length > 0)) {
+            if (istiodsReady(states, revisions)) {
                 return states;
             }
         }
         const seen = states.map(s => `${s.revision} (${s.ready ? "ready" : "not ready"}, routes: ${s.routes.join(" ") || "none"})`).join(", ");
-        throw new Error(`local istiods for revisions [${want.join(", ")}] not ready within ${timeoutMs / 1000}s; running: [${seen}]\n` +
+        throw new Error(`local istiods for revisions [${[...revisions].sort().join(", ")}] not ready within ${timeoutMs / 1000}s; running: [${seen}]\n` +
             states.filter(s => !s.ready).map(s => `${s.revision}: ${tail(s.log)}`).join("\n"));
     }
 
