@@ -6,12 +6,13 @@
  * Input: the request on stdin (model/rollout/request.ts formatRequest: it grows with the cluster, so not an environment
  * variable); environment: ROLLOUT_PARALLEL (namespaces per wave), ROLLOUT_PAUSE (duration between waves), TIMEOUT
  * (per workload), KUBECONFIG / KUBE_CONTEXT.
- * A restart is a patch of the pod template's ROLLED_ONTO annotation: the record and the rollout are one write.
+ * A restart is a patch of the pod template's ROLLED_ONTO annotation (the record) and RESTARTED_AT (so the template
+ * changes even when it holds the record already): the record and the rollout are one write.
  * Any kubectl failure stops the step, naming the namespace and the command; what was not reached is left for
  * the next `up`.
  */
 import * as fs from "fs";
-import { revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
+import { RESTARTED_AT_ANNOTATION, revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { parseDuration } from "../model/duration";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
@@ -44,6 +45,17 @@ export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSetti
         pauseMs,
         timeout: env.TIMEOUT || "5m",
     };
+}
+
+/**
+ * The merge patch that restarts a workload onto `target` at `at`: the record, and the time, which makes every restart
+ * a change of the pod template (the record alone may be there already, and an unchanged template rolls nothing).
+ */
+export function restartPatch(target: Pick<NamespaceTarget, "revision" | "version">, at: Date): object {
+    return { spec: { template: { metadata: { annotations: {
+        [ROLLED_ONTO_ANNOTATION]: rolledOntoValue(target.revision, target.version),
+        [RESTARTED_AT_ANNOTATION]: at.toISOString(),
+    } } } } };
 }
 
 /** A failed step: what failed, and what is left for the next `up`. */
@@ -81,8 +93,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
                 const decided = decideNamespace(target, observation);
                 for (const w of decided.workloads) {
                     if (w.verdict === "restart") {
-                        const patch = { spec: { template: { metadata: { annotations: { [ROLLED_ONTO_ANNOTATION]: rolledOntoValue(target.revision, target.version) } } } } };
-                        kubectl.run(["patch", ref(w), "--type=merge", "-p", JSON.stringify(patch)], target.namespace);
+                        kubectl.run(["patch", ref(w), "--type=merge", "-p", JSON.stringify(restartPatch(target, new Date()))], target.namespace);
                         log(`  ${target.namespace}: restarting ${ref(w)} (${w.reason})`);
                         awaiting.push({ target, workload: w });
                     } else if (w.verdict === "rolling") {

@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import { Kubectl } from "../../components/kubectl";
-import { ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
+import { restartPatch, ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
+import { podProxy } from "../../istio";
 import { workload } from "../support/cluster";
 import { StubCluster, StubState } from "../support/stubKubectl";
 
@@ -64,7 +65,8 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
             "-n cart patch deployment/cart --type=merge",
             "-n cart rollout status deployment/cart --timeout=90s",
         ]);
-        assert.ok(stub.calls.some(c => c.includes(`-p {"spec":{"template":{"metadata":{"annotations":{"istio-mesh.dev/rolled-onto":"1-31@1.31.0"}}}}}`)));
+        assert.ok(stub.calls.some(c => /-p \{"spec":\{"template":\{"metadata":\{"annotations":\{"istio-mesh.dev\/rolled-onto":"1-31@1\.31\.0","istio-mesh.dev\/restarted-at":"\d{4}-\d\d-\d\dT[\d:.]+Z"\}\}\}\}\}$/.test(c)),
+            stub.calls.join("\n"));
         assert.match(r.stdout, /wave 1\/2: shop -> 1-31 \(1\.31\.0\)/);
         assert.match(r.stdout, /shop: restarting deployment\/web \(pods run 1-30 \(1\.30\.2\)\)/);
         assert.ok(!stub.calls.some(c => c.includes("search")), "a namespace outside the request is not touched");
@@ -146,6 +148,29 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /namespace shop is labelled istio.io\/rev=1-30, not 1-31 .*pulumi up --refresh/);
         assert.deepStrictEqual(patches(), []);
+    });
+
+    it("a workload rolled onto the target, then relabelled and restarted by hand onto another revision: the restart changes its template, so its pods roll onto the target", async () => {
+        const state = cluster();
+        // The label is back on 1-31 (the program took it back); web still carries the record of its earlier roll onto
+        // 1-31 (kubectl rollout restart keeps it), and its pods were re-created under the hand-made label 1-30.
+        state.objects = workload("shop", "web", { replicas: 2, record: "1-31@1.31.0", pods: [on("1-30", "1.30.2"), on("1-30", "1.30.2")] });
+        stub = new StubCluster(state);
+        const r = await step({ ROLLOUT_REQUEST: "shop 1-31 1-31@1.31.0 Deployment/web@1" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /shop: restarting deployment\/web \(pods injected by 1-30 although it was rolled onto 1-31\)/);
+        const after = stub.state.objects;
+        assert.strictEqual(after.find(o => o.kind === "Deployment")!.metadata.generation, 2, "the template changed once");
+        const pods = after.filter(o => o.kind === "Pod").map(p => podProxy(p));
+        assert.deepStrictEqual(pods, [on("1-31", "1.31.0"), on("1-31", "1.31.0")].map(t => ({ injected: true, ...t })));
+    });
+
+    it("every restart patch changes the template: the same record at two times is two different templates", () => {
+        const target = { revision: "1-31", version: "1.31.0" };
+        const first = restartPatch(target, new Date("2026-12-04T18:00:00Z"));
+        assert.deepStrictEqual(first, { spec: { template: { metadata: { annotations: {
+            "istio-mesh.dev/rolled-onto": "1-31@1.31.0", "istio-mesh.dev/restarted-at": "2026-12-04T18:00:00.000Z" } } } } });
+        assert.notDeepStrictEqual(restartPatch(target, new Date("2026-12-04T18:00:01Z")), first);
     });
 
     it("paused Deployments and OnDelete StatefulSets are reported and skipped; Jobs and bare pods are listed", async () => {

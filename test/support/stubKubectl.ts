@@ -1,7 +1,7 @@
 /**
  * A stub `kubectl` over a JSON file of cluster state, for the kubectl steps' tests: it answers the gets the steps
- * make, applies their patches (rolling the workload: its pods are replaced, injected by the revision the
- * namespace's label resolves to, or left without a sidecar when the injector is down), records every call, and
+ * make, applies their patches (rolling the workload when its template changed: its pods are replaced, injected by the
+ * revision the namespace's label resolves to, or left without a sidecar when the injector is down), records every call, and
  * fails on cue (STUB_FAIL: a regular expression over the arguments; STUB_STUCK: rollouts that never finish).
  */
 import * as fs from "fs";
@@ -84,7 +84,10 @@ if (a[0] === "patch") {
   if (!w) { process.stderr.write("not found\n"); process.exit(1); }
   const patch = JSON.parse(take("-p"));
   const meta = w.spec.template.metadata = w.spec.template.metadata || {};
+  const before = JSON.stringify(meta.annotations || {});
   meta.annotations = Object.assign({}, meta.annotations, patch.spec.template.metadata.annotations);
+  // As the API server: a patch that leaves the template as it was changes nothing, so nothing rolls.
+  if (JSON.stringify(meta.annotations) === before) { process.stdout.write(a[1] + " patched (no change)\n"); process.exit(0); }
   w.metadata.generation = (w.metadata.generation || 1) + 1;
   const stuck = process.env.STUB_STUCK && new RegExp(process.env.STUB_STUCK).test(ns + "/" + a[1]);
   w.status.observedGeneration = w.metadata.generation;
