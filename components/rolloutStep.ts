@@ -5,7 +5,7 @@
  *
  * Input: the request on stdin (model/rollout/request.ts formatRequest: it grows with the cluster, so not an environment
  * variable); environment: ROLLOUT_PARALLEL (namespaces per wave), ROLLOUT_PAUSE (duration between waves), TIMEOUT
- * (per workload), KUBECONFIG / KUBE_CONTEXT.
+ * (per workload), KUBECONFIG / KUBE_CONTEXT, KUBE_REQUEST_TIMEOUT (each API request of each kubectl call).
  * A restart is a patch of the pod template's ROLLED_ONTO annotation (the record) and RESTARTED_AT (so the template
  * changes even when it holds the record already): the record and the rollout are one write.
  * Any kubectl failure stops the step, naming the namespace and the command; what was not reached is left for

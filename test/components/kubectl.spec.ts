@@ -18,7 +18,7 @@ case "$args" in
   *" label namespace "*) [ -z "\${FAKE_FAIL_LABEL:-}" ] || { echo 'namespaces "shop" is forbidden: User cannot patch resource' >&2; exit 1; } ;;
   *" apply "*) [ -z "\${FAKE_FAIL_APPLY:-}" ] || { echo 'customresourcedefinitions.apiextensions.k8s.io is forbidden: User cannot patch resource' >&2; exit 1; }; echo "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied" ;;
   *" wait "*) [ -z "\${FAKE_FAIL_WAIT:-}" ] || { echo 'timed out waiting for the condition on customresourcedefinitions/virtualservices.networking.istio.io' >&2; exit 1; } ;;
-  *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
+  *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--request-timeout=*|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
 `;
@@ -57,12 +57,13 @@ describe("kubectl steps", () => {
 
     it("crds step: applies the program's file server-side from the project's root, taking over fields, then waits until Established", () => {
         const p = project(true);
-        const r = runScript(CRDS_APPLY_SCRIPT, p.env, p.sub);
+        const r = runScript(CRDS_APPLY_SCRIPT, { ...p.env, KUBE_REQUEST_TIMEOUT: "45s" }, p.sub);
         assert.strictEqual(r.code, 0, r.stderr);
         const file = crdFile("1.31.0", "0123456789abcdef");
+        // Each API request bounded (istio-mesh:kubernetes.requestTimeout), the wait as a whole by its own --timeout.
         assert.deepStrictEqual(r.calls, [
-            `--context kind-mesh apply --server-side --force-conflicts --field-manager=istio-mesh -f ${file}`,
-            `--context kind-mesh wait --for=condition=Established --timeout=2m -f ${file}`,
+            `--context kind-mesh --request-timeout=45s apply --server-side --force-conflicts --field-manager=istio-mesh -f ${file}`,
+            `--context kind-mesh --request-timeout=45s wait --for=condition=Established --timeout=2m -f ${file}`,
         ]);
         assert.match(r.stdout, /CRDs of Istio 1\.31\.0 applied and established \(15 CRDs, digest 0123456789abcdef\)/);
     });
@@ -130,7 +131,7 @@ describe("kubectl steps", () => {
     it("namespace preflight: all namespaces exist, the legacy label goes from all, in two kubectl calls", () => {
         const r = runScript(NAMESPACE_PREFLIGHT_SCRIPT, { NAMESPACES: "cart shop" });
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.deepStrictEqual(r.calls, ["get namespace cart shop -o name --ignore-not-found", "label namespace cart shop istio-injection-"]);
+        assert.deepStrictEqual(r.calls, ["--request-timeout=30s get namespace cart shop -o name --ignore-not-found", "--request-timeout=30s label namespace cart shop istio-injection-"]);
         assert.match(r.stdout, /2 namespaces exist/);
     });
 
@@ -149,8 +150,8 @@ describe("kubectl steps", () => {
         assert.match(r.stderr, /forbidden/);
     });
 
-    it("cluster environment carries kubeconfig and context only when set", () => {
-        assert.deepStrictEqual(clusterEnvironment({}), {});
-        assert.deepStrictEqual(clusterEnvironment({ kubeconfig: "/k", context: "c" }), { KUBECONFIG: "/k", KUBE_CONTEXT: "c" });
+    it("cluster environment carries kubeconfig and context only when set, and always the request timeout", () => {
+        assert.deepStrictEqual(clusterEnvironment({}), { KUBE_REQUEST_TIMEOUT: "30s" });
+        assert.deepStrictEqual(clusterEnvironment({ kubeconfig: "/k", context: "c", requestTimeout: "1m" }), { KUBECONFIG: "/k", KUBE_CONTEXT: "c", KUBE_REQUEST_TIMEOUT: "1m" });
     });
 });

@@ -47,23 +47,26 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
             return { code: 1, stdout: lines.join("\n"), stderr: (e as Error).message };
         }
     };
-    const patches = () => stub.calls.filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
+    /** A call without the request timeout every call carries (the first test shows it). */
+    const bare = (c: string) => c.replace(/^--request-timeout=30s /, "");
+    const patches = () => stub.calls.map(bare).filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
 
     it("restarts what does not run the target, one namespace at a time, each awaited before the next (the Command's entry point)", () => {
         stub = new StubCluster(cluster());
-        const r = command({ ROLLOUT_REQUEST: REQUEST });
+        const r = command({ ROLLOUT_REQUEST: REQUEST, KUBE_REQUEST_TIMEOUT: "45s" });
         assert.strictEqual(r.code, 0, r.stderr);
+        // Every call bounds each API request (istio-mesh:kubernetes.requestTimeout); rollout status also bounds its wait.
         assert.deepStrictEqual(stub.calls.map(c => c.replace(/ -p .*/, "")), [
-            "get namespace shop -o json",
-            "-n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
-            "-n shop patch deployment/web --type=merge",
-            "-n shop patch statefulset/db --type=merge",
-            "-n shop rollout status deployment/web --timeout=90s",
-            "-n shop rollout status statefulset/db --timeout=90s",
-            "get namespace cart -o json",
-            "-n cart get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
-            "-n cart patch deployment/cart --type=merge",
-            "-n cart rollout status deployment/cart --timeout=90s",
+            "--request-timeout=45s get namespace shop -o json",
+            "--request-timeout=45s -n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
+            "--request-timeout=45s -n shop patch deployment/web --type=merge",
+            "--request-timeout=45s -n shop patch statefulset/db --type=merge",
+            "--request-timeout=45s -n shop rollout status deployment/web --timeout=90s",
+            "--request-timeout=45s -n shop rollout status statefulset/db --timeout=90s",
+            "--request-timeout=45s get namespace cart -o json",
+            "--request-timeout=45s -n cart get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
+            "--request-timeout=45s -n cart patch deployment/cart --type=merge",
+            "--request-timeout=45s -n cart rollout status deployment/cart --timeout=90s",
         ]);
         assert.ok(stub.calls.some(c => /-p \{"spec":\{"template":\{"metadata":\{"annotations":\{"istio-mesh.dev\/rolled-onto":"1-31@1\.31\.0","istio-mesh.dev\/restarted-at":"\d{4}-\d\d-\d\dT[\d:.]+Z"\}\}\}\}\}$/.test(c)),
             stub.calls.join("\n"));
@@ -76,7 +79,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         stub = new StubCluster(cluster());
         const r = await step({ ROLLOUT_REQUEST: `${REQUEST}\nsearch 1-30 1-30@1.30.2`, ROLLOUT_PARALLEL: "2", ROLLOUT_PAUSE: "1ms" });
         assert.strictEqual(r.code, 0, r.stderr);
-        const order = stub.calls.filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
+        const order = stub.calls.map(bare).filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
         assert.deepStrictEqual(order, [
             "get namespace shop -o json", "-n shop patch deployment/web", "-n shop patch statefulset/db",
             "get namespace cart -o json", "-n cart patch deployment/cart",
@@ -105,7 +108,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
             stub = new StubCluster(state);
             const failed = await step({ ROLLOUT_REQUEST: REQUEST, STUB_FAIL: "-n cart" });
             assert.strictEqual(failed.code, 1);
-            assert.match(failed.stderr, /kubectl -n cart get deployments,statefulsets.* failed \(namespace cart\): exit 1: The connection to the server/);
+            assert.match(failed.stderr, /kubectl --request-timeout=30s -n cart get deployments,statefulsets.* failed \(namespace cart\): exit 1: The connection to the server/);
             assert.match(failed.stderr, /The rollout stopped at wave 2\/2/);
             const first = patches();
             assert.deepStrictEqual(first, ["-n shop patch deployment/web", "-n shop patch statefulset/db"]);
@@ -129,14 +132,14 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(again.code, 0, again.stderr);
         assert.deepStrictEqual(patches(), ["-n cart patch deployment/cart"]);
         assert.match(again.stdout, /shop: deployment\/web already rolling onto 1-31 \(1\.31\.0\): waiting for it/);
-        assert.ok(stub.calls.includes("-n shop rollout status deployment/web --timeout=90s"));
+        assert.ok(stub.calls.map(bare).includes("-n shop rollout status deployment/web --timeout=90s"));
     });
 
     it("a failed patch stops the step naming the workload's namespace and the command", async () => {
         stub = new StubCluster(cluster());
         const r = await step({ ROLLOUT_REQUEST: REQUEST, STUB_FAIL: "patch statefulset/db" });
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /kubectl -n shop patch statefulset\/db --type=merge -p .* failed \(namespace shop\)/);
+        assert.match(r.stderr, /kubectl --request-timeout=30s -n shop patch statefulset\/db --type=merge -p .* failed \(namespace shop\)/);
         assert.match(r.stderr, /left for the next 'pulumi up': cart/);
     });
 
@@ -202,7 +205,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
     it("uses the provider's context on every call", async () => {
         stub = new StubCluster(cluster());
         await step({ ROLLOUT_REQUEST: "cart 1-31 1-31@1.31.0", KUBE_CONTEXT: "staging" });
-        assert.ok(stub.calls.length > 0 && stub.calls.every(c => c.startsWith("--context staging ")), stub.calls.join("\n"));
+        assert.ok(stub.calls.length > 0 && stub.calls.every(c => c.startsWith("--context staging --request-timeout=30s ")), stub.calls.join("\n"));
     });
 
     it("the Command's script finds the project from a subdirectory and runs the step with its stdin", () => {
