@@ -1,5 +1,5 @@
 /**
- * The restart step the `workload-restarts` Command runs (`node components/rolloutStep.ts` through ts-node): it
+ * The restart step the `workload-restarts` Command runs (`main`, compiled, through tools/build/step.js): it
  * restarts the namespaces of the program's request in waves, re-deciding every workload on a fresh observation
  * (model/rollout/decide.ts), so an interrupted `up` followed by another restarts each workload at most once.
  *
@@ -18,10 +18,10 @@ import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadD
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
 
 /**
- * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in),
- * this file through ts-node, which the program itself runs with.
+ * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in), this
+ * module's `main` as the program runs (compiled from bin/ when built from these sources), needing no dev dependency.
  */
-export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only components/rolloutStep.ts`;
+export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node tools/build/step.js components/rolloutStep`;
 
 export interface StepSettings {
     readonly request: string;
@@ -133,7 +133,8 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
     }
 }
 
-if (require.main === module) {
+/** The step as a process: the request on stdin, the settings in the environment; exits 1 with the error on stderr. */
+export function main(): void {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     Promise.resolve()
         .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), new Kubectl(process.env), log,

@@ -33,9 +33,9 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
     let stub: StubCluster;
     afterEach(() => stub?.dispose());
 
-    /** The Command's own entry point, as a process: the request on stdin, the settings in the environment. */
+    /** The Command's own script, as a process: the request on stdin, the settings in the environment. */
     const command = ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) =>
-        stub.exec([process.execPath, "-r", "ts-node/register/transpile-only", "components/rolloutStep.ts"], { TIMEOUT: "90s", ...env }, REPO, ROLLOUT_REQUEST);
+        stub.exec(["/bin/bash", "-c", ROLLOUT_STEP_COMMAND], { TIMEOUT: "90s", ...env }, REPO, ROLLOUT_REQUEST);
     /** The same step in-process (kubectl is still the stub, as a process): what the entry point runs. */
     const step = async ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) => {
         const lines: string[] = [];
