@@ -232,8 +232,16 @@ export function appNamespace(name: string, deployments: string[], pdb = false): 
 export interface PulumiResult { code: number; stdout: string; stderr: string }
 
 /**
- * This project copied to a temp dir (sources and config; node_modules linked), with a local file backend and
- * a passphrase, so nothing is written into the repository.
+ * How a LocalProject gets its dependencies: `linked` to this repository's node_modules (every dev dependency), or
+ * `production`, installed into the copy as a runner that only deploys installs them: `npm ci --omit=dev
+ * --omit=optional` (npm keeps ts-node, an optional peer of @pulumi/pulumi, unless optional ones are omitted too),
+ * offline, from npm's cache, which this repository's own `npm ci` filled.
+ */
+export type Install = "linked" | "production";
+
+/**
+ * This project copied to a temp dir (sources and config; node_modules linked or installed), with a local file
+ * backend and a passphrase, so nothing is written into the repository.
  */
 export class LocalProject {
     readonly env: NodeJS.ProcessEnv;
@@ -242,7 +250,7 @@ export class LocalProject {
         this.env = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "istio-mesh-local" };
     }
 
-    static create(stack: string, env: NodeJS.ProcessEnv): LocalProject {
+    static create(stack: string, env: NodeJS.ProcessEnv, install: Install = "linked"): LocalProject {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-project-"));
         const files = execFileSync("git", ["ls-files"], { cwd: REPO, encoding: "utf8" }).split("\n")
             .filter(f => f && !/^(test|bench|\.ci)\//.test(f) && !/^Pulumi\.\w+\.yaml$/.test(f));
@@ -250,7 +258,12 @@ export class LocalProject {
             fs.mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
             fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
         }
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        if (install === "linked") {
+            fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        } else {
+            execFileSync("npm", ["ci", "--omit=dev", "--omit=optional", "--offline", "--no-audit", "--no-fund"],
+                { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+        }
         // As a user does after `npm ci`: the compiled program is what Pulumi runs (main.js).
         execFileSync("npm", ["run", "--silent", "build"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
         fs.mkdirSync(path.join(dir, ".state"));
