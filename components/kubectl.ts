@@ -38,8 +38,8 @@ export function clusterEnvironment(access: ClusterAccess): Record<string, string
     return env;
 }
 
-// Every kubectl call of the steps bounds each API request: an exec credential plugin waiting for a login would
-// otherwise hang the step. (`kubectl wait` and `rollout status` keep their own --timeout for the whole wait.)
+// Every kubectl call of the steps bounds each API request: one the API server (or a stalled connection) never answers
+// would otherwise hang the step. (`kubectl wait` and `rollout status` keep their own --timeout for the whole wait.)
 const PRELUDE = `set -euo pipefail
 k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} --request-timeout="\${KUBE_REQUEST_TIMEOUT:-${DEFAULTS.requestTimeout}}" "$@"; }
 `;
