@@ -2,27 +2,58 @@
  * The Pulumi program: stack config -> validated spec -> facts -> the IstioMesh component -> stack outputs.
  * Bad config fails here, before any Kubernetes resource (or the provider) is registered.
  */
+import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
+import { writeClusterAccess } from "./components/projectFiles";
 import {
-    CONFIG_NAMESPACE, CREDENTIALS_KEY, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig, rawConfigFromPulumi,
+    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
+    rawConfigFromPulumi,
 } from "./model/config";
-import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade, withLegacyInjection } from "./model/facts";
+import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
 /**
  * Pulumi's SDK records a stack trace for every output of every resource (for its promise-leak report), and the
- * source maps Pulumi installs make each one costly: at 1,000 namespaces that was two thirds of the program's
- * time (see the README's Performance section). The program's own errors carry their message without a stack
- * (RunError), so the traces are dropped; set ISTIO_MESH_STACK_TRACES=1 to keep them while debugging.
+ * source maps Pulumi installs make each one costly: at 1,000 namespaces keeping them makes the program 2.6 times
+ * slower (see the README's Performance section). The program's own errors carry their message without a stack
+ * (RunError), so the traces are dropped, except in the program's own phases before it registers anything
+ * (withStackTraces), where an internal error shows where it happened. Set ISTIO_MESH_STACK_TRACES=1 to keep them
+ * everywhere while debugging.
  */
 export function keepStackTracesShort(): void {
     if (!process.env.ISTIO_MESH_STACK_TRACES) {
         Error.stackTraceLimit = 0;
     }
+}
+
+/** The stack trace limit Node started with (this module loads before index.ts calls keepStackTracesShort). */
+const STACK_TRACE_LIMIT = Error.stackTraceLimit;
+
+/** Runs one of the program's own synchronous phases (no SDK outputs made there) with Node's stack traces. */
+function withStackTraces<T>(phase: () => T): T {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = Math.max(limit, STACK_TRACE_LIMIT);
+    try {
+        return phase();
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+}
+
+/**
+ * An error that is not the program's own (a RunError or ResourceError that says what to fix), as a bug of the
+ * program: said to be one, with its stack, which Pulumi prints for any error but a RunError.
+ */
+export function internalError(e: unknown): Error {
+    const error = new Error(`istio-mesh: internal error (a bug in istio-mesh, please report it): ${String(e)}`);
+    const frames = e instanceof Error ? (e.stack ?? "").split("\n").filter(line => /^\s+at /.test(line)) : [];
+    error.stack = [error.message, ...(frames.length > 0 ? frames : ["    (no stack recorded here: run with ISTIO_MESH_STACK_TRACES=1 to record it)"])].join("\n");
+    return error;
 }
 
 /**
@@ -39,19 +70,42 @@ export function dropSdkDebugMessages(log: { debug: (...args: any[]) => Promise<v
     }
 }
 
-/** Validates config; a problem under a key set with --secret shows "[secret]", never the value. */
+/** The disk the config checks look at: the engine runs the program in the project directory. */
+export function localDisk(): Disk {
+    return {
+        projectDir: process.cwd(),
+        realpath: p => {
+            try {
+                return fs.realpathSync(p);
+            } catch {
+                return undefined;
+            }
+        },
+        isDirectory: p => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+    };
+}
+
+/**
+ * Validates config and warns of each advisory; a problem (or advisory) under a key set with --secret shows
+ * "[secret]", never the value.
+ */
 function validate(raw: Record<string, unknown>, previous: MeshState | undefined, hasCredentials: boolean, secretKeys: readonly string[]): MeshSpec {
+    const secret = (key: string) => secretKeys.some(k => new RegExp(`^${CONFIG_NAMESPACE}:${k}([.[]|$)`).test(key));
+    const shown = (problems: readonly ConfigProblem[]) => problems.map(p => (secret(p.key) ? { ...p, value: "[secret]" } : p));
+    let spec: MeshSpec;
     try {
-        return parseMeshConfig(raw, previous, hasCredentials);
+        spec = parseMeshConfig(raw, previous, hasCredentials, localDisk());
     } catch (e) {
         if (!(e instanceof MeshConfigError)) {
             throw e;
         }
-        const secret = (key: string) => secretKeys.some(k => new RegExp(`^${CONFIG_NAMESPACE}:${k}([.[]|$)`).test(key));
-        const shown = new MeshConfigError(e.problems.map(p => (secret(p.key) ? { ...p, value: "[secret]" } : p)));
         // RunError: Pulumi prints the message alone, without a stack trace.
-        throw new pulumi.RunError(shown.message);
+        throw new pulumi.RunError(formatProblems(shown(e.problems)));
     }
+    if (spec.advisories.length > 0) {
+        pulumi.log.warn(formatAdvisories(shown(spec.advisories)));
+    }
+    return spec;
 }
 
 /**
@@ -107,15 +161,32 @@ function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): Me
  * What the bound namespaces run now, read with kubectl from the provider's cluster: the restart decision's input.
  * None in render mode. A failure stops the program: no restart is decided blind.
  */
-export async function observeCluster(spec: MeshSpec): Promise<Observation | undefined> {
+export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Promise<Observation | undefined> {
     if (spec.renderDirectory) {
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name));
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name), clusterWide);
     } catch (e) {
-        throw new pulumi.RunError(`istio-mesh: reading what the bound namespaces run failed, so no restart can be decided: ` +
-            `${e instanceof Error ? e.message : e}\nCheck istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
+        throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
+            `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
+    }
+}
+
+/**
+ * Refuses, before anything is registered, a step that retires a revision some pod of the cluster still uses (model/
+ * retirement.ts): the preview fails as the `up` would, with nothing applied. Render mode reads no cluster.
+ */
+function refuseRetirementInUse(retiring: readonly string[], spec: MeshSpec, previous: MeshState | undefined, observation: Observation | undefined): void {
+    if (retiring.length === 0 || !observation) {
+        return;
+    }
+    if (!observation.cluster) {
+        throw new Error("the cluster-wide read a retirement is judged by was not made");
+    }
+    const problem = retirementProblem(revisionUses(retiring, targetResolver(spec, previous), observation.cluster), previous!);
+    if (problem) {
+        throw new pulumi.RunError(formatProblems([problem]).replace("invalid istio-mesh stack config", "istio-mesh refuses this step"));
     }
 }
 
@@ -123,26 +194,42 @@ export async function observeCluster(spec: MeshSpec): Promise<Observation | unde
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
-/** The program; `observeNamespaces` reads the cluster (tests pass what it should see). */
-export async function run(observeNamespaces: (spec: MeshSpec) => Promise<Observation | undefined> | Observation | undefined = observeCluster) {
-    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
+type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
+
+/**
+ * The program; `observeNamespaces` reads the cluster (tests pass what it should see). An error that is not the
+ * program's own is reported as an internal error.
+ */
+export async function run(observeNamespaces: ObserveNamespaces = observeCluster) {
+    try {
+        return await mesh(observeNamespaces);
+    } catch (e) {
+        throw pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) ? e : internalError(e);
+    }
+}
+
+async function mesh(observeNamespaces: ObserveNamespaces) {
+    const { raw, hasCredentials, secretKeys } = withStackTraces(() => rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret));
     // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
     const secretCluster = secretKeys.includes("kubernetes");
     const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
     // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
     // registers no cluster object.
     const previous = await previousState();
-    const spec = validate(raw, previous, hasCredentials, secretKeys);
     const now = new Date();
-    const facts = factsAt(spec, previous, now);
-    const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
+    const { spec, facts, downgrade } = withStackTraces(() => {
+        const spec = validate(raw, previous, hasCredentials, secretKeys);
+        const facts = factsAt(spec, previous, now);
+        return { spec, facts, downgrade: process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts) };
+    });
     if (downgrade) {
         throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
     }
     const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
-    if (spec.promotion) {
-        const source = await promotionSource(spec.promotion, self);
-        const gate = promotionGate({ promotion: spec.promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now });
+    const { promotion } = spec;
+    if (promotion) {
+        const source = await promotionSource(promotion, self);
+        const gate = withStackTraces(() => promotionGate({ promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now }));
         if (gate.problems.length > 0) {
             throw new pulumi.RunError(gateMessage(gate));
         }
@@ -159,10 +246,15 @@ export async function run(observeNamespaces: (spec: MeshSpec) => Promise<Observa
         enablePatchForce: spec.kubernetes.adoptExisting,
     });
     // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
-    const observation = await observeNamespaces(spec);
+    const retiring = withStackTraces(() => retiringRevisions(previous, spec));
+    const observation = await observeNamespaces(spec, retiring.length > 0);
+    withStackTraces(() => refuseRetirementInUse(retiring, spec, previous, observation));
+    if (!spec.renderDirectory) {
+        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
+    }
     const mesh = new IstioMesh("mesh", {
         spec,
-        facts,
+        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
         previous,
         observation,
         secretCluster,

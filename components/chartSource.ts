@@ -2,7 +2,7 @@
  * Where a chart comes from (a Helm repository, OCI or HTTP, or a local directory per version), as
  * arguments of kubernetes.helm.v4.Chart. Pure, so it is tested without Pulumi.
  */
-import { ChartName, Values } from "../istio";
+import { ChartName, forVersion, Values } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 
 export interface ChartLocation {
@@ -15,7 +15,7 @@ export interface ChartLocation {
 export function chartLocation(source: ChartSourceSpec, chart: ChartName, version: string): ChartLocation {
     if (source.localDir) {
         // Helm ignores `version` for a directory; it is kept so the plan (and the policy pack) shows what runs.
-        return { chart: `${source.localDir.replace(/\{version\}/g, version).replace(/\/+$/, "")}/${chart}`, version };
+        return { chart: `${forVersion(source.localDir, version).replace(/\/+$/, "")}/${chart}`, version };
     }
     if (source.repository.startsWith("oci://")) {
         return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version };
@@ -41,5 +41,5 @@ export function helmTemplateOptions(location: ChartLocation, releaseName: string
 
 /** The istioctl binary of `version` for the istioctl renderer. */
 export function istioctlPath(source: ChartSourceSpec, version: string): string {
-    return (source.istioctl ?? "istioctl").replace(/\{version\}/g, version);
+    return forVersion(source.istioctl ?? "istioctl", version);
 }

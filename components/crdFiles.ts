@@ -12,25 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CrdBundle, crdDigest } from "../istio";
 import { crdFile } from "./kubectl";
-
-/**
- * The project's root (where Pulumi.yaml is), where the `crds` step reads its file (components/kubectl.ts
- * TO_PROJECT_ROOT looks for it the same way): found upwards, as the compiled program runs from bin/components.
- */
-function projectRoot(): string {
-    let dir = __dirname;
-    while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) {
-        dir = path.dirname(dir);
-    }
-    return dir;
-}
-
-/** Writes `text` to `file` whole under a temporary name, then renames it: a reader never sees half a file. */
-function writeWhole(file: string, text: string): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.${process.pid}`, text);
-    fs.renameSync(`${file}.${process.pid}`, file);
-}
+import { projectRoot, writeWhole } from "./projectFiles";
 
 /** Writes the bundle where the `crds` step reads it (content-addressed: an existing file is the same). */
 export function writeCrdFile(bundle: CrdBundle, version: string): void {

@@ -83,14 +83,37 @@ fi
 echo "CRDs of Istio $CRDS_VERSION applied and established ($CRDS_COUNT, digest $CRDS_DIGEST)"
 `;
 
+/** Where every run of the program writes the cluster access it used, relative to the project's root (git-ignored). */
+export function clusterAccessFile(stack: string): string {
+    return `.istio-mesh/access/${stack}`;
+}
+
+/**
+ * For the steps that run when their resource is deleted, with the inputs of the `up` that last updated it (a guard, a
+ * label given back): the cluster access of the latest run of the program in this project ($CLUSTER_ACCESS_FILE, under
+ * the project's root: the kubeconfig path on its first line, the context on its second), in place of the recorded one.
+ * A kubeconfig moved to a new path since that `up` (a CI job's temporary file) is followed; without the file (a
+ * `pulumi destroy` in a fresh checkout) the recorded access and then the ambient KUBECONFIG are used.
+ */
+const CURRENT_ACCESS = `d=$PWD; while [ ! -f "$d/Pulumi.yaml" ] && [ "$d" != / ]; do d=$(dirname "$d"); done
+if [ -n "\${CLUSTER_ACCESS_FILE:-}" ] && [ -f "$d/$CLUSTER_ACCESS_FILE" ]; then
+  { IFS= read -r access_kubeconfig || true; IFS= read -r access_context || true; } < "$d/$CLUSTER_ACCESS_FILE"
+  if [ -n "$access_kubeconfig" ]; then export KUBECONFIG="$access_kubeconfig"; else unset KUBECONFIG; fi
+  KUBE_CONTEXT="$access_context"
+fi
+`;
+
 /**
  * Refuses (exit 1, naming the pods) while any pod that is not finished was injected by $REVISION (the revision in
  * its ${SIDECAR_STATUS_ANNOTATION} annotation; injected pods carry no ${REV_LABEL} label) or carries
- * ${REV_LABEL}=$REVISION (gateways, older injectors), istiod's own pods aside. Runs before the revision's istiod is deleted.
+ * ${REV_LABEL}=$REVISION (gateways, older injectors), istiod's own pods aside. Runs before the revision's istiod is
+ * deleted: the second line behind the program's own refusal (model/retirement.ts), for a `pulumi destroy`, which runs
+ * no program, and for pods that appeared between the preview and the delete. DECOMMISSION=true (istio-mesh:decommission,
+ * recorded by the `up` that prepares a teardown) lets it pass.
  */
-export const RETIREMENT_GUARD_SCRIPT = `${PRELUDE}
-if [ "\${ISTIO_MESH_SKIP_RETIREMENT_GUARD:-}" = "1" ]; then
-  echo "retirement guard of revision $REVISION skipped (ISTIO_MESH_SKIP_RETIREMENT_GUARD=1)"
+export const RETIREMENT_GUARD_SCRIPT = `${PRELUDE}${CURRENT_ACCESS}
+if [ "\${DECOMMISSION:-}" = "true" ]; then
+  echo "retirement guard of revision $REVISION: passes (istio-mesh:decommission is set: the mesh is being torn down on purpose)"
   exit 0
 fi
 listing=$(k get pods -A -l "app!=istiod" \\
@@ -105,36 +128,104 @@ if [ -n "$pods" ]; then
   echo "istio-mesh: revision $REVISION still serves $count running pod(s), so its istiod is not deleted:" >&2
   printf '%s\\n' "$pods" | head -20 | sed 's/^/  /' >&2
   echo "Move their namespaces to another revision in istio-mesh:namespaces and let them restart, then run 'pulumi up' again." >&2
-  echo "(To delete anyway, e.g. when destroying the stack, set ISTIO_MESH_SKIP_RETIREMENT_GUARD=1.)" >&2
+  echo "To tear the whole mesh down on purpose, set istio-mesh:decommission to true and run 'pulumi up' before 'pulumi destroy' (README, Safety)." >&2
   exit 1
 fi
 echo "revision $REVISION serves no running pods: retiring it"
 `;
 
 /**
- * Before any namespace is labelled: every namespace in $NAMESPACES (space-separated) must exist, since the
- * program labels existing application namespaces and never creates them; then the legacy ${INJECTION_LABEL}
- * label is removed from all of them, since it would override the revision label (maintainers: never set both).
- * Two kubectl calls whatever the number of namespaces.
+ * Before any namespace is labelled: every namespace named on stdin (one a line) must exist, since the program
+ * labels existing application namespaces and never creates them. One kubectl call (the cluster's namespaces)
+ * whatever their number; the list goes by stdin, as an environment variable holds 128 KiB at most.
  */
 export const NAMESPACE_PREFLIGHT_SCRIPT = `${PRELUDE}
-read -r -a namespaces <<< "$NAMESPACES"
+mapfile -t namespaces < <(grep -v '^$' || true)
 [ \${#namespaces[@]} -gt 0 ] || exit 0
-found=$(k get namespace "\${namespaces[@]}" -o name --ignore-not-found | sed 's#^namespace/##')
-missing=()
-for ns in "\${namespaces[@]}"; do grep -qx "$ns" <<< "$found" || missing+=("$ns"); done
-if [ \${#missing[@]} -gt 0 ]; then
-  echo "istio-mesh: these namespaces do not exist: \${missing[*]}." >&2
+found=$(k get namespaces -o name | sed 's#^namespace/##')
+missing=$(printf '%s\\n' "\${namespaces[@]}" | grep -vxF -f <(printf '%s\\n' "$found") || true)
+if [ -n "$missing" ]; then
+  echo "istio-mesh: these namespaces do not exist: $(printf '%s\\n' "$missing" | head -50 | paste -sd ' ')." >&2
   echo "istio-mesh labels existing application namespaces and never creates them: create them, or remove them from istio-mesh:namespaces." >&2
   exit 1
 fi
-if ! out=$(k label namespace "\${namespaces[@]}" ${INJECTION_LABEL}- 2>&1); then
-  echo "istio-mesh: removing the ${INJECTION_LABEL} label from namespaces \${namespaces[*]} failed (kubectl label namespace ... ${INJECTION_LABEL}-):" >&2
-  printf '%s\\n' "$out" | sed 's/^/  /' >&2
-  echo "Nothing was relabelled. Check access to these namespaces (kubectl auth can-i patch namespaces), then run 'pulumi up' again." >&2
+echo "\${#namespaces[@]} namespaces exist"
+`;
+
+/**
+ * What the legacy-label scripts share: the request on stdin (model/facts.ts legacyInjectionStep: "hold <namespace>
+ * <value>" for each label the program holds, "give-back <namespace> <value>" for each it gives back in this step), the
+ * cluster's namespaces with their two labels (one read), and `give_back KIND`, which sets the label back on the request's
+ * namespaces of that kind that still exist. Namespaces are labelled many at a time (xargs), whatever their number.
+ */
+const LEGACY_INJECTION_PRELUDE = `${PRELUDE}${CURRENT_ACCESS}
+export -f k
+export KUBE_CONTEXT="\${KUBE_CONTEXT:-}"
+request=$(cat)
+# "|" separates the fields: it is in no name or label value, and unlike a tab two in a row are not read as one.
+if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"\\n"}{end}' 2>&1); then
+  echo "istio-mesh: listing the namespaces for their ${INJECTION_LABEL} labels failed (kubectl get namespaces): $listing" >&2
+  echo "No label was changed. Run 'pulumi up' again once kubectl reaches the cluster." >&2
   exit 1
 fi
-echo "\${#namespaces[@]} namespaces exist; ${INJECTION_LABEL} label absent"
+declare -A exists=() revision=() legacy=()
+while IFS='|' read -r name rev value; do
+  [ -n "$name" ] || continue
+  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value
+done <<< "$listing"
+give_back() {
+  local kind ns value
+  declare -A by_value=()
+  while read -r kind ns value; do
+    [ "$kind" = "$1" ] && [ -n "$value" ] && [ -n "\${exists[$ns]:-}" ] && [ "\${legacy[$ns]:-}" != "$value" ] || continue
+    by_value[$value]+="$ns "
+  done <<< "$request"
+  for value in "\${!by_value[@]}"; do
+    if ! out=$(printf '%s\\n' \${by_value[$value]} | xargs -r bash -c 'k label namespace "$@" --overwrite ${INJECTION_LABEL}='"$value" _ 2>&1); then
+      echo "istio-mesh: giving ${INJECTION_LABEL}=$value back to namespaces \${by_value[$value]}failed:" >&2
+      printf '%s\\n' "$out" | sed 's/^/  /' >&2
+      exit 1
+    fi
+    echo "${INJECTION_LABEL}=$value given back to namespaces: \${by_value[$value]}"
+  done
+}
+`;
+
+/**
+ * Removes the legacy ${INJECTION_LABEL} label of the bound namespaces the program holds it for (it would override the
+ * revision label; maintainers: never set both), after every namespace's patch, so after their control planes and tags
+ * are ready, and only from namespaces read with ${REV_LABEL} set: none is left without a label that injects it. First
+ * it gives back the labels of the namespaces that leave the config in this step, before their patches remove
+ * ${REV_LABEL}. The program records what it removed (meshState.legacyInjection and this step's request).
+ */
+export const LEGACY_INJECTION_APPLY_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_back give-back
+unlabelled=() removing=()
+while read -r kind ns value; do
+  [ "$kind" = hold ] && [ -n "\${legacy[$ns]:-}" ] || continue  # "again" lines only make the step run
+  if [ -z "\${revision[$ns]:-}" ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
+done <<< "$request"
+if [ \${#unlabelled[@]} -gt 0 ]; then
+  echo "istio-mesh: namespaces \${unlabelled[*]} have no ${REV_LABEL} label, so their ${INJECTION_LABEL} label is kept (their pods would get no sidecar); no label was removed. Run 'pulumi up' again." >&2
+  exit 1
+fi
+if [ \${#removing[@]} -gt 0 ]; then
+  if ! out=$(printf '%s\\n' "\${removing[@]}" | xargs -r bash -c 'k label namespace "$@" ${INJECTION_LABEL}-' _ 2>&1); then
+    echo "istio-mesh: removing the ${INJECTION_LABEL} label of namespaces \${removing[*]} failed (kubectl label namespace ... ${INJECTION_LABEL}-):" >&2
+    printf '%s\\n' "$out" | sed 's/^/  /' >&2
+    echo "Their pods are still injected through ${INJECTION_LABEL}. Check access (kubectl auth can-i patch namespaces), then run 'pulumi up' again." >&2
+    exit 1
+  fi
+  echo "${INJECTION_LABEL} removed from namespaces (${REV_LABEL} injects them now; given back when they leave istio-mesh:namespaces or the mesh is torn down): \${removing[*]}"
+fi
+echo "${INJECTION_LABEL}: held for $(grep -c '^hold ' <<< "$request" || true) namespace(s)"
+`;
+
+/**
+ * Gives back every ${INJECTION_LABEL} label the program holds, when the step is deleted (the mesh torn down, or the last
+ * namespace that had one released), before the namespaces' patches remove ${REV_LABEL}: pods created afterwards are
+ * injected as before the program bound them. A namespace deleted meanwhile needs nothing.
+ */
+export const LEGACY_INJECTION_RESTORE_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_back hold
 `;
 
 /** A kubectl call that failed: the message names the command, the namespace and what kubectl said. */
@@ -362,11 +453,16 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
     const wanted = new Set(namespaces);
     const namespaceLabels: Record<string, string | undefined> = {};
     const namespaceVersions: Record<string, string> = {};
+    const namespaceInjection: Record<string, string> = {};
     for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
         namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
+        const legacy = ns.metadata.labels?.[INJECTION_LABEL];
+        if (legacy !== undefined) {
+            namespaceInjection[ns.metadata.name] = legacy;
+        }
     }
-    return { namespaceLabels, namespaceVersions, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+    return { namespaceLabels, namespaceVersions, namespaceInjection, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
 }
 
 const NOTHING_OBSERVED: Observation = { namespaceLabels: {}, objects: [] };
@@ -384,17 +480,20 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
 /**
  * As `observe`, from the API server's own JSON (Kubectl.getAll), every read at once and without blocking: the
  * namespaces, then one list per kind (OBSERVED_RESOURCES), cluster-wide, or scoped to the one namespace.
+ * `clusterWide` (a step that retires a revision): the reads are never scoped, and every namespace and pod of the
+ * cluster is kept in `cluster`, whatever is bound.
  */
-export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[]): Promise<Observation> {
-    if (namespaces.length === 0) {
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false): Promise<Observation> {
+    if (namespaces.length === 0 && !clusterWide) {
         return NOTHING_OBSERVED;
     }
-    const scope = namespaces.length === 1 ? `/namespaces/${namespaces[0]}` : "";
+    const scope = namespaces.length === 1 && !clusterWide ? `/namespaces/${namespaces[0]}` : "";
     const [nsRead, ...lists] = await kubectl.getAll([
         `/api/v1${scope || "/namespaces"}`,
         ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
     ]);
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));
-    return observationOf(namespaces, nsRead, listed);
+    const observation = observationOf(namespaces, nsRead, listed);
+    return clusterWide ? { ...observation, cluster: { namespaces: nsRead.items ?? [], pods: listed.filter(o => o.kind === "Pod") } } : observation;
 }

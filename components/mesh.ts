@@ -3,18 +3,20 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
-import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { gatewayId, gatewayResourceName, legacyGatewayName, legacyInjectionStep, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
-import { clusterEnvironment, NAMESPACE_PREFLIGHT_SCRIPT } from "./kubectl";
+import {
+    clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
+} from "./kubectl";
 import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
-import { TYPE } from "./types";
+import { DECOMMISSION_LOCK, TYPE } from "./types";
 
 /** What render mode writes in place of registry credentials: a valid, empty dockerconfigjson. */
 export const PULL_SECRET_PLACEHOLDER = "{\"auths\":{}}";
@@ -180,12 +182,13 @@ export class IstioMesh extends pulumi.ComponentResource {
             });
         });
 
-        // One check for all bound namespaces (they must exist; their legacy label goes), before any is labelled.
+        // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
         const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
             create: NAMESPACE_PREFLIGHT_SCRIPT,
             update: NAMESPACE_PREFLIGHT_SCRIPT,
             interpreter: ["/bin/bash", "-c"],
-            environment: { ...kubectlEnvironment, NAMESPACES: spec.namespaces.map(n => n.name).sort().join(" ") },
+            stdin: spec.namespaces.map(n => `${n.name}\n`).sort().join(""),
+            environment: kubectlEnvironment,
         }, parent)] : [];
         this.namespacesBound = bindPaced(spec.namespaces, ns => {
             const binding = facts.namespaces[ns.name];
@@ -193,7 +196,25 @@ export class IstioMesh extends pulumi.ComponentResource {
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
                 { ...parent, dependsOn: [releaseOf(binding.revision), ...tags.objectsOf(binding.target), ...preflight] });
         });
-        const bindings = this.namespacesBound;
+        // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
+        const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
+        // The legacy istio-injection labels: removed after every patch (so after the control planes and tags), given back
+        // by the step when their namespace leaves the config (before its patch is deleted) or when the step is deleted.
+        const legacyStep = legacyInjectionStep(facts.state, args.previous, args.observation?.namespaceInjection);
+        const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command("legacy-injection", {
+            create: LEGACY_INJECTION_APPLY_SCRIPT,
+            update: LEGACY_INJECTION_APPLY_SCRIPT,
+            delete: LEGACY_INJECTION_RESTORE_SCRIPT,
+            interpreter: ["/bin/bash", "-c"],
+            stdin: legacyStep.request,
+            environment: deleteTimeEnvironment,
+        }, {
+            ...parent,
+            dependsOn: this.namespacesBound,
+            // Nothing to do in this step: the last request holds the same labels, so a re-run shows no change.
+            ignoreChanges: legacyStep.changes ? [] : ["stdin"],
+        })] : [];
+        const bindings = this.namespacesBound.then(b => [...b, ...legacy]);
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
@@ -225,18 +246,28 @@ export class IstioMesh extends pulumi.ComponentResource {
                 },
             }, {
                 ...parent,
-                // After every namespace is labelled, and after the CNI DaemonSet has rolled out (new pods need its node agent).
+                // After every namespace is labelled (its legacy label gone), and after the CNI DaemonSet has rolled out
+                // (new pods need its node agent).
                 dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...(cni ? [cni.release] : [])]),
                 ignoreChanges: keepLast ? ["stdin"] : [],
             });
         }
-        if (kubectlEnvironment) {
-            // Armed last: each guard depends on everything above, the objects of every release included, so Pulumi
-            // runs the guards before it deletes any of it (IstioRevision.armRetirementGuard). The restart step
-            // depends on every binding: depending on it covers them at the cost of one dependency, not thousands.
-            const releases = [...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release));
-            const protects = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [...objects.flat(), tags, ...last]);
-            revisions.forEach(r => r.armRetirementGuard(kubectlEnvironment, protects));
+        if (deleteTimeEnvironment) {
+            // Armed last, each guard and the lock depend on every object above through dependencies alone (the engine
+            // holds back what a failed delete depends on, transitively, but never looks into a component's children):
+            // each release's objects one by one, the base release's included; the restart step, which depends on every
+            // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
+            const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
+            const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
+                ...objects.flat(), ...(base.crds ? [base.crds] : []), tags, ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
+            ]);
+            const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
+            revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
+            // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
+            // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
+            new command.local.Command(DECOMMISSION_LOCK, {
+                create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
+            }, { ...parent, dependsOn: everything, protect: !spec.decommission });
         }
 
         this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {

@@ -24,11 +24,23 @@ export type Release = k8s.helm.v4.Chart | k8s.yaml.v2.ConfigGroup;
 
 /**
  * The release and every object it manages, for `dependsOn`: depending on the release alone orders nothing against
- * its objects, since the SDK does not look into a provider-side component's children. Unknown in a preview,
- * where the release alone stands for them.
+ * its objects, since neither the SDK nor the engine's hold-back of a failed delete looks into a provider-side
+ * component's children. An object the SDK gives back as its URN (a type it has no class for) is depended on by URN.
+ * Anything else fails the run, naming the release: a guard that protects nothing must not pass for one that does.
+ * Unknown in a preview, where the release alone stands for them.
  */
-export function releaseObjects(release: Release): pulumi.Output<pulumi.Resource[]> {
-    return release.resources.apply(objects => [release, ...(objects ?? []).filter(pulumi.Resource.isInstance)]);
+export function releaseObjects(release: Pick<Release, "resources"> & pulumi.Resource, name: string): pulumi.Output<pulumi.Resource[]> {
+    return release.resources.apply(objects => [release, ...(objects ?? []).map((o: unknown): pulumi.Resource => {
+        if (pulumi.Resource.isInstance(o)) {
+            return o;
+        }
+        if (typeof o === "string" && o.startsWith("urn:pulumi:")) {
+            return new pulumi.DependencyResource(o);
+        }
+        throw new pulumi.RunError(`istio-mesh: an object of release ${name} could not be resolved to a resource (${JSON.stringify(o)}), ` +
+            "so the retirement guards and the destroy lock could not depend on it; nothing was deleted. This is a bug in istio-mesh " +
+            "or an unsupported @pulumi/kubernetes version: report it with the output of `pulumi stack export`.");
+    })]);
 }
 
 /** `istioctl manifest generate` of the release's values (an invoke: the text, no resource). */

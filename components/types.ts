@@ -12,3 +12,6 @@ export const TYPE = {
     /** Former component around each namespace's patch: now only in the patches' aliases (namespaceBinding.ts). */
     namespaceBinding: "istio-mesh:index:NamespaceBinding",
 } as const;
+
+/** The resource whose `protect` makes `pulumi destroy` refuse until istio-mesh:decommission lifts it (README, Safety). */
+export const DECOMMISSION_LOCK = "decommission-lock";

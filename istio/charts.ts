@@ -74,9 +74,17 @@ export function mergeValues(base: Values, override: Values | undefined): Values 
     return out;
 }
 
+/** What each chart's version replaces in config that differs per version: the image tag, chart and istioctl paths. */
+export const VERSION_PLACEHOLDER = "{version}";
+
+/** `template` with every `{version}` replaced by `version`. */
+export function forVersion(template: string, version: string): string {
+    return template.split(VERSION_PLACEHOLDER).join(version);
+}
+
 /** The image tag for `version`: the `{version}` template filled in (default: the version itself). */
 export function imageTag(images: ImageSettings, version: string): string {
-    return (images.tag ?? "{version}").replace(/\{version\}/g, version);
+    return forVersion(images.tag ?? VERSION_PLACEHOLDER, version);
 }
 
 function globalValues(images: ImageSettings, istioNamespace: string, version: string): Values {

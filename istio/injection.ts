@@ -6,7 +6,7 @@
  * is an init container with restartPolicy Always; injected pods carry no `istio.io/rev` label).
  */
 import { imageVersion, INJECT_LABEL, PROXY_CONTAINER } from "./images";
-import { REV_LABEL } from "./names";
+import { DEFAULT_TAG, INJECTION_LABEL, REV_LABEL } from "./names";
 
 /** Annotation the injector writes on every pod it injects (JSON; `revision` names the injecting revision). */
 export const SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status";
@@ -82,6 +82,33 @@ export function podProxy(pod: PodLike): PodProxy {
 /** True when a pod (or template) opts out of injection with `sidecar.istio.io/inject: "false"` (label or annotation). */
 export function optsOutOfInjection(pod: PodLike): boolean {
     return pod.metadata?.labels?.[INJECT_LABEL] === "false" || pod.metadata?.annotations?.[INJECT_LABEL] === "false";
+}
+
+/**
+ * The revision or tag whose webhook Istio's API server call would send a new pod to, from the labels alone, as the
+ * selectors of the istiod chart's webhooks match them (the injector reads annotations only once called): a pod
+ * labelled `sidecar.istio.io/inject=false` is matched by none; a namespace's own labels win over the pod's
+ * (`istio-injection=enabled`: the `default` tag; any other `istio-injection` value: none; `istio.io/rev=X`: X); only a
+ * namespace with neither lets the pod choose (`istio.io/rev=X`: X; `sidecar.istio.io/inject=true`: the `default` tag).
+ * Undefined: no injection webhook is called.
+ */
+export function webhookTarget(namespaceLabels: Readonly<Record<string, string>> | undefined,
+                              podLabels: Readonly<Record<string, string>> | undefined): string | undefined {
+    const ns = namespaceLabels ?? {};
+    const pod = podLabels ?? {};
+    if (pod[INJECT_LABEL] === "false") {
+        return undefined;
+    }
+    if (ns[INJECTION_LABEL] !== undefined) {
+        return ns[INJECTION_LABEL] === "enabled" ? DEFAULT_TAG : undefined;
+    }
+    if (ns[REV_LABEL] !== undefined) {
+        return ns[REV_LABEL];
+    }
+    if (pod[REV_LABEL] !== undefined) {
+        return pod[REV_LABEL];
+    }
+    return pod[INJECT_LABEL] === "true" ? DEFAULT_TAG : undefined;
 }
 
 /** The value of ROLLED_ONTO_ANNOTATION for a revision and version. */

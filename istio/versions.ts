@@ -48,6 +48,14 @@ export function mustParseVersion(text: string): IstioVersion {
     return v;
 }
 
+/**
+ * Whether a version is a build before its release (1.31.0-rc.0, 1.30.4-dev.9739e10e): Istio publishes such builds
+ * for testing, and supports only releases.
+ */
+export function isPrerelease(version: string): boolean {
+    return semver.prerelease(mustParseVersion(version).raw) !== null;
+}
+
 /** "1.30" for 1.30.2. */
 export function minorOf(version: string): string {
     const v = mustParseVersion(version);

@@ -38,6 +38,11 @@ export interface MeshState extends PreviousState {
     readonly crds?: { readonly version: string; readonly step?: boolean };
     /** Per Istio version, when this stack started running it (model/promotion.ts); absent in states of older programs. */
     readonly versionsRun?: Readonly<Record<string, VersionRun>>;
+    /**
+     * The legacy istio-injection label (its value) of each bound namespace that the program removed, held until the
+     * namespace leaves the config or the mesh is torn down, when it is given back. Absent: none.
+     */
+    readonly legacyInjection?: Readonly<Record<string, string>>;
 }
 
 export interface RevisionFacts extends RevisionSpec {
@@ -143,6 +148,41 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
     };
 }
 
+/**
+ * The facts with the legacy istio-injection labels the program holds: each bound namespace's as observed on the cluster
+ * now, else as the previous `up` recorded it (the program removed it then). A released namespace's is not held: its
+ * label is given back.
+ */
+export function withLegacyInjection(facts: MeshFacts, previous: MeshState | undefined, observed: Readonly<Record<string, string>> = {}): MeshFacts {
+    const held = Object.fromEntries(Object.keys(facts.namespaces)
+        .map(ns => [ns, observed[ns] ?? previous?.legacyInjection?.[ns]] as const)
+        .filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
+    return Object.keys(held).length === 0 ? facts : { ...facts, state: { ...facts.state, legacyInjection: held } };
+}
+
+/** What the legacy-label step does in this step: its request, and whether it must run (else it keeps its last request). */
+export interface LegacyInjectionStep {
+    /**
+     * Its stdin (components/kubectl.ts LEGACY_INJECTION_APPLY_SCRIPT): "give-back <namespace> <value>" for each label
+     * given back in this step (its namespace left the config), "hold <namespace> <value>" for each label the program
+     * holds, and "again <namespace> <value>" for a held label found back on its namespace (set by hand), sorted by kind
+     * then namespace. Empty when there is none.
+     */
+    readonly request: string;
+    /** A label is removed, given back or found back in this step: the step runs. Otherwise it holds the same labels. */
+    readonly changes: boolean;
+}
+
+/** The legacy-label step of this step; `observed` is each bound namespace's istio-injection label on the cluster now. */
+export function legacyInjectionStep(state: MeshState, previous: MeshState | undefined, observed: Readonly<Record<string, string>> = {}): LegacyInjectionStep {
+    const lines = (kind: string, entries: [string, string][]) => entries.sort().map(([ns, value]) => `${kind} ${ns} ${value}\n`);
+    const held = Object.entries(state.legacyInjection ?? {});
+    const givenBack = lines("give-back", Object.entries(previous?.legacyInjection ?? {}).filter(([ns]) => state.legacyInjection?.[ns] === undefined));
+    const again = lines("again", held.filter(([ns]) => previous?.legacyInjection?.[ns] !== undefined && observed[ns] !== undefined));
+    const added = held.some(([ns]) => previous?.legacyInjection?.[ns] === undefined);
+    return { request: [...givenBack, ...lines("hold", held), ...again].join(""), changes: givenBack.length > 0 || again.length > 0 || added };
+}
+
 /** The CRDs' version the previous `up` installed; states of older programs: their newest revision's version. */
 function installedCrds(previous: MeshState | undefined): string | undefined {
     return previous?.crds?.version ?? Object.values(previous?.revisions ?? {}).map(r => r.version).sort(compareVersions).pop();
@@ -185,6 +225,8 @@ export interface UpgradePlan {
     /** Namespaces no longer managed: their istio.io/rev label is removed; nothing restarts. */
     readonly namespacesReleased: readonly string[];
     readonly gatewaysMoving: readonly Move[];
+    /** Namespaces whose legacy istio-injection label the program removes in this step, and those it gives back. */
+    readonly legacyInjection: { readonly removed: readonly string[]; readonly givenBack: readonly string[] };
     readonly cni?: { readonly from?: string; readonly to?: string };
     /** The workload restarts, decided from what the cluster runs (model/rollout/decide.ts); absent when not computed. */
     readonly rollout?: RolloutReport;
@@ -256,6 +298,10 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     const gatewaysMoving = gatewayIds.filter(g => !sameBinding(before.gateways?.[g], now.gateways[g]))
         .map(name => ({ name, from: before.gateways?.[name], to: now.gateways[name] }));
     const cni = before.cni?.version !== now.cni?.version ? { from: before.cni?.version, to: now.cni?.version } : undefined;
+    const legacyInjection = {
+        removed: Object.keys(now.legacyInjection ?? {}).filter(n => before.legacyInjection?.[n] === undefined),
+        givenBack: Object.keys(before.legacyInjection ?? {}).filter(n => now.legacyInjection?.[n] === undefined),
+    };
 
     const summary: string[] = [];
     const crdsFrom = installedCrds(previous);
@@ -277,11 +323,15 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     summary.push(...namespaceLines(namespacesMoving.map(m => ({
         name: m.name, change: `${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only"),
     }))));
+    summary.push(...namespaceLines(legacyInjection.removed.map(name => ({
+        name, change: `istio-injection=${now.legacyInjection![name]} removed as istio.io/rev is set (given back when released)`,
+    }))));
     summary.push(...(rollout ? rolloutSummary(rollout) : []));
     summary.push(...namespaceLines(namespacesReleased.map(name => ({ name, change: "no longer managed (label removed, no restart)" }))));
+    summary.push(...namespaceLines(legacyInjection.givenBack.map(name => ({ name, change: `istio-injection=${before.legacyInjection![name]} given back` }))));
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, cni, ...(rollout ? { rollout } : {}), summary,
+        gatewaysMoving, legacyInjection, cni, ...(rollout ? { rollout } : {}), summary,
     };
 }

@@ -4,7 +4,7 @@
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { checkProxySkew } from "../istio";
-import { TYPE } from "../components/types";
+import { DECOMMISSION_LOCK, TYPE } from "../components/types";
 import { Binding, MeshState, UpgradePlan } from "../model/facts";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
@@ -104,6 +104,9 @@ function nameOf(urn: string): string {
 
 function phaseOf(change: Change): Phase {
     const chain = typeChain(change.urn);
+    if (change.name === DECOMMISSION_LOCK) {
+        return "other";
+    }
     if ((change.type === "command:local:Command" || change.type === NAMESPACE_PATCH) && chain.length === 2 && chain[0] === TYPE.mesh) {
         // The namespace bindings and the mesh-wide namespace steps: the preflight and the workload restarts.
         return "namespaces";

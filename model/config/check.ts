@@ -11,11 +11,6 @@ export function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Unset: absent, null, or the empty text/map Pulumi.yaml's defaults produce. */
-export function isUnset(v: unknown): boolean {
-    return v === undefined || v === null || v === "" || (isObject(v) && Object.keys(v).length === 0);
-}
-
 /** Levenshtein distance, case-insensitive (a capital in the wrong place counts as no difference). */
 function distance(a: string, b: string): number {
     const s = a.toLowerCase();
@@ -83,37 +78,62 @@ function reportUnknown(c: Collector, known: readonly string[], v: Record<string,
     return ok;
 }
 
-function checkObject(c: Collector, node: ObjectNode, v: Record<string, unknown>, path: string): boolean {
+/** A checked value: whether its shape is right, and the value with every null field of a fixed-key map left out. */
+interface Checked {
+    readonly ok: boolean;
+    readonly value: unknown;
+}
+
+function checkObject(c: Collector, node: ObjectNode, v: Record<string, unknown>, path: string): Checked {
     let ok = reportUnknown(c, Object.keys(node.fields), v, path);
+    const value: Record<string, unknown> = {};
     // An empty map is an unset one (Pulumi.yaml defaults maps to {}): its required keys apply once it has any.
     if (path !== "" && Object.keys(v).length === 0) {
-        return ok;
+        return { ok, value };
     }
     for (const [key, field] of Object.entries(node.fields)) {
         if (key in v || !field.required) {
-            ok = checkNode(c, field, v[key], join(path, key)) && ok;
+            const checked = checkNode(c, field, v[key], join(path, key));
+            ok = checked.ok && ok;
+            if (checked.value !== undefined) {
+                value[key] = checked.value;
+            }
         } else {
             ok = false;
             c.add(join(path, key), undefined, "is required", `set it, e.g. ${example(field, join(path, key))}`);
         }
     }
-    return ok;
+    return { ok, value };
 }
 
-/** Checks one value against its node; false when a problem was reported at or under `path`. */
-export function checkNode(c: Collector, node: SchemaNode, v: unknown, path: string): boolean {
+/** Checks the items of a list or the entries of a map, each at its path; an item with no value (`- ` alone) is a problem. */
+function checkEach(c: Collector, node: SchemaNode, items: readonly [string, unknown][], what: string): { ok: boolean; values: unknown[] } {
+    const checked = items.map(([path, e]): Checked => {
+        if (e === undefined || e === null) {
+            c.add(path, e, `is ${what} with no value`, `remove it, or write it, e.g. ${example(node, path)}`);
+            return { ok: false, value: e };
+        }
+        return checkNode(c, node, e, path);
+    });
+    return { ok: checked.every(x => x.ok), values: checked.map(x => x.value) };
+}
+
+/**
+ * Checks one value against its node, reporting each problem at or under `path`. A null field of a fixed-key map
+ * is unset (YAML's `version:` with nothing after it), so the parsers never see a null where a value's place is.
+ */
+function checkNode(c: Collector, node: SchemaNode, v: unknown, path: string): Checked {
     if (v instanceof UnparsedJson) {
         c.add(path, v.text, `looks like JSON but is not (${v.error})`,
             `write it as a YAML ${typeName(node).replace(/^a /, "")} under config: in Pulumi.<stack>.yaml, or set one value at a time: ` +
             `pulumi config set --path '${path}${node.type === "list" ? "[0]" : ""}...' <value>`);
-        return false;
+        return { ok: false, value: v };
     }
     if (v === undefined || v === null) {
         if (node.required) {
             c.add(path, v, "is required", `set it, e.g. ${example(node, path)}`);
-            return false;
         }
-        return true;
+        return { ok: !node.required, value: undefined };
     }
     switch (node.type) {
         case "object":
@@ -121,46 +141,58 @@ export function checkNode(c: Collector, node: SchemaNode, v: unknown, path: stri
                 break;
             }
             return checkObject(c, node, v, path);
-        case "map":
+        case "map": {
             if (!isObject(v)) {
                 break;
             }
-            return Object.entries(v).map(([k, e]) => checkNode(c, node.entry, e, join(path, k))).every(Boolean);
-        case "list":
+            const keys = Object.keys(v);
+            const each = checkEach(c, node.entry, keys.map(k => [join(path, k), v[k]]), "an entry");
+            return { ok: each.ok, value: Object.fromEntries(keys.map((k, i) => [k, each.values[i]])) };
+        }
+        case "list": {
             if (!Array.isArray(v)) {
                 break;
             }
-            return v.map((e, i) => checkNode(c, node.items, e, `${path}[${i}]`)).every(Boolean);
+            const each = checkEach(c, node.items, v.map((e, i) => [`${path}[${i}]`, e]), "an item");
+            return { ok: each.ok, value: each.values };
+        }
         case "values":
+            // Chart values pass through as written: a null there is Helm's way to remove a chart default.
             if (!isObject(v)) {
                 break;
             }
-            return true;
+            return { ok: true, value: v };
         default:
             if (!scalarOk(node, v) || (v === "" && node.required)) {
                 break;
             }
             if (node.oneOf && !node.oneOf.includes(v as string)) {
                 c.add(path, v, `is not one of ${node.oneOf.join(", ")}`, `use one of ${node.oneOf.join(", ")} (spelled exactly)`);
-                return false;
+                return { ok: false, value: v };
             }
-            return true;
+            return { ok: true, value: v };
     }
     const quote = typeof v === "number" && node.type === "string" ? " (quote it in YAML: a bare 1.30 is a number)" : "";
     c.add(path, v, `must be ${typeName(node)}${quote}`, `write it as ${typeName(node)}${node.example ? `, e.g. ${example(node, path)}` : ""}`);
-    return false;
+    return { ok: false, value: v };
 }
 
 /**
- * Checks the whole config; returns the top-level keys whose shape is right (the parsers read only those).
+ * Checks the whole config. Returns the top-level keys whose shape is right (the parsers read only those) and the
+ * config with its null fields left out, for the parsers to read.
  */
-export function checkShape(c: Collector, raw: Record<string, unknown>): Set<string> {
+export function checkShape(c: Collector, raw: Record<string, unknown>): { good: Set<string>; config: Record<string, unknown> } {
     const good = new Set<string>();
+    const config: Record<string, unknown> = {};
     reportUnknown(c, Object.keys(CONFIG_SCHEMA.fields), raw, "");
     for (const [key, node] of Object.entries(CONFIG_SCHEMA.fields)) {
-        if (checkNode(c, node, raw[key], key)) {
+        const checked = checkNode(c, node, raw[key], key);
+        if (checked.ok) {
             good.add(key);
         }
+        if (checked.value !== undefined) {
+            config[key] = checked.value;
+        }
     }
-    return good;
+    return { good, config };
 }

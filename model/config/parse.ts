@@ -3,7 +3,7 @@
  * fails before any resource is registered. The schema checks shape first (check.ts); the parsers give meaning
  * to the sections whose shape is right, so every problem of a config is listed at once.
  */
-import { DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
+import { compareVersions, DEFAULT_ISTIO_NAMESPACE, isDnsLabel } from "../../istio";
 import { parseDuration } from "../duration";
 import { parsePromotion } from "../promotion";
 import { parseRollout } from "./rollout";
@@ -14,7 +14,7 @@ import { Collector, MeshConfigError } from "./problems";
 import { CREDENTIALS_KEY } from "./raw";
 import { checkInPlaceChanges, parseRevisions, parseTags, rawIndex } from "./revisions";
 import { parseCharts, parseCni, parseImages } from "./sources";
-import { MeshSpec, PreviousState, RawConfig } from "./spec";
+import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
 
@@ -28,13 +28,15 @@ function checkTimeout(c: Collector, key: string, timeout: string): void {
  * Validates raw stack config into a MeshSpec. `previous` (the last recorded state) enables the checks that
  * depend on what runs now: in-place version jumps, references to revisions being retired, and placement changes.
  * `hasCredentials` says whether the secret `registryCredentials` is set (rawConfigFromPulumi also marks it in raw).
- * Throws MeshConfigError listing every problem.
+ * `disk` lets the checks of paths (charts.localDir, renderDirectory) look at what is there; without it they read the
+ * text only. Throws MeshConfigError listing every problem.
  */
-export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false): MeshSpec {
+export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCredentials = false, disk?: Disk): MeshSpec {
     const c = new Collector();
-    const ok = checkShape(c, raw);
-    const section = <T>(key: string): T => (ok.has(key) ? raw[key] ?? {} : {}) as T;
-    const text = (key: string): string | undefined => (ok.has(key) && raw[key] !== "" ? raw[key] as string | undefined : undefined);
+    // From here on, the config as checked: null fields left out, so no parser meets a null.
+    const { good: ok, config } = checkShape(c, raw);
+    const section = <T>(key: string): T => (ok.has(key) ? config[key] ?? {} : {}) as T;
+    const text = (key: string): string | undefined => (ok.has(key) && config[key] !== "" ? config[key] as string | undefined : undefined);
 
     const istioNamespace = text("istioNamespace") ?? DEFAULT_ISTIO_NAMESPACE;
     if (!isDnsLabel(istioNamespace)) {
@@ -45,8 +47,8 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         c.add("kubernetesVersion", kubernetesVersion, "is not a Kubernetes version", `write the cluster's minor, e.g. "1.33"`);
     }
     // Everything that names a revision is judged only once the revisions themselves are readable.
-    const rawRevisions = ok.has("revisions") ? raw.revisions as unknown[] : undefined;
-    const rawGateways = ok.has("gateways") ? (raw.gateways ?? []) as Record<string, unknown>[] : [];
+    const rawRevisions = ok.has("revisions") ? config.revisions as unknown[] : undefined;
+    const rawGateways = ok.has("gateways") ? (config.gateways ?? []) as Record<string, unknown>[] : [];
     const revisions = rawRevisions ? parseRevisions(c, rawRevisions) : [];
     if (rawRevisions) {
         checkInPlaceChanges(c, rawRevisions, revisions, previous);
@@ -56,15 +58,17 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const targets: Targets = { revisions, tags, retired };
     const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
     const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
-    const cni = rawRevisions ? parseCni(c, section("cni"), istioNamespace, revisions) : undefined;
-    const charts = parseCharts(c, section("charts"));
-    const { images, pullSecretName } = parseImages(c, section("registry"), raw[CREDENTIALS_KEY], hasCredentials);
+    const cni = parseCni(c, section("cni"), istioNamespace, revisions);
+    // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
+    const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : [])])].sort(compareVersions);
+    const charts = parseCharts(c, section("charts"), versions, disk);
+    const { images, pullSecretName } = parseImages(c, section("registry"), versions, config[CREDENTIALS_KEY], hasCredentials);
     checkOwnedValues(c, { istioNamespace, images, cni },
         revisions.map(r => [r, `revisions[${rawIndex(rawRevisions!, r)}]`]),
         gateways.map(g => [g, `gateways[${rawGateways.findIndex(e => e.name === g.name && (e.namespace ?? istioNamespace) === g.namespace)}]`]),
         cni);
     const renderDirectory = text("renderDirectory");
-    checkRenderDirectory(c, renderDirectory);
+    checkRenderDirectory(c, renderDirectory, disk);
     const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
     checkTimeout(c, "restartTimeout", restartTimeout);
     const kubernetes = section<{ kubeconfig?: string; context?: string; adoptExisting?: boolean; requestTimeout?: string }>("kubernetes");
@@ -76,7 +80,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
             "write it to a file and set its path: pulumi config set --path kubernetes.kubeconfig ~/.kube/prod (add --secret to keep the path secret)");
     }
     const placement: Placement = { istioNamespace, renderDirectory: renderDirectory ?? "", context: kubernetes.context ?? "" };
-    checkPlacement(c, placement, previous, section("acknowledge"));
+    checkPlacement(c, placement, previous, section("acknowledge"), config.decommission === true);
     const { promotion, problems: promotionProblems } = parsePromotion(section("promotion"));
     c.problems.push(...promotionProblems);
     const { rollout, problems: rolloutProblems } = parseRollout(ok.has("rollout") ? section("rollout") : undefined);
@@ -91,6 +95,6 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
             requestTimeout,
         },
-        placement, rollout, ...(promotion ? { promotion } : {}),
+        placement, rollout, decommission: config.decommission === true, ...(promotion ? { promotion } : {}), advisories: c.advisories,
     };
 }

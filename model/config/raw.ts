@@ -13,6 +13,10 @@ export const CREDENTIALS = {
     plain: "[set in plain text]",
     /** A secret that is not a dockerconfigjson ({"auths": {...}}). */
     notDockerConfig: "[secret, not a dockerconfigjson]",
+    /** A secret set to nothing, e.g. from `"$(cat config.json)"` of a file that is not there. */
+    empty: "[secret, empty]",
+    /** A dockerconfigjson with no entry in `auths`, or an entry with no credentials. */
+    noCredentials: "[secret, no credentials]",
 } as const;
 
 /** A structured value whose text looks like JSON but is not: the checks report it instead of a raw SyntaxError. */
@@ -23,13 +27,32 @@ export class UnparsedJson {
     }
 }
 
-function isDockerConfig(text: string): boolean {
-    try {
-        const doc = JSON.parse(text);
-        return typeof doc === "object" && doc !== null && typeof doc.auths === "object" && doc.auths !== null;
-    } catch {
-        return false;
+/**
+ * Whether an `auths` entry holds credentials the kubelet can pull with: `auth` (base64 user:password), or username
+ * and password. Docker writes entries without them when a credsStore or credHelpers keep them.
+ */
+function hasCredentials(entry: unknown): boolean {
+    const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
+    const text = (k: string) => typeof e[k] === "string" && e[k] !== "";
+    return text("auth") || (text("username") && text("password"));
+}
+
+/** What RawConfig carries for credentials set as a secret, by what the secret holds. */
+function secretMark(text: string): string {
+    if (text.trim() === "") {
+        return CREDENTIALS.empty;
     }
+    let doc: any;
+    try {
+        doc = JSON.parse(text);
+    } catch {
+        return CREDENTIALS.notDockerConfig;
+    }
+    if (typeof doc !== "object" || doc === null || typeof doc.auths !== "object" || doc.auths === null || Array.isArray(doc.auths)) {
+        return CREDENTIALS.notDockerConfig;
+    }
+    const entries = Object.values(doc.auths);
+    return entries.length > 0 && entries.every(hasCredentials) ? CREDENTIALS.secret : CREDENTIALS.noCredentials;
 }
 
 /**
@@ -50,8 +73,11 @@ export function rawConfigFromPulumi(all: Record<string, string>, isSecret: (full
             secretKeys.push(key);
         }
         if (key === CREDENTIALS_KEY) {
-            if (text !== "") {
-                raw[key] = !isSecret(fullKey) ? CREDENTIALS.plain : isDockerConfig(text) ? CREDENTIALS.secret : CREDENTIALS.notDockerConfig;
+            // Unset reads as "" (the Pulumi.yaml default); a secret set to "" is a mistake worth naming.
+            if (isSecret(fullKey)) {
+                raw[key] = secretMark(text);
+            } else if (text !== "") {
+                raw[key] = CREDENTIALS.plain;
             }
             continue;
         }
@@ -65,6 +91,9 @@ export function rawConfigFromPulumi(all: Record<string, string>, isSecret: (full
             } catch (e) {
                 raw[key] = new UnparsedJson(text, (e as Error).message);
             }
+        } else if (node?.type === "boolean" && (text === "true" || text === "false")) {
+            // `pulumi config set istio-mesh:decommission true` stores text, as YAML's `true` does.
+            raw[key] = text === "true";
         } else {
             raw[key] = text;
         }

@@ -5,6 +5,7 @@ import {
 } from "../../istio";
 import { isObject } from "./check";
 import { Collector } from "./problems";
+import { advisePrerelease } from "./sources";
 import { PreviousState, RevisionSpec, TagSpec } from "./spec";
 
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -62,6 +63,7 @@ export function parseRevisions(c: Collector, raw: unknown[]): RevisionSpec[] {
         }
         // Two revisions may run the same version: that is how a revision's values change under a new name.
         byName.set(name, i);
+        advisePrerelease(c, `${key}.version`, version.raw);
         revisions.push({ name, version: version.raw, values: (e.values ?? {}) as Record<string, unknown> });
     });
     return revisions;

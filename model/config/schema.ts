@@ -71,7 +71,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
             items: {
                 type: "object", doc: "One control plane (istiod-<name>).", example: `{version: "1.30.2"}`,
                 fields: {
-                    version: { type: "string", required: true, example: `"1.30.2"`, doc: "An exact Istio release x.y.z (quoted in YAML)." },
+                    version: { type: "string", required: true, example: `"1.30.2"`, doc: "An exact Istio release x.y.z (quoted in YAML). A prerelease (e.g. 1.31.0-rc.0) is applied with a warning." },
                     name: {
                         type: "string", defaultText: "the version's minor, e.g. `1-30`", example: `"1-30"`,
                         doc: "The revision name (istio.io/rev). Lowercase letters, digits and '-'; no dots; not `default`.",
@@ -124,7 +124,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
             type: "object", default: {}, example: "cni: {enabled: true}",
             doc: "istio-cni: one DaemonSet, upgraded in place after the control planes.",
             fields: {
-                enabled: { type: "boolean", default: false, example: "true", doc: "Install istio-cni." },
+                enabled: { type: "boolean", default: false, example: "true", doc: "Install istio-cni. Without it, the other cni keys are refused." },
                 chained: { type: "boolean", default: true, example: "true", doc: "Chain onto the cluster's CNI plugin." },
                 version: { type: "string", defaultText: "the oldest revision's version", example: `"1.30.2"`, doc: "The istio-cni release." },
                 namespace: { type: "string", defaultText: "the istio namespace", example: "kube-system", doc: "Where the DaemonSet runs." },
@@ -138,7 +138,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 hub: { type: "string", defaultText: "the chart's", example: "registry.example.com/istio", doc: "Image registry and path, without tag or scheme." },
                 tag: {
                     type: "string", defaultText: "each chart's own version", example: `"{version}-distroless"`,
-                    doc: "Image tag; `{version}` is replaced by each chart's version.",
+                    doc: "Image tag; `{version}` is replaced by each chart's version. A tag without it is refused when the config runs several versions.",
                 },
                 imagePullSecrets: {
                     type: "list", default: [], example: "[registry-credentials]", doc: "Secret names the Istio pods pull with.",
@@ -152,7 +152,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
         },
         registryCredentials: {
             type: "string", secret: true, example: `pulumi config set --secret registryCredentials "$(cat config.json)"`,
-            doc: "A dockerconfigjson for the hub. The program creates the pull secret in each namespace that pulls and adds it to imagePullSecrets. Secret only.",
+            doc: "A dockerconfigjson for the hub, with credentials (`auth`, or username and password) for each registry in `auths`. The program creates the pull secret in each namespace that pulls and adds it to imagePullSecrets. Secret only.",
         },
         charts: {
             type: "object", default: {}, example: "charts: {localDir: /srv/istio/{version}}",
@@ -161,9 +161,12 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 renderer: { type: "string", oneOf: ["helm", "istioctl"], default: DEFAULTS.renderer, example: "helm", doc: "helm (official charts) or istioctl (istioctl manifest generate)." },
                 repository: {
                     type: "string", default: DEFAULT_CHART_REPOSITORY, example: DEFAULT_CHART_REPOSITORY,
-                    doc: "Helm repository (oci:// or https://), e.g. your mirror.",
+                    doc: "Helm repository URL (oci:// or http(s)://), e.g. your mirror.",
                 },
-                localDir: { type: "string", example: "/srv/istio/{version}", doc: "Charts on disk, `{version}` replaced, holding base/ istiod/ gateway/ cni/." },
+                localDir: {
+                    type: "string", example: "/srv/istio/{version}",
+                    doc: "Charts on disk, `{version}` replaced, holding base/ istiod/ gateway/ cni/. Each version's directory must exist; `{version}` is required when the config runs several versions.",
+                },
                 istioctl: { type: "string", example: "/opt/istio-{version}/bin/istioctl", doc: "istioctl path per version (`{version}` replaced), for the istioctl renderer." },
             },
         },
@@ -174,7 +177,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
         },
         renderDirectory: {
             type: "string", default: "", example: "./rendered",
-            doc: "Render mode: write every manifest to this directory instead of applying it; no kubectl step runs.",
+            doc: "Render mode: write every manifest to this directory instead of applying it; no kubectl step runs. A directory of its own: not the project (however spelled) or one above it.",
         },
         restartTimeout: {
             type: "string", default: DEFAULTS.restartTimeout, example: `"5m"`,
@@ -195,6 +198,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
                     doc: "Take over the objects of a mesh istioctl or Helm installed: the provider applies onto an existing object (upsertExistingObjects) and takes the fields another field manager owns (enablePatchForce). Set it for the first up, remove it after: a name clash is an error again (README, Adopting).",
                 },
             },
+        },
+        decommission: {
+            type: "boolean", default: false, example: "true",
+            doc: "Prepares a deliberate teardown: the next up lifts the lock that makes `pulumi destroy` refuse and lets the retirement guards pass with pods still injected; then `pulumi destroy` removes the mesh and gives back the istio-injection labels it removed (README, Safety). Remove it to lock the mesh again.",
         },
         rollout: {
             type: "object", default: {}, example: "rollout: {parallelNamespaces: 2, pauseBetween: 1m}",

@@ -1,5 +1,6 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
 import { ImageSettings, ServiceType } from "../../istio";
+import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
 import type { Placement } from "./live";
@@ -84,6 +85,22 @@ export interface MeshSpec {
     readonly promotion?: PromotionSpec;
     /** How workloads restart: waves, pause, auto or manual (model/config/rollout.ts). */
     readonly rollout: RolloutSpec;
+    /** A deliberate teardown is prepared: the destroy lock is lifted and the retirement guards pass. */
+    readonly decommission: boolean;
+    /** What the config does that works but is advised against (e.g. a prerelease of Istio): the program warns of each. */
+    readonly advisories: readonly ConfigProblem[];
+}
+
+/**
+ * What the config checks read from the disk, handed in so that the parsers stay pure: program.ts passes the real
+ * disk; without one, paths are checked as text only.
+ */
+export interface Disk {
+    /** The project directory (where Pulumi.yaml is, and the program runs): relative paths are resolved from it. */
+    readonly projectDir: string;
+    /** The path with every symbolic link resolved, or undefined when nothing is there. */
+    realpath(p: string): string | undefined;
+    isDirectory(p: string): boolean;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */

@@ -21,10 +21,20 @@ export interface KubeObject {
 export interface Observation {
     /** The istio.io/rev label of each namespace observed (undefined: unlabelled). Absent key: namespace not observed. */
     readonly namespaceLabels: Readonly<Record<string, string | undefined>>;
+    /** The legacy istio-injection label of each observed namespace that carries one. */
+    readonly namespaceInjection?: Readonly<Record<string, string>>;
     /** Each observed namespace's metadata.resourceVersion: names one state of its labels. */
     readonly namespaceVersions?: Readonly<Record<string, string>>;
     /** Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and PodDisruptionBudgets. */
     readonly objects: readonly KubeObject[];
+    /** Every namespace and pod of the cluster: read only when the step retires a revision (model/retirement.ts). */
+    readonly cluster?: ClusterPods;
+}
+
+/** Every namespace and every pod of the cluster, as the program read them. */
+export interface ClusterPods {
+    readonly namespaces: readonly KubeObject[];
+    readonly pods: readonly KubeObject[];
 }
 
 /**

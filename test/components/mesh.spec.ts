@@ -11,13 +11,14 @@ import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
 import { find, istioctlRender, ofType, ProgramRun, Registered, RENDERED_CRDS, renderedBase, runProgram, TYPES } from "../support/mocks";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { CRDS_APPLY_SCRIPT, crdFile } from "../../components/kubectl";
+import { clusterAccessFile, CRDS_APPLY_SCRIPT, crdFile, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT } from "../../components/kubectl";
 import { crdBundle, excludingCrds } from "../../istio";
 import { stackConfig } from "../support/stacks";
 
 const base: RawConfig = {
-    registry: { hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] },
+    registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"] },
     cni: { enabled: true, chained: false },
     gateways: [{ name: "ingress", namespace: "istio-ingress", revision: "default", serviceType: "NodePort", replicas: 2, podDisruptionBudget: { minAvailable: 1 } }],
 };
@@ -82,7 +83,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         assert.strictEqual(istiod.chart, "oci://ghcr.io/istio/release/charts/istiod");
         assert.strictEqual(istiod.namespace, "istio-system");
         assert.strictEqual(istiod.values.revision, "1-29");
-        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "distroless-override", imagePullSecrets: ["istio-pull"] });
+        assert.deepStrictEqual(istiod.values.global, { istioNamespace: "istio-system", hub: "registry.example.com/istio", tag: "1.29.3-distroless", imagePullSecrets: ["istio-pull"] });
         assert.deepStrictEqual(istiod.values.pilot, { cni: { enabled: true } });
         const cni = c["istio-cni"];
         assert.strictEqual(cni.version, "1.29.3");
@@ -111,7 +112,7 @@ describe("IstioMesh under mocks: the canary runbook", function () {
         const created = ofType(run, TYPES.namespace).map(n => n.inputs.metadata.name).sort();
         assert.deepStrictEqual(created, ["istio-ingress", "istio-system"]);
         assert.deepStrictEqual(ofType(run, TYPES.namespacePatch).map(p => p.inputs.metadata.name).sort(), ["cart", "shop"]);
-        assert.strictEqual(find(run, TYPES.command, "namespace-preflight").inputs.environment.NAMESPACES, "cart shop");
+        assert.strictEqual(find(run, TYPES.command, "namespace-preflight").inputs.stdin, "cart\nshop\n");
     });
 
     it("a stack created when each binding was a NamespaceBinding component keeps its patches: the alias is their former URN", async () => {
@@ -199,6 +200,36 @@ describe("IstioMesh under mocks: the canary runbook", function () {
     });
 });
 
+describe("IstioMesh under mocks: a retirement judged from the cluster's pods", () => {
+    /** The state before the retire step, and the cluster it left but for `pods` (every namespace unlabelled). */
+    async function beforeRetire(): Promise<MeshState> {
+        let previous: MeshState | undefined;
+        for (const name of ["start", "installAlongside", "moveShop", "moveGateway", "moveDefaultTag"]) {
+            previous = (await runProgram(steps[name], previous)).outputs.meshState;
+        }
+        return previous!;
+    }
+    const withPods = (pods: Observation["objects"]): Observation => ({
+        namespaceLabels: {}, objects: [], cluster: { namespaces: [{ kind: "Namespace", metadata: { name: "batch", labels: {} } }], pods },
+    });
+
+    it("refuses, before registering anything of the cluster, while a pod the config does not manage was injected by the revision", async () => {
+        const previous = await beforeRetire();
+        const error = await runProgram(steps.retire, previous, {}, undefined, {},
+            withPods(workload("batch", "report", { pods: [{ revision: "1-29", version: "1.29.3" }] }))).then(() => undefined, e => e);
+        assert.ok(error, "the retirement was accepted");
+        assert.match(error.message, /^istio-mesh refuses this step \(1 problem\):\n  - istio-mesh:revisions = \["1-29"\]: revision 1-29 \(1\.29\.3\) leaves the config, but 1 running or pending pod uses it: batch\/report-0 \(injected by 1-29\)/);
+        assert.deepStrictEqual(error.registered.map((r: Registered) => r.type), ["pulumi:providers:kubernetes"], "only the provider, which changes nothing");
+    });
+
+    it("accepts the same step once the pod runs another revision, and reads the cluster wide only when a revision leaves", async () => {
+        const previous = await beforeRetire();
+        const run = await runProgram(steps.retire, previous, {}, undefined, {},
+            withPods(workload("batch", "report", { pods: [{ revision: "1-30", version: "1.30.2" }] })));
+        assert.deepStrictEqual(run.outputs.upgradePlan.revisionsRetired, [{ name: "1-29", version: "1.29.3" }]);
+    });
+});
+
 describe("IstioMesh under mocks: settings", () => {
     it("render mode: no kubectl step at all, same objects", async () => {
         const run = await runProgram({ ...steps.moveShop, renderDirectory: "/tmp/rendered" });
@@ -220,7 +251,9 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("gives every kubectl step the request timeout (kubernetes.requestTimeout, 30s by default) as an input the preview shows", async () => {
-        const timeouts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command).map(c => [c.name, c.inputs.environment.KUBE_REQUEST_TIMEOUT]));
+        // The steps that run kubectl: all but the destroy lock (an echo).
+        const timeouts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command).filter(c => c.inputs.environment)
+            .map(c => [c.name, c.inputs.environment.KUBE_REQUEST_TIMEOUT]));
         const byDefault = timeouts(await runProgram(steps.start));
         assert.deepStrictEqual(Object.keys(byDefault).sort(), ["crds", "istiod-1-29-retirement-guard", "namespace-preflight", "workload-restarts"]);
         assert.ok(Object.values(byDefault).every(t => t === "30s"), JSON.stringify(byDefault));
@@ -244,11 +277,18 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("local chart directories per version", async () => {
-        const run = await runProgram({ ...steps.installAlongside, charts: { localDir: "/charts/{version}" } });
-        const c = charts(run);
-        assert.strictEqual(c["istiod-1-29"].chart, "/charts/1.29.3/istiod");
-        assert.strictEqual(c["istiod-1-30"].chart, "/charts/1.30.2/istiod");
-        assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        // The config check looks for each version's directory.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-charts-"));
+        try {
+            ["1.29.3", "1.30.2"].forEach(v => fs.mkdirSync(path.join(dir, v)));
+            const run = await runProgram({ ...steps.installAlongside, charts: { localDir: `${dir}/{version}` } });
+            const c = charts(run);
+            assert.strictEqual(c["istiod-1-29"].chart, `${dir}/1.29.3/istiod`);
+            assert.strictEqual(c["istiod-1-30"].chart, `${dir}/1.30.2/istiod`);
+            assert.strictEqual(c["istiod-1-30"].version, "1.30.2");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("an HTTP chart repository", async () => {
@@ -259,7 +299,7 @@ describe("IstioMesh under mocks: settings", () => {
     });
 
     it("registry credentials become a secret pull secret in each namespace that pulls", async () => {
-        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{}}}" });
+        const run = await runProgram(steps.start, undefined, { registryCredentials: "{\"auths\":{\"r\":{\"auth\":\"dTpw\"}}}" });
         const secrets = ofType(run, TYPES.secret);
         assert.deepStrictEqual(secrets.map(s => s.inputs.metadata.namespace).sort(), ["istio-ingress", "istio-system"]);
         assert.strictEqual(secrets[0].inputs.type, "kubernetes.io/dockerconfigjson");
@@ -472,29 +512,52 @@ describe("IstioMesh under mocks: the CRDs, applied by one step", () => {
 });
 
 describe("IstioMesh under mocks: nothing lost", () => {
-    /** The dependencies of each revision's retirement guard, as resource names ("<type>::<name>"). */
+    /** The dependencies of each revision's retirement guard and of the destroy lock, as resource names ("<type>::<name>"). */
     const guardDependencies = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command)
-        .filter(c => c.name.endsWith("-retirement-guard"))
+        .filter(c => c.name.endsWith("-retirement-guard") || c.name === "decommission-lock")
         .map(c => [c.name, c.dependencies.map(u => u.split("$").pop()!).sort()]));
     const named = (run: ProgramRun, type: string, names: string[]) => names.map(n => `${find(run, type, n).type}::${n}`);
 
-    it("each retirement guard depends on every release, the tags and the restart step, so a refused retirement or destroy deletes nothing", async () => {
+    it("each retirement guard and the destroy lock depend on every object by dependencies alone, so a refused retirement or destroy deletes nothing", async () => {
         const run = await runProgram(steps.installAlongside);
-        const charts = ofType(run, TYPES.chart).map(c => c.name).filter(n => n !== "base");
-        assert.deepStrictEqual(charts.sort(), ["gateway-istio-ingress/ingress", "istio-cni", "istiod-1-29", "istiod-1-30"]);
-        const expected = [...named(run, TYPES.chart, charts), ...named(run, TYPES.command, ["workload-restarts"]),
+        const charts = ofType(run, TYPES.chart).map(c => c.name);
+        assert.deepStrictEqual(charts.sort(), ["base", "gateway-istio-ingress/ingress", "istio-cni", "istiod-1-29", "istiod-1-30"]);
+        const expected = [...named(run, TYPES.chart, charts), ...named(run, TYPES.command, ["crds", "namespace-preflight", "workload-restarts"]),
+            ...named(run, TYPES.namespace, ["istio-namespace", "namespace-istio-ingress"]),
             ...ofType(run, TYPES.webhook).concat(ofType(run, TYPES.service).filter(s => s.name.startsWith("tag-"))).map(r => `${r.type}::${r.name}`)].sort();
-        assert.deepStrictEqual(guardDependencies(run), { "istiod-1-29-retirement-guard": expected, "istiod-1-30-retirement-guard": expected });
+        assert.deepStrictEqual(guardDependencies(run), { "istiod-1-29-retirement-guard": expected, "istiod-1-30-retirement-guard": expected, "decommission-lock": expected });
         assert.ok(!expected.some(d => d.includes("NamespacePatch")), "the bindings through the restart step, which depends on each of them");
         assert.deepStrictEqual(find(run, TYPES.command, "workload-restarts").dependencies.filter(u => u.includes("NamespacePatch")).length, 2);
     });
 
-    it("with restarts manual (no restart step) each guard depends on the bindings themselves; render mode has no guard", async () => {
+    it("with restarts manual (no restart step) each guard depends on the bindings themselves; render mode has no guard and no lock", async () => {
         const manual = await runProgram({ ...steps.start, rollout: { restarts: "manual" } });
         const deps = guardDependencies(manual)["istiod-1-29-retirement-guard"];
         assert.deepStrictEqual(deps.filter(d => d.includes("NamespacePatch")), named(manual, TYPES.namespacePatch, ["namespace-cart", "namespace-shop"]));
         assert.ok(!deps.some(d => d.endsWith("::workload-restarts")));
         assert.deepStrictEqual(guardDependencies(await runProgram({ ...steps.start, renderDirectory: "/tmp/rendered" })), {});
+    });
+
+    it("the destroy lock is protected until istio-mesh:decommission lifts it, which also lets the guards pass", async () => {
+        const locked = await runProgram(steps.start);
+        assert.strictEqual(find(locked, TYPES.command, "decommission-lock").protect, true);
+        assert.strictEqual(find(locked, TYPES.command, "decommission-lock").inputs.delete, undefined, "deleting it does nothing");
+        assert.strictEqual(find(locked, TYPES.command, "istiod-1-29-retirement-guard").inputs.environment.DECOMMISSION, undefined);
+        const tearingDown = await runProgram({ ...steps.start, decommission: "true" }, locked.outputs.meshState);
+        assert.strictEqual(find(tearingDown, TYPES.command, "decommission-lock").protect, false);
+        assert.strictEqual(find(tearingDown, TYPES.command, "istiod-1-29-retirement-guard").inputs.environment.DECOMMISSION, "true");
+        assert.ok(!ofType(tearingDown, TYPES.command).some(c => c.protect && c.name !== "decommission-lock"));
+    });
+
+    it("the guards and the legacy-label steps read the cluster access the latest run wrote, named by an input every run sets", async () => {
+        const run = await runProgram({ ...steps.start, kubernetes: { kubeconfig: "/tmp/ci-job-7/kubeconfig", context: "ci" } }, undefined, {}, undefined, {},
+            { namespaceLabels: {}, namespaceInjection: { shop: "enabled" }, objects: [] });
+        const file = path.join(__dirname, "..", "..", clusterAccessFile("test"));
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "/tmp/ci-job-7/kubeconfig\nci\n");
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600, "readable by its owner only");
+        for (const name of ["istiod-1-29-retirement-guard", "legacy-injection"]) {
+            assert.strictEqual(find(run, TYPES.command, name).inputs.environment.CLUSTER_ACCESS_FILE, clusterAccessFile("test"), name);
+        }
     });
 
     it("a revert that would lower the CRDs is refused before anything is registered", async () => {
@@ -528,5 +591,40 @@ describe("IstioMesh under mocks: a label changed by hand", () => {
             { "pulumi.com/patchForce": "true", "istio-mesh.dev/label-taken-back-from": "1-29@812" });
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-cart").inputs.metadata.annotations, { "pulumi.com/patchForce": "true" });
         assert.strictEqual(request(run), "shop 1-30 1-30@1.30.2 Deployment/web@1", "and its workloads restart");
+    });
+});
+
+describe("IstioMesh under mocks: the legacy istio-injection label", () => {
+    const injected = (namespaceInjection: Record<string, string>): Observation => ({ namespaceLabels: {}, namespaceInjection, objects: [] });
+
+    it("bound namespaces' legacy labels are removed by one step after every patch, and recorded; the preview says which", async () => {
+        const run = await runProgram(steps.start, undefined, {}, undefined, {}, injected({ shop: "enabled", other: "enabled" }));
+        const step = find(run, TYPES.command, "legacy-injection");
+        assert.strictEqual(step.inputs.stdin, "hold shop enabled\n", "cart carries none; an unbound namespace's is not touched");
+        assert.strictEqual(step.inputs.create, LEGACY_INJECTION_APPLY_SCRIPT);
+        assert.strictEqual(step.inputs.delete, LEGACY_INJECTION_RESTORE_SCRIPT);
+        assert.deepStrictEqual(step.dependencies.map(u => u.split("::").pop()).sort(), ["namespace-cart", "namespace-shop"], "after the patches: after their control planes and tags");
+        assert.ok(find(run, TYPES.command, "workload-restarts").dependencies.some(u => u.endsWith("::legacy-injection")), "restarts after it");
+        assert.deepStrictEqual(run.outputs.meshState.legacyInjection, { shop: "enabled" });
+        assert.ok(run.outputs.upgradePlan.summary.includes("namespace shop: istio-injection=enabled removed as istio.io/rev is set (given back when released)"));
+        assert.ok(!find(run, TYPES.command, "namespace-preflight").inputs.create.includes("istio-injection-"), "the preflight removes nothing");
+        assert.ok(!ofType(await runProgram(steps.start), TYPES.command).some(c => c.name === "legacy-injection"), "no legacy label, no step");
+    });
+
+    it("stays held while the namespace is bound (a re-run changes nothing), is removed again when set back by hand, and is given back when it leaves the config", async () => {
+        const first = await runProgram(steps.start, undefined, {}, undefined, {}, injected({ shop: "enabled" }));
+        const again = await runProgram(steps.installAlongside, first.outputs.meshState);
+        assert.strictEqual(find(again, TYPES.command, "legacy-injection").inputs.stdin, "hold shop enabled\n", "the record, not the cluster, holds it now");
+        assert.deepStrictEqual(find(again, TYPES.command, "legacy-injection").inputs.__ignoreChanges ?? [], [], "(mocks do not show options)");
+        assert.deepStrictEqual(again.outputs.upgradePlan.legacyInjection, { removed: [], givenBack: [] });
+        const byHand = await runProgram(steps.installAlongside, again.outputs.meshState, {}, undefined, {}, injected({ shop: "enabled" }));
+        assert.strictEqual(find(byHand, TYPES.command, "legacy-injection").inputs.stdin, "hold shop enabled\nagain shop enabled\n", "a new request: the step runs and removes it again");
+        const released = await runProgram({ ...steps.installAlongside, namespaces: { cart: "default" } }, again.outputs.meshState);
+        assert.strictEqual(find(released, TYPES.command, "legacy-injection").inputs.stdin, "give-back shop enabled\n", "given back by the step's update, before the patch goes");
+        assert.deepStrictEqual(released.outputs.upgradePlan.legacyInjection, { removed: [], givenBack: ["shop"] });
+        assert.ok(released.outputs.upgradePlan.summary.includes("namespace shop: istio-injection=enabled given back"));
+        assert.strictEqual(released.outputs.meshState.legacyInjection, undefined);
+        const later = await runProgram({ ...steps.installAlongside, namespaces: { cart: "default" } }, released.outputs.meshState);
+        assert.ok(!ofType(later, TYPES.command).some(c => c.name === "legacy-injection"), "nothing held: the step goes, its delete gives back nothing more");
     });
 });

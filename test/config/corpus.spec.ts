@@ -4,7 +4,9 @@
  * valid one is accepted. No case may end in anything but the program's own config error.
  */
 import * as assert from "assert";
-import { MeshConfigError, parseMeshConfig, RawConfig, rawConfigFromPulumi } from "../../model/config";
+import * as os from "os";
+import * as path from "path";
+import { Disk, MeshConfigError, parseMeshConfig, RawConfig, rawConfigFromPulumi } from "../../model/config";
 import { MeshState } from "../../model/facts";
 import { ofType, ProgramError, runProgram, TYPES } from "../support/mocks";
 
@@ -42,6 +44,8 @@ interface Case {
     previous?: MeshState;
     /** Set as secret config. */
     secrets?: Record<string, string>;
+    /** Refused only once the disk is looked at: the pure parse is given the real one, as the program is. */
+    disk?: boolean;
 }
 
 const longName = "r".repeat(57);
@@ -75,6 +79,15 @@ const BAD: Record<string, Case> = {
     "revisions missing": { config: withBase(c => delete c.revisions), key: "revisions" },
     "revisions[].version a YAML number": { config: rev({ version: 1.3 }), key: "revisions[1].version" },
     "revisions[] as text": { config: withBase(c => c.revisions[1] = "1.30.2"), key: "revisions[1]" },
+    "revisions: [null] (a dangling - in YAML)": { config: withBase(c => c.revisions = [null]), key: "revisions[0]" },
+    "gateways: [null] (a dangling - in YAML)": { config: withBase(c => c.gateways = [null]), key: "gateways[0]" },
+    "a revision after a dangling -": { config: withBase(c => c.revisions.splice(1, 0, null)), key: "revisions[1]" },
+    "gateways[] as text": { config: withBase(c => c.gateways[0] = "ingress"), key: "gateways[0]" },
+    "tags.default with no value": { config: withBase(c => c.tags.default = null), key: "tags.default" },
+    "namespaces.shop with no value": { config: withBase(c => c.namespaces.shop = null), key: "namespaces.shop" },
+    "registry.imagePullSecrets: [null]": { config: withBase(c => c.registry = { imagePullSecrets: [null] }), key: "registry.imagePullSecrets[0]" },
+    "gateways[].podDisruptionBudget as a number": { config: gw({ podDisruptionBudget: 1 }), key: "gateways[0].podDisruptionBudget" },
+    "revisions[].values as a list": { config: rev({ values: [{ pilot: {} }] }), key: "revisions[1].values" },
     "revisions[].name a number": { config: rev({ name: 130 }), key: "revisions[1].name" },
     "revisions[].values as text": { config: rev({ values: "pilot.env.X=1" }), key: "revisions[1].values" },
     "tags as a list": { config: withBase(c => c.tags = ["default"]), key: "tags" },
@@ -151,6 +164,19 @@ const BAD: Record<string, Case> = {
     "cni.namespace not a DNS name": { config: withBase(c => c.cni = { enabled: true, namespace: "Kube System" }), key: "cni.namespace" },
     "cni.version not exact": { config: withBase(c => c.cni = { enabled: true, version: "1.29" }), key: "cni.version" },
     "charts.repository without scheme": { config: withBase(c => c.charts = { repository: "ghcr.io/istio" }), key: "charts.repository" },
+    "charts.repository oci:// with no host": { config: withBase(c => c.charts = { repository: "oci://" }), key: "charts.repository" },
+    "charts.repository with a space": { config: withBase(c => c.charts = { repository: "https://charts example.com/istio" }), key: "charts.repository" },
+    "charts.repository a file path URL": { config: withBase(c => c.charts = { repository: "file:///srv/charts" }), key: "charts.repository" },
+    "charts.localDir without {version} for two versions": { config: withBase(c => c.charts = { localDir: "/srv/istio" }), key: "charts.localDir" },
+    "cni.chained while CNI is unset": { config: withBase(c => c.cni = { chained: false }), key: "cni.chained" },
+    "cni.version while CNI is off": { config: withBase(c => c.cni = { enabled: false, version: "1.29.3" }), key: "cni.version" },
+    "cni.namespace while CNI is off": { config: withBase(c => c.cni = { enabled: false, namespace: "kube-system" }), key: "cni.namespace" },
+    "cni.values while CNI is off": { config: withBase(c => c.cni = { values: { cni: { logLevel: "debug" } } }), key: "cni.values" },
+    "registry.tag fixed for two versions": { config: withBase(c => c.registry = { tag: "1.30.2-distroless" }), key: "registry.tag" },
+    "registry.tag fixed, CNI on another version": {
+        config: withBase(c => { c.revisions = [{ version: "1.30.2" }]; c.tags = { default: "1-30" }; c.cni = { enabled: true, version: "1.29.3" }; c.registry = { tag: "distroless" }; }),
+        key: "registry.tag",
+    },
     "istioctl renderer without istioctl": { config: withBase(c => c.charts = { renderer: "istioctl" }), key: "charts.istioctl" },
     "istioNamespace not a DNS name": { config: withBase(c => c.istioNamespace = "Istio_System"), key: "istioNamespace" },
     "kubernetesVersion latest": { config: withBase(c => c.kubernetesVersion = "latest"), key: "kubernetesVersion" },
@@ -166,6 +192,12 @@ const BAD: Record<string, Case> = {
     "renderDirectory ..": { config: withBase(c => c.renderDirectory = ".."), key: "renderDirectory" },
     "renderDirectory ../out": { config: withBase(c => c.renderDirectory = "../out"), key: "renderDirectory" },
     "renderDirectory . (the project)": { config: withBase(c => c.renderDirectory = "."), key: "renderDirectory" },
+    "renderDirectory ./ (the project)": { config: withBase(c => c.renderDirectory = "./"), key: "renderDirectory" },
+    "renderDirectory rendered/.. (the project)": { config: withBase(c => c.renderDirectory = "rendered/.."), key: "renderDirectory" },
+    "renderDirectory the project's absolute path": { config: withBase(c => c.renderDirectory = process.cwd()), key: "renderDirectory", disk: true },
+    "renderDirectory the project's absolute path, with a trailing /": { config: withBase(c => c.renderDirectory = `${process.cwd()}/`), key: "renderDirectory", disk: true },
+    "renderDirectory the directory above the project, absolute": { config: withBase(c => c.renderDirectory = path.dirname(process.cwd())), key: "renderDirectory", disk: true },
+    "charts.localDir that does not exist": { config: withBase(c => c.charts = { localDir: "/nonexistent/istio-mesh/{version}" }), key: "charts.localDir", disk: true },
     "hub with a scheme": { config: withBase(c => c.registry = { hub: "https://registry.example.com/istio" }), key: "registry.hub" },
     "hub with a tag": { config: withBase(c => c.registry = { hub: "registry.example.com/istio:1.30.2" }), key: "registry.hub" },
     "hub with a digest": { config: withBase(c => c.registry = { hub: "docker.io/istio@sha256:0123" }), key: "registry.hub" },
@@ -178,6 +210,14 @@ const BAD: Record<string, Case> = {
     "registryCredentials not JSON": { config: base(), secrets: { registryCredentials: "user:password" }, key: "registryCredentials" },
     "registryCredentials JSON but no auths": { config: base(), secrets: { registryCredentials: "{\"user\": \"u\"}" }, key: "registryCredentials" },
     "registryCredentials starting like JSON": { config: base(), secrets: { registryCredentials: "{auths: x" }, key: "registryCredentials" },
+    "registryCredentials set to nothing": { config: base(), secrets: { registryCredentials: "" }, key: "registryCredentials" },
+    "registryCredentials with no auths entry": { config: base(), secrets: { registryCredentials: "{\"auths\": {}}" }, key: "registryCredentials" },
+    "registryCredentials whose entry is in a credsStore": {
+        config: base(), secrets: { registryCredentials: JSON.stringify({ auths: { "registry.example.com": {} }, credsStore: "desktop" }) }, key: "registryCredentials",
+    },
+    "registryCredentials with a user but no password": {
+        config: base(), secrets: { registryCredentials: JSON.stringify({ auths: { "registry.example.com": { username: "u" } } }) }, key: "registryCredentials",
+    },
     "pullSecretName not a name": { config: withBase(c => c.registry = { pullSecretName: "Pull Secret" }), secrets: { registryCredentials: DOCKER_CONFIG }, key: "registry.pullSecretName" },
 
     // A live stack: what replaces or moves everything needs an acknowledgement of that exact value.
@@ -185,6 +225,9 @@ const BAD: Record<string, Case> = {
     "istioNamespace moved on a live stack": { config: withBase(c => c.istioNamespace = "mesh"), previous: LIVE, key: "istioNamespace" },
     "kubernetes.context changed on a live stack": { config: withBase(c => c.kubernetes = { context: "other" }), previous: LIVE, key: "kubernetes.context" },
     "acknowledgement of another value": { config: withBase(c => { c.istioNamespace = "mesh"; c.acknowledge = { istioNamespace: "mesh2" }; }), previous: LIVE, key: "istioNamespace" },
+    "render mode acknowledged on a live stack, the destroy lock still on": {
+        config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; }), previous: LIVE, key: "decommission",
+    },
     "leaving render mode unacknowledged": { config: base(), previous: { ...LIVE, placement: { ...LIVE.placement!, renderDirectory: "./rendered" } }, key: "renderDirectory" },
     "in-place jump of two minors": { config: withBase(c => c.revisions[0] = { version: "1.31.0", name: "1-29" }), previous: LIVE, key: "revisions[0].version" },
     "retiring a revision a namespace uses": { config: withBase(c => { c.revisions = [{ version: "1.30.2" }]; c.tags = { default: "1-30" }; c.namespaces = { shop: "1-29" }; }), previous: LIVE, key: "namespaces.shop" },
@@ -215,7 +258,9 @@ const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; 
     "a hub with a port": { config: withBase(c => c.registry = { hub: "registry.example.com:5000/istio" }) },
     "render mode on a first run": { config: withBase(c => c.renderDirectory = "./rendered") },
     "istioNamespace moved with its acknowledgement": { config: withBase(c => { c.istioNamespace = "mesh"; c.acknowledge = { istioNamespace: "mesh" }; }), previous: LIVE },
-    "render mode with its acknowledgement on a live stack": { config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; }), previous: LIVE },
+    "render mode with its acknowledgement on a live stack, the lock lifted": {
+        config: withBase(c => { c.renderDirectory = "./rendered"; c.acknowledge = { renderDirectory: "./rendered" }; c.decommission = true; }), previous: LIVE,
+    },
     "kubernetesVersion as the API server reports it": { config: withBase(c => c.kubernetesVersion = "v1.33.4") },
     "values that agree with the program, and values it does not own": {
         config: withBase(c => { c.registry = { hub: "r.example.com/istio" }; c.cni = { enabled: true, values: { resources: { requests: { cpu: "50m" } } } };
@@ -226,6 +271,24 @@ const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; 
         config: withBase(c => Object.assign(c, { cni: {}, registry: {}, charts: {}, kubernetes: {}, promotion: {}, acknowledge: {}, kubernetesVersion: "", renderDirectory: "" })),
     },
     "a kubeconfig path and context on a first run": { config: withBase(c => c.kubernetes = { kubeconfig: "/home/sre/.kube/prod", context: "prod" }) },
+    "registry.tag with {version}, for two versions": {
+        config: withBase(c => c.registry = { tag: "{version}-distroless" }),
+        then: run => assert.deepStrictEqual(ofType(run, TYPES.chart).filter(r => r.name.startsWith("istiod-")).map(r => r.inputs.values.global.tag).sort(),
+            ["1.29.3-distroless", "1.30.2-distroless"]),
+    },
+    "a fixed registry.tag for the one version the config runs": {
+        config: withBase(c => { c.revisions = [{ version: "1.30.2" }]; c.tags = { default: "1-30" }; c.registry = { tag: "1.30.2-distroless" }; }),
+    },
+    "cni.enabled: false alone, and an empty cni.values": { config: withBase(c => c.cni = { enabled: false, values: {} }) },
+    "charts.localDir without {version}, for the one version the config runs (an existing directory)": {
+        config: withBase(c => { c.revisions = [{ version: "1.30.2" }]; c.tags = { default: "1-30" }; c.charts = { localDir: os.tmpdir() }; }),
+    },
+    "an OCI chart mirror with a port": { config: withBase(c => c.charts = { repository: "oci://registry.example.com:5000/istio/charts" }) },
+    "renderDirectory a subdirectory of the project, spelled with ./": { config: withBase(c => c.renderDirectory = "./out/rendered") },
+    "registry credentials as username and password": {
+        config: base(), secrets: { registryCredentials: JSON.stringify({ auths: { "registry.example.com": { username: "u", password: "p" } } }) },
+    },
+    "a prerelease of Istio (advised against, not refused)": { config: withBase(c => c.revisions[1].version = "1.30.4-dev.9739e10e") },
 };
 
 /** Pulumi's flat config map of a case, as the engine hands it to the program. */
@@ -237,10 +300,10 @@ function flat(config: Record<string, any>, secrets: Record<string, string> = {})
     return all;
 }
 
-function parseCase(c: { config: Record<string, any>; previous?: MeshState; secrets?: Record<string, string> }) {
+function parseCase(c: { config: Record<string, any>; previous?: MeshState; secrets?: Record<string, string> }, disk?: Disk) {
     const secretKeys = Object.keys(c.secrets ?? {}).map(k => `istio-mesh:${k}`);
     const { raw, hasCredentials } = rawConfigFromPulumi(flat(c.config, c.secrets), k => secretKeys.includes(k));
-    return parseMeshConfig(raw as RawConfig, c.previous, hasCredentials);
+    return parseMeshConfig(raw as RawConfig, c.previous, hasCredentials, disk);
 }
 
 describe("config corpus: bad configs are refused, naming the key, before anything is registered", () => {
@@ -253,7 +316,7 @@ describe("config corpus: bad configs are refused, naming the key, before anythin
         it(`refuses: ${name}`, async () => {
             let error: unknown;
             try {
-                parseCase(c);
+                parseCase(c, c.disk ? (await import("../../program")).localDisk() : undefined);
             } catch (e) {
                 error = e;
             }

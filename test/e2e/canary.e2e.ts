@@ -29,6 +29,8 @@ describe("end to end: a canary upgrade through the real engine", function () {
     let charts: string;
     let OLD: string;
     let NEW: string;
+    /** The kubeconfig the stack config names: a copy of the cluster's, moved to a new path before the retirement (step 7). */
+    let kubeconfig: string;
 
     before(function () {
         if (missing) {
@@ -45,6 +47,9 @@ describe("end to end: a canary upgrade through the real engine", function () {
         fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, NEW), path.join(charts, NEW));
         fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, OLD), path.join(charts, "1.28.0"));
         cluster = LocalCluster.start(env);
+        kubeconfig = path.join(charts, "job-1", "kubeconfig");
+        fs.mkdirSync(path.dirname(kubeconfig));
+        fs.copyFileSync(cluster.kubeconfig, kubeconfig);
         cluster.apply([
             ...appNamespace("shop", ["web", "api"], true),
             ...appNamespace("cart", ["cart"], true),
@@ -67,7 +72,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
             kubernetesVersion: "1.34",
             registry: { hub: "registry.example.com/istio" },
             charts: { localDir: `${charts}/{version}` },
-            kubernetes: { kubeconfig: cluster.kubeconfig },
+            kubernetes: { kubeconfig },
             restartTimeout: "2m",
             cni: { enabled: true, version: OLD },
             ...step,
@@ -239,7 +244,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.ok(exists("deployment", "istiod-1-30", "-n", "istio-system"), "nothing was touched");
     });
 
-    it("7. move the last namespace, retire the old revision: the guard stops while a pod uses it; then nothing of it is left", () => {
+    it("7. move the last namespace, retire the old revision: refused before anything applies while a pod uses it; then, from a moved kubeconfig, nothing of it is left", () => {
         project.setConfig(config({
             revisions: both(), tags: { default: "1-31" },
             namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
@@ -252,6 +257,7 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-31", "istio-ingress": "1-31" });
         const straggler = podProxy(cluster.json("get", "pod", "straggler", "-n", "search"));
         assert.deepStrictEqual([straggler.revision, straggler.version], ["1-30", OLD], "the straggler was injected by 1-30");
+        // The retirement step carries a second change (CNI onto the new version): refused whole, before anything applies.
         project.setConfig(config({
             revisions: [{ version: NEW }], tags: { default: "1-31" },
             namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
@@ -261,14 +267,35 @@ describe("end to end: a canary upgrade through the real engine", function () {
         // (By name: the chart's RBAC objects carry no istio.io/rev label, their names carry the revision.)
         const objectsOf130 = () => cluster.kubectl("get", REVISION_KINDS, "-A", "-o", "name").split("\n").filter(n => n.includes("1-30")).sort();
         const stateOf130 = () => project.stateResources().map(r => r.urn).filter(u => u.includes("1-30")).sort();
-        const before = { objects: objectsOf130(), state: stateOf130() };
-        assert.ok(before.objects.includes("deployment.apps/istiod-1-30") && before.objects.some(n => n.startsWith("clusterrole.")), before.objects.join(", "));
-        const refused = project.pulumi("up", "--yes", "--skip-preview");
-        assert.notStrictEqual(refused.code, 0);
-        assert.match(refused.stdout + refused.stderr, /revision 1-30 still serves 1 running pod\(s\)[\s\S]*search\/straggler/);
-        assert.deepStrictEqual(objectsOf130(), before.objects, "no object of 1-30 deleted while a pod uses it");
-        assert.deepStrictEqual(stateOf130(), before.state, "and the stack still holds all of 1-30, its guard included");
+        const cniImage = () => cluster.json("get", "daemonset", "istio-cni-node", "-n", "istio-system").spec.template.spec.containers[0].image;
+        const before = { objects: objectsOf130(), state: stateOf130(), cni: cniImage() };
+        assert.ok(before.objects.includes("deployment.apps/istiod-1-30") && before.objects.includes("serviceaccount/istiod-1-30") &&
+            before.objects.some(n => n.startsWith("clusterrole.")) && before.objects.includes("mutatingwebhookconfiguration.admissionregistration.k8s.io/istio-sidecar-injector-1-30"),
+            before.objects.join(", "));
+        assert.ok(before.cni.endsWith(`:${OLD}`), before.cni);
+        const refusal = /istio-mesh refuses this step[\s\S]*istio-mesh:revisions = \["1-30"\]: revision 1-30 \(\S+\) leaves the config, but 1 running or pending pod uses it: search\/straggler \(injected by 1-30\)/;
+        const preview = project.pulumi("preview");
+        assert.notStrictEqual(preview.code, 0);
+        assert.match(preview.stdout + preview.stderr, refusal);
+        for (const args of [["up", "--yes"], ["up", "--yes", "--skip-preview"], ["up", "--yes", "--skip-preview", "--continue-on-error"]]) {
+            const refused = project.pulumi(...args);
+            assert.notStrictEqual(refused.code, 0, args.join(" "));
+            assert.match(refused.stdout + refused.stderr, refusal, args.join(" "));
+            assert.deepStrictEqual(objectsOf130(), before.objects, `${args.join(" ")}: no object of 1-30 deleted while a pod uses it`);
+            assert.deepStrictEqual(stateOf130(), before.state, `${args.join(" ")}: the stack still holds all of 1-30, its guard included`);
+            assert.strictEqual(cniImage(), before.cni, `${args.join(" ")}: nor was the step's other change applied`);
+        }
 
+        // A CI job writes its kubeconfig to a fresh path: the guard follows this run's, not the one recorded at the last up.
+        const moved = path.join(charts, "job-2", "kubeconfig");
+        fs.mkdirSync(path.dirname(moved));
+        fs.renameSync(kubeconfig, moved);
+        kubeconfig = moved;
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", cart: "default", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
         cluster.kubectl("delete", "pod", "straggler", "-n", "search", "--wait=true");
         project.up();
         assert.ok(!exists("deployment", "istiod-1-30", "-n", "istio-system"));
@@ -317,22 +344,76 @@ describe("end to end: a canary upgrade through the real engine", function () {
         assert.strictEqual(safe.code, 0, safe.stdout + safe.stderr);
     });
 
-    it("9. destroy: application namespaces and their workloads are still there", () => {
+    it("9. a namespace released from the config gets its istio-injection label back, and its new pods are injected", () => {
+        project.setConfig(config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }));
+        const out = project.up().stdout;
+        assert.match(out, /namespace cart: istio-injection=enabled given back/);
+        assert.strictEqual(label("cart")["istio-injection"], "enabled", "given back");
+        assert.strictEqual(label("cart")["istio.io/rev"], undefined, "and the program's label removed");
+        cluster.kubectl("rollout", "restart", "deployment/cart", "-n", "cart");
+        cluster.kubectl("rollout", "status", "deployment/cart", "-n", "cart", "--timeout=120s");
+        assertProxies(["1-31"], { cart: "1-31" });
+    });
+
+    it("10. destroy: refused with nothing deleted while pods are injected, with and without --continue-on-error; the documented teardown leaves only CRDs, namespaces and workloads", () => {
         const before = { shop: pods("shop"), cart: pods("cart"), search: pods("search") };
-        // Every application pod runs a proxy injected by 1-31, so the retirement guard refuses a plain destroy
-        // (seen: "revision 1-31 still serves 8 running pod(s)"); deleting anyway is the guard's documented switch.
-        project.env.ISTIO_MESH_SKIP_RETIREMENT_GUARD = "1";
+        const urns = () => project.stateResources().map(r => r.urn).sort();
+        const meshObjects = () => cluster.kubectl("get", "deployments,daemonsets,services,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets",
+            "-n", "istio-system", "-o", "name").split("\n").filter(Boolean).sort();
+        const state = urns();
+        const objects = meshObjects();
+        const labels = () => ["shop", "cart", "search"].map(label);
+        const labelsBefore = labels();
+        assert.ok(objects.includes("deployment.apps/istiod-1-31"), objects.join(", "));
+        const attempts: [string[], NodeJS.ProcessEnv][] = [
+            [["destroy", "--yes"], {}],
+            [["destroy", "--yes", "--skip-preview"], { PULUMI_CONTINUE_ON_ERROR: "true" }],
+            [["destroy", "--yes", "--skip-preview", "--continue-on-error"], {}],
+        ];
+        for (const [args, extra] of attempts) {
+            const what = `${Object.keys(extra).map(k => `${k}=${extra[k]} `).join("")}pulumi ${args.join(" ")}`;
+            Object.assign(project.env, extra);
+            const refused = project.pulumi(...args);
+            Object.keys(extra).forEach(k => delete project.env[k]);
+            assert.notStrictEqual(refused.code, 0, what);
+            assert.match(refused.stdout + refused.stderr, /decommission-lock[\s\S]*cannot be deleted[\s\S]*because it is protected/, what);
+            assert.deepStrictEqual(urns(), state, `${what}: nothing of the stack deleted`);
+            assert.deepStrictEqual(meshObjects(), objects, `${what}: nothing of the mesh deleted on the cluster`);
+            assert.deepStrictEqual(labels(), labelsBefore, `${what}: no namespace lost a label`);
+        }
+
+        // The documented teardown: lift the lock with one up, then destroy.
+        project.setConfig({ ...config({
+            revisions: [{ version: NEW }], tags: { default: "1-31" },
+            namespaces: { shop: "1-31", search: "1-31" }, gateways: gateway("1-31"),
+            cni: { enabled: true, version: NEW },
+        }), decommission: true });
+        const lockProtected = () => (project.stateResources().find(r => r.urn.endsWith("::decommission-lock")) as { protect?: boolean } | undefined)?.protect === true;
+        assert.strictEqual(lockProtected(), true);
+        project.up();
+        assert.strictEqual(lockProtected(), false, "the up lifted the lock");
         project.mustPulumi("destroy", "--yes", "--skip-preview");
+        assert.deepStrictEqual(urns().filter(u => !u.includes("pulumi:pulumi:Stack")), [], "the stack holds nothing");
         for (const ns of ["shop", "cart", "search"]) {
             assert.ok(exists("namespace", ns), `namespace ${ns} kept`);
             assert.strictEqual(label(ns)["istio.io/rev"], undefined, `the program's label left ${ns}`);
+            assert.strictEqual(label(ns)["istio-injection"], "enabled", `${ns} has its istio-injection label back`);
         }
         assert.ok(exists("deployment", "web", "-n", "shop"));
         assert.ok(exists("deployment", "cart", "-n", "cart"));
         assert.ok(exists("deployment", "search", "-n", "search"));
         assert.deepStrictEqual({ shop: pods("shop"), cart: pods("cart"), search: pods("search") }, before, "no workload restarted or deleted");
-        assert.ok(!exists("deployment", "istiod-1-31", "-n", "istio-system"));
-        assert.ok(!exists("mutatingwebhookconfiguration", "istio-revision-tag-default"));
+        // istiod itself writes istio-ca-root-cert into every namespace: not the program's, and left as istiod leaves it.
+        assert.deepStrictEqual(meshObjects().filter(o => o !== "configmap/istio-ca-root-cert"), ["configmap/kube-root-ca.crt", "serviceaccount/default"],
+            "nothing of the mesh left in istio-system");
+        const clusterWide = cluster.kubectl("get", "clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations", "-o", "name")
+            .split("\n").filter(n => /istio/.test(n));
+        assert.deepStrictEqual(clusterWide, [], "nor cluster-wide");
+        assert.ok(cluster.kubectl("get", "crd", "-o", "name").includes("virtualservices.networking.istio.io"), "the CRDs kept");
         cluster.waitForIstiods([]);
     });
 });

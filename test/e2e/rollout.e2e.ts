@@ -225,7 +225,7 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-30" });
     });
 
-    it("5. destroy: refused by the retirement guards with nothing deleted while pods use a revision; past them, it leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
+    it("5. destroy: refused by the lock and the retirement guards with nothing deleted while pods use a revision; the documented teardown leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
         const before = { generations: generations(), pods: pods() };
         const crds = cluster.kubectl("get", "crd", "-o", "name").split("\n").filter(n => n.endsWith(".istio.io")).sort();
         assert.ok(crds.includes("customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io"), crds.join(", "));
@@ -237,7 +237,8 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         const labelsBefore = NAMESPACES.map(label);
         const refused = project.pulumi("destroy", "--yes", "--skip-preview");
         assert.notStrictEqual(refused.code, 0, "destroy refused while pods use the revisions");
-        assert.match(refused.stdout + refused.stderr, /revision 1-3[01] still serves \d+ running pod\(s\), so its istiod is not deleted/);
+        assert.match(refused.stdout + refused.stderr, /decommission-lock[\s\S]*cannot be deleted[\s\S]*because it is protected/);
+        assert.match(refused.stdout + refused.stderr, /revision 1-3[01] still serves \d+ running pod\(s\), so its istiod is not deleted/, "the guards refuse too");
         const guards = project.stateResources()
             .filter(r => r.urn.endsWith("-retirement-guard")).map(r => `${r.urn.split("::").pop()}: ${(r.dependencies ?? []).length} dependencies`);
         const left = urns();
@@ -245,10 +246,11 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
             `a refused destroy deletes nothing of the stack (guards: ${guards.join("; ")})`);
         assert.deepStrictEqual(NAMESPACES.map(label), labelsBefore, "and no namespace loses its label");
         assert.strictEqual(cluster.json("get", "mutatingwebhookconfigurations", "istio-sidecar-injector-1-31").metadata.name, "istio-sidecar-injector-1-31");
-        // Past the guard, as documented.
-        project.env.ISTIO_MESH_SKIP_RETIREMENT_GUARD = "1";
+        // The documented teardown: lift the lock with one up, then destroy.
+        project.mustPulumi("config", "set", "istio-mesh:decommission", "true");
+        project.up();
+        assert.deepStrictEqual(generations(), before.generations, "the up that lifts the lock restarts nothing");
         project.mustPulumi("destroy", "--yes", "--skip-preview");
-        delete project.env.ISTIO_MESH_SKIP_RETIREMENT_GUARD;
         assert.deepStrictEqual(cluster.kubectl("get", "crd", "-o", "name").split("\n").filter(n => n.endsWith(".istio.io")).sort(), crds, "every Istio CRD kept");
         assert.strictEqual(cluster.json("get", "virtualservice", "web", "-n", "shop").metadata.name, "web", "the users' Istio objects kept");
         for (const ns of NAMESPACES) {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    checkCanarySpan, checkCniSkew, checkInPlaceChange, checkProxySkew, minorDistance, minorPromisedByRevisionName,
+    checkCanarySpan, checkCniSkew, checkInPlaceChange, checkProxySkew, forVersion, isPrerelease, minorDistance, minorPromisedByRevisionName,
     parseVersion, revisionNameForVersion,
 } from "../../istio";
 
@@ -10,6 +10,16 @@ describe("istio/versions", () => {
         assert.strictEqual(parseVersion("1.30"), undefined);
         assert.strictEqual(parseVersion("latest"), undefined);
         assert.strictEqual(parseVersion("1.31.0-beta.1")?.minor, 31);
+    });
+
+    it("tells prereleases (the offline toolchain's builds, release candidates) from releases", () => {
+        assert.deepStrictEqual(["1.30.4-dev.9739e10e", "1.31.0-rc.0.eed52ebb", "v1.31.0-beta.1", "1.30.2", "v1.29.3"].map(isPrerelease),
+            [true, true, true, false, false]);
+    });
+
+    it("fills {version} in wherever it appears, and only there", () => {
+        assert.strictEqual(forVersion("/srv/{version}/charts-{version}", "1.30.2"), "/srv/1.30.2/charts-1.30.2");
+        assert.strictEqual(forVersion("distroless", "1.30.2"), "distroless");
     });
 
     it("derives revision names and reads the minor a name promises", () => {

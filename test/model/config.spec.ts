@@ -45,6 +45,15 @@ describe("stack config -> MeshSpec", () => {
         });
     }
 
+    it("advises against a prerelease of Istio (the key once, the CNI following it not again) and accepts it", () => {
+        const spec = parseMeshConfig({ ...happy(), revisions: [{ version: "1.29.4-dev.9739e10e" }, { version: "1.30.2" }] });
+        assert.deepStrictEqual(spec.revisions.map(r => r.version), ["1.29.4-dev.9739e10e", "1.30.2"]);
+        assert.strictEqual(spec.cni?.version, "1.29.4-dev.9739e10e");
+        assert.deepStrictEqual(spec.advisories.map(a => [a.key, a.value]), [["istio-mesh:revisions[0].version", "1.29.4-dev.9739e10e"]]);
+        assert.match(spec.advisories[0].fix, /use a released version .* in production/);
+        assert.deepStrictEqual(parseMeshConfig(happy()).advisories, []);
+    });
+
     it("keeps an explicit revision name (in-place upgrades)", () => {
         const spec = parseMeshConfig({ revisions: [{ name: "stable", version: "1.30.2" }], namespaces: { shop: "stable" } });
         assert.strictEqual(spec.revisions[0].name, "stable");
@@ -238,7 +247,7 @@ describe("stack config -> MeshSpec", () => {
             "istio-mesh:istioNamespace": "mesh",
             "istio-mesh:kubernetesVersion": "1.33",
             "istio-mesh:renderDirectory": "[out]",
-            "istio-mesh:registryCredentials": "{\"auths\":{}}",
+            "istio-mesh:registryCredentials": "{\"auths\":{\"r.example.com\":{\"auth\":\"dTpw\"}}}",
             "kubernetes:context": "kind",
         };
         const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(all, k => k === "istio-mesh:registryCredentials");

@@ -14,6 +14,8 @@ export interface Registered {
     inputs: Record<string, any>;
     /** The URNs the SDK sent as the resource's dependencies (what Pulumi orders its create and delete by). */
     dependencies: string[];
+    /** Registered with `protect` (the engine refuses to delete it). */
+    protect: boolean;
 }
 
 /** The error of a program that failed under mocks, with the resources it registered before failing. */
@@ -66,11 +68,12 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
                                  observation: Observation = { namespaceLabels: {}, objects: [] }): Promise<ProgramRun> {
     const resources: Registered[] = [];
     const calls: ProgramRun["calls"] = [];
-    // The mocks' newResource is not given the dependencies; the monitor's request carries them.
-    const dependencies = new Map<string, string[]>();
+    // The mocks' newResource is not given the dependencies and options; the monitor's request carries them.
+    const dependencies = new Map<string, { dependencies: string[]; protect: boolean }>();
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: dependencies.get(`${args.type}::${args.name}`) ?? [] });
+            const sent = dependencies.get(`${args.type}::${args.name}`);
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: sent?.dependencies ?? [], protect: sent?.protect ?? false });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -96,7 +99,7 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
-        dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+        dependencies.set(`${req.getType()}::${req.getName()}`, { dependencies: req.getDependenciesList(), protect: req.getProtect() });
         return register(req, callback);
     };
     const all: Record<string, string> = {};
@@ -111,7 +114,9 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     const { run } = await import("../../program");
     let outputs: Record<string, any>;
     try {
-        outputs = await run(spec => (spec.renderDirectory ? undefined : observation));
+        // A retiring step reads every pod of the cluster: unless the test gives them, the cluster runs none.
+        outputs = await run((spec, clusterWide) => (spec.renderDirectory ? undefined
+            : clusterWide && !observation.cluster ? { ...observation, cluster: { namespaces: [], pods: [] } } : observation));
     } catch (e) {
         // What was registered before the program failed, for tests that assert "nothing" (see ProgramError).
         await settings.waitForRPCs();
