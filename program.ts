@@ -12,7 +12,8 @@ import {
     CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
     rawConfigFromPulumi,
 } from "./model/config";
-import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade, withLegacyInjection } from "./model/facts";
+import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
+import { withLegacyInjection } from "./model/legacyInjection";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";

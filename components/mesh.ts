@@ -3,7 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
-import { gatewayId, gatewayResourceName, legacyGatewayName, legacyInjectionStep, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
+import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
@@ -201,7 +202,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         // The legacy istio-injection labels: removed after every patch (so after the control planes and tags), given back
         // by the step when their namespace leaves the config (before its patch is deleted) or when the step is deleted.
         const legacyStep = legacyInjectionStep(facts.state, args.previous, args.observation?.namespaceInjection);
-        const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command("legacy-injection", {
+        const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command(LEGACY_INJECTION_STEP, {
             create: LEGACY_INJECTION_APPLY_SCRIPT,
             update: LEGACY_INJECTION_APPLY_SCRIPT,
             delete: LEGACY_INJECTION_RESTORE_SCRIPT,

@@ -6,12 +6,13 @@
  */
 import { ANNOTATION, DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, INJECTION_LABEL, istiodName, REV_LABEL, TAG_LABEL, tagWebhookName } from "../istio/names";
 import { compareVersions } from "../istio/versions";
+import { heldByRequest, LEGACY_INJECTION_STEP } from "../model/legacyInjection";
 import {
     CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceTarget,
     PROXY_CONTAINER, PROXY_IMAGE_ANNOTATION, PROXY_IMAGE_AUTO, UNREVISIONED_ISTIOD, versionOfTag,
 } from "../istio/images";
 import {
-    ChartRelease, containersOf, contentsOf, KubeObject, Origin, PodTemplate, podTemplateOf, ResourceLike, valueAt,
+    ChartRelease, containersOf, contentsOf, KubeObject, Origin, PodTemplate, podTemplateOf, ResourceLike, snapshot, valueAt,
 } from "./resources";
 
 export interface RevisionObservation {
@@ -90,12 +91,14 @@ export interface MeshObservation {
     incomplete: boolean;
     /** True when the plan declares any part of Istio (a chart, istiod, a tag, a webhook, CNI). */
     declaresIstio: boolean;
+    /** Namespaces whose legacy istio-injection label the program's legacy-label step removes (model/legacyInjection.ts). */
+    legacyInjectionRemoved: Set<string>;
 }
 
 function emptyMesh(): MeshObservation {
     return {
         revisions: new Map(), tags: new Map(), namespaces: new Map(), proxies: [], cni: [], webhooks: [],
-        istiodServices: new Set(), defaultRevisionRefs: [], incomplete: false, declaresIstio: false,
+        istiodServices: new Set(), defaultRevisionRefs: [], incomplete: false, declaresIstio: false, legacyInjectionRemoved: new Set(),
     };
 }
 
@@ -123,6 +126,12 @@ class MeshBuilder {
     private readonly webhooksByKey = new Map<string, WebhookObservation>();
 
     add(resource: ResourceLike): void {
+        if (resource.type === "command:local:Command" && resource.name === LEGACY_INJECTION_STEP) {
+            // A patch's recorded labels still show the legacy label this step removes after it.
+            const request = snapshot(resource.props).value.stdin;
+            heldByRequest(typeof request === "string" ? request : "").forEach(ns => this.mesh.legacyInjectionRemoved.add(ns));
+            return;
+        }
         const { charts, objects } = contentsOf(resource);
         for (const release of charts) {
             this.addChart(release);

@@ -11,11 +11,12 @@ export const namespaceSingleInjectionLabel: StackValidationPolicy = {
         `\`${REV_LABEL}\` (or label \`${REV_LABEL}=${DEFAULT_TAG}\` to follow the default tag).`,
     enforcementLevel: "mandatory",
     validateStack: meshValidation((mesh, _args, report) => {
-        // Labels are merged over Namespace and NamespacePatch resources: a patch can add the second label.
+        // Labels are merged over Namespace and NamespacePatch resources: a patch can add the second label. A namespace
+        // the program's legacy-label step holds loses the legacy one after its patch.
         for (const ns of mesh.namespaces.values()) {
             const rev = ns.labels[REV_LABEL];
             const injection = ns.labels[INJECTION_LABEL];
-            if (rev === undefined || injection === undefined) {
+            if (rev === undefined || injection === undefined || mesh.legacyInjectionRemoved.has(ns.name)) {
                 continue;
             }
             const effect = injection === "enabled"

@@ -232,7 +232,9 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         cluster.apply([{ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "web", namespace: "shop" },
             spec: { hosts: ["web"], http: [{ route: [{ destination: { host: "web" } }] }] } }]);
         // While pods still use both revisions, the retirement guards refuse the destroy before anything is deleted.
-        const urns = (): string[] => project.stateResources().map(r => r.urn).sort();
+        // Without the provider of the program's stack-output reads: nothing depends on it, so a destroy that deletes
+        // nothing of the mesh may still drop it (it is made again on the next run).
+        const urns = (): string[] => project.stateResources().map(r => r.urn).filter(u => !u.includes("::pulumi:providers:pulumi::")).sort();
         const stateBefore = urns();
         const labelsBefore = NAMESPACES.map(label);
         const refused = project.pulumi("destroy", "--yes", "--skip-preview");

@@ -23,6 +23,17 @@ describe("istio-namespace-single-injection-label", () => {
         return assertHasStackViolation(policy, stackArgs(renderMesh(spec)), { message: "its pods are not injected at all" });
     });
 
+    it("accepts both labels on a namespace whose legacy label the program's legacy-label step removes; refuses the others", () => {
+        const resources = [
+            ...renderMesh(happySpec()),
+            resource(TYPES.namespacePatch, "legacy-rev", { metadata: { name: "legacy", labels: { "istio.io/rev": "1-30", "istio-injection": "enabled" } } }),
+            resource("command:local:Command", "legacy-injection", { stdin: "hold legacy enabled\n" }),
+        ];
+        assertNoStackViolations(policy, stackArgs(resources));
+        const other = [...resources.slice(0, -1), resource("command:local:Command", "legacy-injection", { stdin: "hold shop enabled\ngive-back legacy enabled\n" })];
+        return assertHasStackViolation(policy, stackArgs(other), { message: /namespace legacy has both/ });
+    });
+
     it("refuses a NamespacePatch that adds the second label, reporting on the patch", () => {
         const resources = [
             ...renderMesh(happySpec()),
