@@ -9,6 +9,8 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
+import { DEFAULTS } from "../model/config/defaults";
+import { parseDuration } from "../model/duration";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
 
 export interface ClusterAccess {
@@ -16,9 +18,14 @@ export interface ClusterAccess {
     kubeconfig?: string;
     /** kubeconfig context (the provider's `context`). */
     context?: string;
+    /** kubectl duration each API request (and each read of the program) may take; DEFAULTS.requestTimeout when unset. */
+    requestTimeout?: string;
 }
 
-/** Environment variables that make the scripts below use the same cluster as the provider. */
+/** The config key of the request timeout, named by every error it causes. */
+const REQUEST_TIMEOUT_KEY = "istio-mesh:kubernetes.requestTimeout";
+
+/** Environment variables that make the scripts below use the same cluster as the provider, with its request timeout. */
 export function clusterEnvironment(access: ClusterAccess): Record<string, string> {
     const env: Record<string, string> = {};
     if (access.kubeconfig) {
@@ -27,11 +34,14 @@ export function clusterEnvironment(access: ClusterAccess): Record<string, string
     if (access.context) {
         env.KUBE_CONTEXT = access.context;
     }
+    env.KUBE_REQUEST_TIMEOUT = access.requestTimeout ?? DEFAULTS.requestTimeout;
     return env;
 }
 
+// Every kubectl call of the steps bounds each API request: one the API server (or a stalled connection) never answers
+// would otherwise hang the step. (`kubectl wait` and `rollout status` keep their own --timeout for the whole wait.)
 const PRELUDE = `set -euo pipefail
-k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
+k() { kubectl \${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} --request-timeout="\${KUBE_REQUEST_TIMEOUT:-${DEFAULTS.requestTimeout}}" "$@"; }
 `;
 
 /**
@@ -226,21 +236,37 @@ export class KubectlError extends Error {
     }
 }
 
+/** The request timeout as kubectl takes it and in milliseconds; a bad one (a hand-set variable) names the variable. */
+function requestTimeout(env: Readonly<Record<string, string | undefined>>): { text: string; ms: number } {
+    const text = env.KUBE_REQUEST_TIMEOUT || DEFAULTS.requestTimeout;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+        throw new Error(`KUBE_REQUEST_TIMEOUT "${text}" (${REQUEST_TIMEOUT_KEY}) is not a positive duration: write e.g. 30s or 1m`);
+    }
+    return { text, ms };
+}
+
 /** Runs kubectl against the provider's cluster; every failure throws a KubectlError, never returns partial output. */
 export class Kubectl {
-    constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
+    private readonly timeout: { text: string; ms: number };
 
-    private argv(args: readonly string[], namespace?: string): string[] {
+    constructor(private readonly env: Readonly<Record<string, string | undefined>>) {
+        this.timeout = requestTimeout(env);
+    }
+
+    /** The arguments of a call; `bounded`: each of its API requests within the request timeout. */
+    private argv(args: readonly string[], namespace?: string, bounded = false): string[] {
         const context = this.env.KUBE_CONTEXT ? ["--context", this.env.KUBE_CONTEXT] : [];
-        return [...context, ...(namespace ? ["-n", namespace] : []), ...args];
+        return [...context, ...(bounded ? [`--request-timeout=${this.timeout.text}`] : []), ...(namespace ? ["-n", namespace] : []), ...args];
     }
 
     private options() {
         return { env: { ...process.env, ...this.env }, encoding: "utf8" as const, maxBuffer: 1 << 30 };
     }
 
+    /** One kubectl call, each of its API requests bounded by the request timeout (`rollout status --timeout` bounds the whole wait). */
     run(args: readonly string[], namespace?: string): string {
-        const full = this.argv(args, namespace);
+        const full = this.argv(args, namespace, true);
         const r = spawnSync("kubectl", full, this.options());
         if (r.error || r.status !== 0) {
             throw new KubectlError(full, namespace, r.error ? r.error.message : `exit ${r.status}: ${r.stderr}`);
@@ -260,49 +286,122 @@ export class Kubectl {
      * server's JSON through as is: a `kubectl get -o json` of the same lists decodes and re-encodes every object
      * (half a second of CPU for 400 pods and their ReplicaSets), and one `kubectl get --raw` per path costs a
      * process each (some 40 ms of CPU to start and authenticate). Resolves with each answer, parsed (list items
-     * carry no kind); any answer but 200, or a proxy that does not start, rejects with a KubectlError naming the read.
+     * carry no kind); any answer but 200, a proxy that does not start, or no answer within the request timeout
+     * (the proxy's start, then each read) rejects with a KubectlError naming the read and what the proxy said.
      */
     async getAll(apiPaths: readonly string[]): Promise<any[]> {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubectl-"));
-        const socket = path.join(dir, "api.sock");
-        const args = this.argv(["proxy", `--unix-socket=${socket}`]);
-        const proxy = spawn("kubectl", args, { env: this.options().env, stdio: ["ignore", "pipe", "pipe"] });
+        const proxy = new SocketProxy(this.argv(["proxy"]), this.options().env);
         try {
-            await proxyServing(proxy, args);
-            return await Promise.all(apiPaths.map(apiPath => getThrough(socket, apiPath)));
+            await proxy.serving(this.timeout);
+            return await Promise.all(apiPaths.map(apiPath => getThrough(proxy, apiPath, this.timeout)));
         } finally {
-            proxy.kill();
-            fs.rmSync(dir, { recursive: true, force: true });
+            proxy.stop();
         }
     }
 }
 
-/** Resolves once the proxy says it serves; rejects with what it said if it exits (or fails to start) first. */
-function proxyServing(proxy: ChildProcess, args: readonly string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-        let stdout = "";
-        let stderr = "";
-        proxy.stderr!.on("data", chunk => { stderr += chunk; });
-        proxy.stdout!.on("data", chunk => {
-            stdout += chunk;
-            if (stdout.includes("Starting to serve on")) {
-                resolve();
-            }
+/**
+ * Runs `kubectl proxy` (the arguments after the directory) and removes the directory when it ends. Its stdin is a
+ * pipe the program holds: end of file (the program stopped it, or died, even by SIGKILL, as the language host kills a
+ * program that does not stop within 5 s of a cancel) stops the proxy. Its own process group, so only the program stops it.
+ */
+const PROXY_WRAPPER = `dir=$1; shift
+"$@" </dev/null & proxy=$!
+# The proxy's output goes to the program; the wrapper's own (a job's "Terminated") would meet a closed pipe and end it early.
+exec 3<&0 >/dev/null 2>&1
+trap 'kill $proxy; rm -rf "$dir"' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
+{ cat <&3; kill $proxy; } &
+wait $proxy`;
+
+/**
+ * `kubectl proxy` on a Unix socket in a private temporary directory, which neither outlives the program: stop() (the
+ * reads' end, SIGINT, SIGTERM, the program's exit, an uncaught exception), or, when the program is killed, the wrapper.
+ */
+class SocketProxy {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-kubectl-"));
+    readonly socket = path.join(this.dir, "api.sock");
+    readonly args: readonly string[];
+    /** What the proxy said on stderr (an exec credential plugin's prompt goes there). */
+    stderr = "";
+    private readonly child: ChildProcess;
+    private stopped = false;
+    private readonly onSignal = (signal: NodeJS.Signals) => {
+        this.stop();
+        // As if this handler were not there: the signal's default action, or the program's own handlers.
+        process.kill(process.pid, signal);
+    };
+    private readonly onExit = () => this.stop();
+
+    constructor(kubectlArgs: readonly string[], env: NodeJS.ProcessEnv) {
+        this.args = [...kubectlArgs, `--unix-socket=${this.socket}`];
+        process.once("SIGINT", this.onSignal).once("SIGTERM", this.onSignal).once("exit", this.onExit);
+        this.child = spawn("/bin/sh", ["-c", PROXY_WRAPPER, "sh", this.dir, "kubectl", ...this.args],
+            { env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+        // The wrapper may be gone before the program closes the pipe.
+        this.child.stdin!.on("error", () => undefined);
+        this.child.stderr!.on("data", chunk => { this.stderr += chunk; });
+    }
+
+    /** Resolves once the proxy says it serves; rejects with what it said if it exits first, or after `timeout`. */
+    serving(timeout: { text: string; ms: number }): Promise<void> {
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(this.deadlineError(this.args, "did not start serving", timeout)), timeout.ms);
+            const settle = (e?: Error) => {
+                clearTimeout(timer);
+                return e ? reject(e) : resolve();
+            };
+            let stdout = "";
+            this.child.stdout!.on("data", chunk => {
+                stdout += chunk;
+                if (stdout.includes("Starting to serve on")) {
+                    settle();
+                }
+            });
+            this.child.on("error", e => settle(new KubectlError(this.args, undefined, e.message)));
+            this.child.on("exit", code => settle(new KubectlError(this.args, undefined, `exit ${code}: ${this.stderr}`)));
         });
-        proxy.on("error", e => reject(new KubectlError(args, undefined, e.message)));
-        proxy.on("exit", code => reject(new KubectlError(args, undefined, `exit ${code}: ${stderr}`)));
-    });
+    }
+
+    /** The error of a call (`args`) that did not finish within the timeout: the deadline, its key, what the proxy said and the fix. */
+    deadlineError(args: readonly string[], what: string, timeout: { text: string }): KubectlError {
+        const said = this.stderr.trim() ? `kubectl proxy said:\n${this.stderr.trim().split("\n").map(l => `  ${l}`).join("\n")}\n` : "kubectl proxy said nothing.\n";
+        return new KubectlError(args, undefined, `${what} within ${timeout.text} (${REQUEST_TIMEOUT_KEY} = "${timeout.text}"). ${said}` +
+            `Fix: if the kubeconfig's credential plugin waits for a login (see above), log in (e.g. run 'kubectl get namespaces' once) and run again; ` +
+            `if the cluster is only slow, raise ${REQUEST_TIMEOUT_KEY} (pulumi config set --path kubernetes.requestTimeout 1m).`);
+    }
+
+    /** Stops the proxy and its process group, removes the directory; synchronous, so it runs in an exit handler too. */
+    stop(): void {
+        if (this.stopped) {
+            return;
+        }
+        this.stopped = true;
+        process.removeListener("SIGINT", this.onSignal).removeListener("SIGTERM", this.onSignal).removeListener("exit", this.onExit);
+        try {
+            process.kill(-this.child.pid!, "SIGTERM");
+        } catch {
+            // already gone (or never started: the spawn's error says why)
+        }
+        this.child.stdin!.destroy();
+        fs.rmSync(this.dir, { recursive: true, force: true });
+        // The wrapper ends on its own now: the program need not wait for it.
+        this.child.unref();
+        this.child.stdout!.destroy();
+        this.child.stderr!.destroy();
+    }
 }
 
-/** One GET through the proxy's socket: the body parsed; an error names the read as `kubectl get --raw` would make it. */
-function getThrough(socket: string, apiPath: string): Promise<any> {
+/** One GET through the proxy's socket within `timeout`: the body parsed; an error names the read as `kubectl get --raw` would make it. */
+function getThrough(proxy: SocketProxy, apiPath: string, timeout: { text: string; ms: number }): Promise<any> {
     const read = ["get", "--raw", apiPath];
     return new Promise((resolve, reject) => {
-        http.get({ socketPath: socket, path: apiPath, headers: { Accept: "application/json" } }, res => {
+        const req = http.get({ socketPath: proxy.socket, path: apiPath, headers: { Accept: "application/json" } }, res => {
             const chunks: Buffer[] = [];
             res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", e => reject(new KubectlError(read, undefined, e.message)));
+            res.on("error", e => reject(e instanceof KubectlError ? e : new KubectlError(read, undefined, e.message)));
             res.on("end", () => {
+                clearTimeout(timer);
                 const body = Buffer.concat(chunks).toString("utf8");
                 if (res.statusCode !== 200) {
                     // The API server's Status object names the reason (Forbidden, NotFound...); the proxy's own errors are text.
@@ -319,7 +418,12 @@ function getThrough(socket: string, apiPath: string): Promise<any> {
                     reject(e);
                 }
             });
-        }).on("error", e => reject(new KubectlError(read, undefined, e.message)));
+        });
+        const timer = setTimeout(() => req.destroy(proxy.deadlineError(read, "no answer", timeout)), timeout.ms);
+        req.on("error", e => {
+            clearTimeout(timer);
+            reject(e instanceof KubectlError ? e : new KubectlError(read, undefined, e.message));
+        });
     });
 }
 

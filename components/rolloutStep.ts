@@ -1,17 +1,18 @@
 /**
- * The restart step the `workload-restarts` Command runs (`node components/rolloutStep.ts` through ts-node): it
+ * The restart step the `workload-restarts` Command runs (`main`, compiled, through tools/build/step.js): it
  * restarts the namespaces of the program's request in waves, re-deciding every workload on a fresh observation
  * (model/rollout/decide.ts), so an interrupted `up` followed by another restarts each workload at most once.
  *
  * Input: the request on stdin (model/rollout/request.ts formatRequest: it grows with the cluster, so not an environment
  * variable); environment: ROLLOUT_PARALLEL (namespaces per wave), ROLLOUT_PAUSE (duration between waves), TIMEOUT
- * (per workload), KUBECONFIG / KUBE_CONTEXT.
- * A restart is a patch of the pod template's ROLLED_ONTO annotation: the record and the rollout are one write.
+ * (per workload), KUBECONFIG / KUBE_CONTEXT, KUBE_REQUEST_TIMEOUT (each API request of each kubectl call).
+ * A restart is a patch of the pod template's ROLLED_ONTO annotation (the record) and RESTARTED_AT (so the template
+ * changes even when it holds the record already): the record and the rollout are one write.
  * Any kubectl failure stops the step, naming the namespace and the command; what was not reached is left for
  * the next `up`.
  */
 import * as fs from "fs";
-import { revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
+import { RESTARTED_AT_ANNOTATION, revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../istio";
 import { parseDuration } from "../model/duration";
 import { parseGateRequest, WaveGate } from "../model/gate";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
@@ -19,10 +20,10 @@ import { clusterRecord, REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./ga
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
 
 /**
- * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in),
- * this file through ts-node, which the program itself runs with.
+ * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in), this
+ * module's `main` as the program runs (compiled from bin/ when built from these sources), needing no dev dependency.
  */
-export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only components/rolloutStep.ts`;
+export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node tools/build/step.js components/rolloutStep`;
 
 export interface StepSettings {
     readonly request: string;
@@ -46,6 +47,17 @@ export function stepSettings(env: NodeJS.ProcessEnv, request: string): StepSetti
         pauseMs,
         timeout: env.TIMEOUT || "5m",
     };
+}
+
+/**
+ * The merge patch that restarts a workload onto `target` at `at`: the record, and the time, which makes every restart
+ * a change of the pod template (the record alone may be there already, and an unchanged template rolls nothing).
+ */
+export function restartPatch(target: Pick<NamespaceTarget, "revision" | "version">, at: Date): object {
+    return { spec: { template: { metadata: { annotations: {
+        [ROLLED_ONTO_ANNOTATION]: rolledOntoValue(target.revision, target.version),
+        [RESTARTED_AT_ANNOTATION]: at.toISOString(),
+    } } } } };
 }
 
 /** A failed step: what failed, and what is left for the next `up`. */
@@ -89,8 +101,7 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
                 const decided = decideNamespace(target, observation);
                 for (const w of decided.workloads) {
                     if (w.verdict === "restart") {
-                        const patch = { spec: { template: { metadata: { annotations: { [ROLLED_ONTO_ANNOTATION]: rolledOntoValue(target.revision, target.version) } } } } };
-                        kubectl.run(["patch", ref(w), "--type=merge", "-p", JSON.stringify(patch)], target.namespace);
+                        kubectl.run(["patch", ref(w), "--type=merge", "-p", JSON.stringify(restartPatch(target, new Date()))], target.namespace);
                         log(`  ${target.namespace}: restarting ${ref(w)} (${w.reason})`);
                         awaiting.push({ target, workload: w });
                     } else if (w.verdict === "rolling") {
@@ -134,7 +145,8 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
     }
 }
 
-if (require.main === module) {
+/** The step as a process: the request on stdin, the settings in the environment; exits 1 with the error on stderr. */
+export function main(): void {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     const gate = process.env.HEALTH_GATE ? parseGateRequest<WaveGate>(process.env.HEALTH_GATE) : undefined;
     const kubectl = new Kubectl(process.env);

@@ -67,6 +67,16 @@ export function webhookTargets(service: any): string[] {
         .map((p: any) => `${host}:${p.port}`);
 }
 
+/**
+ * Whether `states` are exactly the istiods of `revisions`, each ready and routed. The supervisor lists them in the
+ * order it started them, which need not be the revisions' order: compared as sets.
+ */
+export function istiodsReady(states: readonly IstiodState[], revisions: readonly string[]): boolean {
+    const running = states.map(s => s.revision).sort();
+    const want = [...revisions].sort();
+    return running.length === want.length && running.every((r, i) => r === want[i]) && states.every(s => s.ready && s.routes.length > 0);
+}
+
 /** The routes file: one "<target> 127.0.0.1:<webhook port>" line per routed target of a running istiod. */
 export function routesFile(states: readonly IstiodState[]): string {
     return states.filter(s => s.webhookPort && !s.error)

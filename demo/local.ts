@@ -9,7 +9,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { RawConfig } from "../model/config";
 import { Traffic } from "./dataplane";
-import { IstiodState } from "./istiods";
+import { istiodsReady, IstiodState } from "./istiods";
 import { WorkloadPods } from "./proxyStatus";
 
 export const REPO = path.join(__dirname, "..");
@@ -180,7 +180,6 @@ export class LocalCluster {
      * reason and the log when one cannot run, or after `timeoutMs`.
      */
     waitForIstiods(revisions: readonly string[], timeoutMs = 90000): IstiodState[] {
-        const want = [...revisions].sort();
         let states: IstiodState[] = [];
         for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; sleep(500)) {
             if (this.supervisor !== undefined && !alive(this.supervisor)) {
@@ -195,12 +194,12 @@ export class LocalCluster {
             if (failed) {
                 throw new Error(`istiod of revision ${failed.revision}: ${failed.error}\n${tail(failed.log)}`);
             }
-            if (JSON.stringify(states.map(s => s.revision)) === JSON.stringify(want) && states.every(s => s.ready && s.routes.length > 0)) {
+            if (istiodsReady(states, revisions)) {
                 return states;
             }
         }
         const seen = states.map(s => `${s.revision} (${s.ready ? "ready" : "not ready"}, routes: ${s.routes.join(" ") || "none"})`).join(", ");
-        throw new Error(`local istiods for revisions [${want.join(", ")}] not ready within ${timeoutMs / 1000}s; running: [${seen}]\n` +
+        throw new Error(`local istiods for revisions [${[...revisions].sort().join(", ")}] not ready within ${timeoutMs / 1000}s; running: [${seen}]\n` +
             states.filter(s => !s.ready).map(s => `${s.revision}: ${tail(s.log)}`).join("\n"));
     }
 
@@ -283,8 +282,16 @@ export function appNamespace(name: string, deployments: string[], pdb = false): 
 export interface PulumiResult { code: number; stdout: string; stderr: string }
 
 /**
- * This project copied to a temp dir (sources and config; node_modules linked), with a local file backend and
- * a passphrase, so nothing is written into the repository.
+ * How a LocalProject gets its dependencies: `linked` to this repository's node_modules (every dev dependency), or
+ * `production`, installed into the copy as a runner that only deploys installs them: `npm ci --omit=dev
+ * --omit=optional` (npm keeps ts-node, an optional peer of @pulumi/pulumi, unless optional ones are omitted too),
+ * offline, from npm's cache, which this repository's own `npm ci` filled.
+ */
+export type Install = "linked" | "production";
+
+/**
+ * This project copied to a temp dir (sources and config; node_modules linked or installed), with a local file
+ * backend and a passphrase, so nothing is written into the repository.
  */
 export class LocalProject {
     readonly env: NodeJS.ProcessEnv;
@@ -293,7 +300,7 @@ export class LocalProject {
         this.env = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "istio-mesh-local" };
     }
 
-    static create(stack: string, env: NodeJS.ProcessEnv): LocalProject {
+    static create(stack: string, env: NodeJS.ProcessEnv, install: Install = "linked"): LocalProject {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-project-"));
         const files = execFileSync("git", ["ls-files"], { cwd: REPO, encoding: "utf8" }).split("\n")
             .filter(f => f && !/^(test|bench|\.ci)\//.test(f) && !/^Pulumi\.\w+\.yaml$/.test(f));
@@ -301,7 +308,12 @@ export class LocalProject {
             fs.mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
             fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
         }
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        if (install === "linked") {
+            fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+        } else {
+            execFileSync("npm", ["ci", "--omit=dev", "--omit=optional", "--offline", "--no-audit", "--no-fund"],
+                { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+        }
         // As a user does after `npm ci`: the compiled program is what Pulumi runs (main.js).
         execFileSync("npm", ["run", "--silent", "build"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
         fs.mkdirSync(path.join(dir, ".state"));

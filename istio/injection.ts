@@ -17,6 +17,13 @@ export const SIDECAR_STATUS_ANNOTATION = "sidecar.istio.io/status";
  */
 export const ROLLED_ONTO_ANNOTATION = "istio-mesh.dev/rolled-onto";
 
+/**
+ * Pod-template annotation written beside ROLLED_ONTO_ANNOTATION by every restart, the time of the restart: the
+ * template may already hold the record (a hand relabel and `kubectl rollout restart` keep it), and a patch that
+ * changes nothing rolls nothing.
+ */
+export const RESTARTED_AT_ANNOTATION = "istio-mesh.dev/restarted-at";
+
 /** The minimal shape of a pod (or pod template) read here. */
 export interface PodLike {
     readonly metadata?: {

@@ -5,4 +5,5 @@ export const DEFAULTS = {
     pullSecretName: "istio-registry-credentials",
     renderer: "helm",
     restartTimeout: "5m",
+    requestTimeout: "30s",
 } as const;

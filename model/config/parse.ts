@@ -19,9 +19,9 @@ import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
 
-function checkRestartTimeout(c: Collector, timeout: string): void {
+function checkTimeout(c: Collector, key: string, timeout: string): void {
     if (parseDuration(timeout) === undefined) {
-        c.add("restartTimeout", timeout, "is not a positive kubectl duration", `write e.g. "5m", "2m30s" or "1h30m" (units h, m, s, ms)`);
+        c.add(key, timeout, "is not a positive kubectl duration", `write e.g. "30s", "2m30s" or "1h30m" (units h, m, s, ms)`);
     }
 }
 
@@ -71,8 +71,10 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const renderDirectory = text("renderDirectory");
     checkRenderDirectory(c, renderDirectory, disk);
     const restartTimeout = text("restartTimeout") ?? DEFAULTS.restartTimeout;
-    checkRestartTimeout(c, restartTimeout);
-    const kubernetes = section<{ kubeconfig?: string; context?: string; adoptExisting?: boolean }>("kubernetes");
+    checkTimeout(c, "restartTimeout", restartTimeout);
+    const kubernetes = section<{ kubeconfig?: string; context?: string; adoptExisting?: boolean; requestTimeout?: string }>("kubernetes");
+    const requestTimeout = kubernetes.requestTimeout || DEFAULTS.requestTimeout;
+    checkTimeout(c, "kubernetes.requestTimeout", requestTimeout);
     if (kubernetes.kubeconfig && /\n|^\s*(apiVersion|\{)/.test(kubernetes.kubeconfig)) {
         // Shown as (content): it may hold credentials.
         c.add("kubernetes.kubeconfig", "(content)", "holds a kubeconfig's content, but the kubectl steps need a file",
@@ -95,6 +97,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
+            requestTimeout,
         },
         placement, rollout, decommission: config.decommission === true, ...(promotion ? { promotion } : {}), advisories: c.advisories,
         ...(healthGate ? { healthGate } : {}),

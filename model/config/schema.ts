@@ -213,6 +213,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
             fields: {
                 kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path of a kubeconfig file." },
                 context: { type: "string", example: "prod", doc: "The kubeconfig context." },
+                requestTimeout: {
+                    type: "string", default: DEFAULTS.requestTimeout, example: `"1m"`,
+                    doc: "How long each read of the cluster, and each API request of the kubectl steps, may take (a duration such as 30s or 1m): a kubeconfig whose exec plugin waits for a login fails the preview after it, showing what the plugin said.",
+                },
                 adoptExisting: {
                     type: "boolean", default: false, example: "true",
                     doc: "Take over the objects of a mesh istioctl or Helm installed: the provider applies onto an existing object (upsertExistingObjects) and takes the fields another field manager owns (enablePatchForce). Set it for the first up, remove it after: a name clash is an error again (README, Adopting).",

@@ -75,8 +75,11 @@ export interface MeshSpec {
     readonly renderDirectory?: string;
     /** How long a restart waits for each workload's rollout (kubectl duration). */
     readonly restartTimeout: string;
-    /** Cluster access; adoptExisting lets the provider take over objects another installer created. */
-    readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string; readonly adoptExisting: boolean };
+    /**
+     * Cluster access; adoptExisting lets the provider take over objects another installer created; requestTimeout
+     * (kubectl duration) bounds each read of the cluster and each API request of the kubectl steps.
+     */
+    readonly kubernetes: { readonly kubeconfig?: string; readonly context?: string; readonly adoptExisting: boolean; readonly requestTimeout: string };
     /** Where the mesh runs, recorded for the next run's placement check. */
     readonly placement: Placement;
     /** The stack this one is promoted from, and the soak (model/promotion.ts). */

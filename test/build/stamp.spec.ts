@@ -1,6 +1,6 @@
-/** main.js runs bin/ only when it was built from the sources as they are (tools/build/stamp.js). */
+/** main.js and the kubectl steps run bin/ only when it was built from the sources as they are (tools/build/stamp.js). */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -62,5 +62,45 @@ describe("build stamp: the compiled program runs only when built from the source
         assert.ok(compiled.includes("program.ts"), compiled.join(", "));
         const outside = compiled.filter(f => !stamp.SOURCES.some(s => f === s || f.startsWith(`${s}/`)));
         assert.deepStrictEqual(outside, []);
+    });
+
+    describe("a step (tools/build/step.js): compiled when built from these sources, else the sources through ts-node, else an error naming the build", () => {
+        /** A built project holding a step, "components/step", whose compiled and TypeScript forms say which ran. */
+        function projectWithStep(): string {
+            const root = builtProject();
+            fs.mkdirSync(path.join(root, "tools", "build"), { recursive: true });
+            for (const file of ["stamp.js", "step.js"]) {
+                fs.copyFileSync(path.join(REPO, "tools", "build", file), path.join(root, "tools", "build", file));
+            }
+            fs.writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "commonjs" } }));
+            fs.writeFileSync(path.join(root, "components", "step.ts"), `export function main(): void { process.stdout.write("sources\\n"); }\n`);
+            fs.mkdirSync(path.join(root, "bin", "components"), { recursive: true });
+            fs.writeFileSync(path.join(root, "bin", "components", "step.js"), `exports.main = () => process.stdout.write("compiled\\n");\n`);
+            fs.writeFileSync(path.join(root, stamp.STAMP), stamp.sourcesDigest(root));
+            return root;
+        }
+        const runStep = (root: string) => spawnSync(process.execPath, ["tools/build/step.js", "components/step"], { cwd: root, encoding: "utf8" });
+
+        it("built from these sources: the compiled step runs, without ts-node", () => {
+            const r = runStep(projectWithStep());
+            assert.deepStrictEqual([r.status, r.stdout, r.stderr], [0, "compiled\n", ""]);
+        });
+
+        it("stale, with ts-node installed: the sources run, and the step says so", () => {
+            const root = projectWithStep();
+            fs.appendFileSync(path.join(root, "components", "step.ts"), "// edited after the build\n");
+            fs.symlinkSync(path.join(REPO, "node_modules"), path.join(root, "node_modules"));
+            const r = runStep(root);
+            assert.deepStrictEqual([r.status, r.stdout], [0, "sources\n"], r.stderr);
+            assert.match(r.stderr, /bin\/ was not built from these sources, so this step runs them through ts-node; `npm run build` compiles them/);
+        });
+
+        it("stale, without ts-node (npm ci --omit=dev): fails naming the build, runs nothing", () => {
+            const root = projectWithStep();
+            fs.appendFileSync(path.join(root, "components", "step.ts"), "// edited after the build\n");
+            const r = runStep(root);
+            assert.deepStrictEqual([r.status, r.stdout], [1, ""]);
+            assert.match(r.stderr, /^istio-mesh: bin\/ was not built from these sources and ts-node \(a dev dependency\) is not installed: run 'npm run build' in the project/);
+        });
     });
 });

@@ -24,7 +24,7 @@ case "$args" in
   *" wait "*) [ -z "\${FAKE_FAIL_WAIT:-}" ] || { echo 'timed out waiting for the condition on customresourcedefinitions/virtualservices.networking.istio.io' >&2; exit 1; } ;;
   *" get namespaces -o jsonpath="*) [ -z "\${FAKE_FAIL_LIST:-}" ] || { echo "connection refused" >&2; exit 1; }; printf '%s' "\${FAKE_NS_STATE:-}" | tr ';' '\n'; [ -z "\${FAKE_NS_STATE_FILE:-}" ] || tr ';' '\n' < "$FAKE_NS_STATE_FILE" ;;
   *" get namespaces "*) for ns in \${FAKE_NAMESPACES:-}; do echo "namespace/$ns"; done; [ -z "\${FAKE_NAMESPACES_FILE:-}" ] || sed 's#^#namespace/#' "$FAKE_NAMESPACES_FILE" ;;
-  *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
+  *" get namespace "*) for a in "$@"; do case "$a" in get|namespace|-o|name|--ignore-not-found|--request-timeout=*|--context|\${KUBE_CONTEXT:-none}) ;; *) [[ " \${FAKE_MISSING:-} " == *" $a "* ]] || echo "namespace/$a" ;; esac; done ;;
 esac
 exit 0
 `;
@@ -42,7 +42,13 @@ function runScript(script: string, env: Record<string, string>, cwd?: string, in
         input,
     });
     const lines = (file: string) => fs.readFileSync(file, "utf8").trim().split("\n").filter(Boolean);
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls: lines(log), kubeconfigs: lines(`${log}.kubeconfig`) };
+    // Every kubectl call of a step bounds each API request (PRELUDE's k, KUBE_REQUEST_TIMEOUT): asserted here for all,
+    // then the calls are compared without it (`timedCalls` keep it).
+    const timedCalls = lines(log);
+    const untimed = timedCalls.filter(c => !/(^| )--request-timeout=\S+ /.test(c));
+    assert.deepStrictEqual(untimed, [], "kubectl calls without --request-timeout");
+    const calls = timedCalls.map(c => c.replace(/(^| )--request-timeout=\S+ /, "$1"));
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr, calls, timedCalls, kubeconfigs: lines(`${log}.kubeconfig`) };
 }
 
 describe("kubectl steps", () => {
@@ -66,12 +72,13 @@ describe("kubectl steps", () => {
 
     it("crds step: applies the program's file server-side from the project's root, taking over fields, then waits until Established", () => {
         const p = project(true);
-        const r = runScript(CRDS_APPLY_SCRIPT, p.env, p.sub);
+        const r = runScript(CRDS_APPLY_SCRIPT, { ...p.env, KUBE_REQUEST_TIMEOUT: "45s" }, p.sub);
         assert.strictEqual(r.code, 0, r.stderr);
         const file = crdFile("1.31.0", "0123456789abcdef");
-        assert.deepStrictEqual(r.calls, [
-            `--context kind-mesh apply --server-side --force-conflicts --field-manager=istio-mesh -f ${file}`,
-            `--context kind-mesh wait --for=condition=Established --timeout=2m -f ${file}`,
+        // Each API request bounded (istio-mesh:kubernetes.requestTimeout), the wait as a whole by its own --timeout.
+        assert.deepStrictEqual(r.timedCalls, [
+            `--context kind-mesh --request-timeout=45s apply --server-side --force-conflicts --field-manager=istio-mesh -f ${file}`,
+            `--context kind-mesh --request-timeout=45s wait --for=condition=Established --timeout=2m -f ${file}`,
         ]);
         assert.match(r.stdout, /CRDs of Istio 1\.31\.0 applied and established \(15 CRDs, digest 0123456789abcdef\)/);
     });
@@ -237,8 +244,8 @@ describe("kubectl steps", () => {
         assert.match(r.stdout, /istio-injection=enabled given back to namespaces: cart shop/);
     });
 
-    it("cluster environment carries kubeconfig and context only when set", () => {
-        assert.deepStrictEqual(clusterEnvironment({}), {});
-        assert.deepStrictEqual(clusterEnvironment({ kubeconfig: "/k", context: "c" }), { KUBECONFIG: "/k", KUBE_CONTEXT: "c" });
+    it("cluster environment carries kubeconfig and context only when set, and always the request timeout", () => {
+        assert.deepStrictEqual(clusterEnvironment({}), { KUBE_REQUEST_TIMEOUT: "30s" });
+        assert.deepStrictEqual(clusterEnvironment({ kubeconfig: "/k", context: "c", requestTimeout: "1m" }), { KUBECONFIG: "/k", KUBE_CONTEXT: "c", KUBE_REQUEST_TIMEOUT: "1m" });
     });
 });

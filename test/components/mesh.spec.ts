@@ -250,6 +250,17 @@ describe("IstioMesh under mocks: settings", () => {
         assert.strictEqual(env.KUBE_CONTEXT, "staging");
     });
 
+    it("gives every kubectl step the request timeout (kubernetes.requestTimeout, 30s by default) as an input the preview shows", async () => {
+        // The steps that run kubectl: all but the destroy lock (an echo).
+        const timeouts = (run: ProgramRun) => Object.fromEntries(ofType(run, TYPES.command).filter(c => c.inputs.environment)
+            .map(c => [c.name, c.inputs.environment.KUBE_REQUEST_TIMEOUT]));
+        const byDefault = timeouts(await runProgram(steps.start));
+        assert.deepStrictEqual(Object.keys(byDefault).sort(), ["crds", "istiod-1-29-retirement-guard", "namespace-preflight", "workload-restarts"]);
+        assert.ok(Object.values(byDefault).every(t => t === "30s"), JSON.stringify(byDefault));
+        const set = timeouts(await runProgram({ ...steps.start, kubernetes: { requestTimeout: "1m30s" } }));
+        assert.ok(Object.values(set).every(t => t === "1m30s"), JSON.stringify(set));
+    });
+
     it("takes over existing objects only when kubernetes.adoptExisting says so, whatever PULUMI_K8S_* the runner exports", async () => {
         const takeOver = (p: Registered) => [p.inputs.upsertExistingObjects, p.inputs.enablePatchForce];
         process.env.PULUMI_K8S_UPSERT_EXISTING_OBJECTS = "true";

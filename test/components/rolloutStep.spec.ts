@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import * as path from "path";
 import { Kubectl } from "../../components/kubectl";
-import { ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
+import { restartPatch, ROLLOUT_STEP_COMMAND, runRollout, stepSettings } from "../../components/rolloutStep";
+import { podProxy } from "../../istio";
 import { workload } from "../support/cluster";
 import { StubCluster, StubState } from "../support/stubKubectl";
 
@@ -32,9 +33,9 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
     let stub: StubCluster;
     afterEach(() => stub?.dispose());
 
-    /** The Command's own entry point, as a process: the request on stdin, the settings in the environment. */
+    /** The Command's own script, as a process: the request on stdin, the settings in the environment. */
     const command = ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) =>
-        stub.exec([process.execPath, "-r", "ts-node/register/transpile-only", "components/rolloutStep.ts"], { TIMEOUT: "90s", ...env }, REPO, ROLLOUT_REQUEST);
+        stub.exec(["/bin/bash", "-c", ROLLOUT_STEP_COMMAND], { TIMEOUT: "90s", ...env }, REPO, ROLLOUT_REQUEST);
     /** The same step in-process (kubectl is still the stub, as a process): what the entry point runs. */
     const step = async ({ ROLLOUT_REQUEST, ...env }: Record<string, string>) => {
         const lines: string[] = [];
@@ -46,25 +47,29 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
             return { code: 1, stdout: lines.join("\n"), stderr: (e as Error).message };
         }
     };
-    const patches = () => stub.calls.filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
+    /** A call without the request timeout every call carries (the first test shows it). */
+    const bare = (c: string) => c.replace(/^--request-timeout=30s /, "");
+    const patches = () => stub.calls.map(bare).filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
 
     it("restarts what does not run the target, one namespace at a time, each awaited before the next (the Command's entry point)", () => {
         stub = new StubCluster(cluster());
-        const r = command({ ROLLOUT_REQUEST: REQUEST });
+        const r = command({ ROLLOUT_REQUEST: REQUEST, KUBE_REQUEST_TIMEOUT: "45s" });
         assert.strictEqual(r.code, 0, r.stderr);
+        // Every call bounds each API request (istio-mesh:kubernetes.requestTimeout); rollout status also bounds its wait.
         assert.deepStrictEqual(stub.calls.map(c => c.replace(/ -p .*/, "")), [
-            "get namespace shop -o json",
-            "-n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
-            "-n shop patch deployment/web --type=merge",
-            "-n shop patch statefulset/db --type=merge",
-            "-n shop rollout status deployment/web --timeout=90s",
-            "-n shop rollout status statefulset/db --timeout=90s",
-            "get namespace cart -o json",
-            "-n cart get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
-            "-n cart patch deployment/cart --type=merge",
-            "-n cart rollout status deployment/cart --timeout=90s",
+            "--request-timeout=45s get namespace shop -o json",
+            "--request-timeout=45s -n shop get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
+            "--request-timeout=45s -n shop patch deployment/web --type=merge",
+            "--request-timeout=45s -n shop patch statefulset/db --type=merge",
+            "--request-timeout=45s -n shop rollout status deployment/web --timeout=90s",
+            "--request-timeout=45s -n shop rollout status statefulset/db --timeout=90s",
+            "--request-timeout=45s get namespace cart -o json",
+            "--request-timeout=45s -n cart get deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,pods,poddisruptionbudgets -o json",
+            "--request-timeout=45s -n cart patch deployment/cart --type=merge",
+            "--request-timeout=45s -n cart rollout status deployment/cart --timeout=90s",
         ]);
-        assert.ok(stub.calls.some(c => c.includes(`-p {"spec":{"template":{"metadata":{"annotations":{"istio-mesh.dev/rolled-onto":"1-31@1.31.0"}}}}}`)));
+        assert.ok(stub.calls.some(c => /-p \{"spec":\{"template":\{"metadata":\{"annotations":\{"istio-mesh.dev\/rolled-onto":"1-31@1\.31\.0","istio-mesh.dev\/restarted-at":"\d{4}-\d\d-\d\dT[\d:.]+Z"\}\}\}\}\}$/.test(c)),
+            stub.calls.join("\n"));
         assert.match(r.stdout, /wave 1\/2: shop -> 1-31 \(1\.31\.0\)/);
         assert.match(r.stdout, /shop: restarting deployment\/web \(pods run 1-30 \(1\.30\.2\)\)/);
         assert.ok(!stub.calls.some(c => c.includes("search")), "a namespace outside the request is not touched");
@@ -74,7 +79,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         stub = new StubCluster(cluster());
         const r = await step({ ROLLOUT_REQUEST: `${REQUEST}\nsearch 1-30 1-30@1.30.2`, ROLLOUT_PARALLEL: "2", ROLLOUT_PAUSE: "1ms" });
         assert.strictEqual(r.code, 0, r.stderr);
-        const order = stub.calls.filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
+        const order = stub.calls.map(bare).filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
         assert.deepStrictEqual(order, [
             "get namespace shop -o json", "-n shop patch deployment/web", "-n shop patch statefulset/db",
             "get namespace cart -o json", "-n cart patch deployment/cart",
@@ -103,7 +108,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
             stub = new StubCluster(state);
             const failed = await step({ ROLLOUT_REQUEST: REQUEST, STUB_FAIL: "-n cart" });
             assert.strictEqual(failed.code, 1);
-            assert.match(failed.stderr, /kubectl -n cart get deployments,statefulsets.* failed \(namespace cart\): exit 1: The connection to the server/);
+            assert.match(failed.stderr, /kubectl --request-timeout=30s -n cart get deployments,statefulsets.* failed \(namespace cart\): exit 1: The connection to the server/);
             assert.match(failed.stderr, /The rollout stopped at wave 2\/2/);
             const first = patches();
             assert.deepStrictEqual(first, ["-n shop patch deployment/web", "-n shop patch statefulset/db"]);
@@ -127,14 +132,14 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(again.code, 0, again.stderr);
         assert.deepStrictEqual(patches(), ["-n cart patch deployment/cart"]);
         assert.match(again.stdout, /shop: deployment\/web already rolling onto 1-31 \(1\.31\.0\): waiting for it/);
-        assert.ok(stub.calls.includes("-n shop rollout status deployment/web --timeout=90s"));
+        assert.ok(stub.calls.map(bare).includes("-n shop rollout status deployment/web --timeout=90s"));
     });
 
     it("a failed patch stops the step naming the workload's namespace and the command", async () => {
         stub = new StubCluster(cluster());
         const r = await step({ ROLLOUT_REQUEST: REQUEST, STUB_FAIL: "patch statefulset/db" });
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /kubectl -n shop patch statefulset\/db --type=merge -p .* failed \(namespace shop\)/);
+        assert.match(r.stderr, /kubectl --request-timeout=30s -n shop patch statefulset\/db --type=merge -p .* failed \(namespace shop\)/);
         assert.match(r.stderr, /left for the next 'pulumi up': cart/);
     });
 
@@ -146,6 +151,29 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /namespace shop is labelled istio.io\/rev=1-30, not 1-31 .*pulumi up --refresh/);
         assert.deepStrictEqual(patches(), []);
+    });
+
+    it("a workload rolled onto the target, then relabelled and restarted by hand onto another revision: the restart changes its template, so its pods roll onto the target", async () => {
+        const state = cluster();
+        // The label is back on 1-31 (the program took it back); web still carries the record of its earlier roll onto
+        // 1-31 (kubectl rollout restart keeps it), and its pods were re-created under the hand-made label 1-30.
+        state.objects = workload("shop", "web", { replicas: 2, record: "1-31@1.31.0", pods: [on("1-30", "1.30.2"), on("1-30", "1.30.2")] });
+        stub = new StubCluster(state);
+        const r = await step({ ROLLOUT_REQUEST: "shop 1-31 1-31@1.31.0 Deployment/web@1" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /shop: restarting deployment\/web \(pods injected by 1-30 although it was rolled onto 1-31\)/);
+        const after = stub.state.objects;
+        assert.strictEqual(after.find(o => o.kind === "Deployment")!.metadata.generation, 2, "the template changed once");
+        const pods = after.filter(o => o.kind === "Pod").map(p => podProxy(p));
+        assert.deepStrictEqual(pods, [on("1-31", "1.31.0"), on("1-31", "1.31.0")].map(t => ({ injected: true, ...t })));
+    });
+
+    it("every restart patch changes the template: the same record at two times is two different templates", () => {
+        const target = { revision: "1-31", version: "1.31.0" };
+        const first = restartPatch(target, new Date("2026-12-04T18:00:00Z"));
+        assert.deepStrictEqual(first, { spec: { template: { metadata: { annotations: {
+            "istio-mesh.dev/rolled-onto": "1-31@1.31.0", "istio-mesh.dev/restarted-at": "2026-12-04T18:00:00.000Z" } } } } });
+        assert.notDeepStrictEqual(restartPatch(target, new Date("2026-12-04T18:00:01Z")), first);
     });
 
     it("paused Deployments and OnDelete StatefulSets are reported and skipped; Jobs and bare pods are listed", async () => {
@@ -177,7 +205,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
     it("uses the provider's context on every call", async () => {
         stub = new StubCluster(cluster());
         await step({ ROLLOUT_REQUEST: "cart 1-31 1-31@1.31.0", KUBE_CONTEXT: "staging" });
-        assert.ok(stub.calls.length > 0 && stub.calls.every(c => c.startsWith("--context staging ")), stub.calls.join("\n"));
+        assert.ok(stub.calls.length > 0 && stub.calls.every(c => c.startsWith("--context staging --request-timeout=30s ")), stub.calls.join("\n"));
     });
 
     it("the Command's script finds the project from a subdirectory and runs the step with its stdin", () => {

@@ -184,6 +184,8 @@ const BAD: Record<string, Case> = {
     "restartTimeout in words": { config: withBase(c => c.restartTimeout = "five minutes"), key: "restartTimeout" },
     "restartTimeout in days (kubectl has no d)": { config: withBase(c => c.restartTimeout = "2d"), key: "restartTimeout" },
     "restartTimeout units out of order": { config: withBase(c => c.restartTimeout = "30s2m"), key: "restartTimeout" },
+    "kubernetes.requestTimeout 0s (no deadline at all)": { config: withBase(c => c.kubernetes = { requestTimeout: "0s" }), key: "kubernetes.requestTimeout" },
+    "kubernetes.requestTimeout in words": { config: withBase(c => c.kubernetes = { requestTimeout: "half a minute" }), key: "kubernetes.requestTimeout" },
     "rollout.pauseBetween in words": { config: withBase(c => c.rollout = { pauseBetween: "a while" }), key: "rollout.pauseBetween" },
     "rollout.pauseBetween in days": { config: withBase(c => c.rollout = { pauseBetween: "1d" }), key: "rollout.pauseBetween" },
     "renderDirectory /": { config: withBase(c => c.renderDirectory = "/"), key: "renderDirectory" },
@@ -234,6 +236,7 @@ const BAD: Record<string, Case> = {
 const GOOD: Record<string, { config: Record<string, any>; previous?: MeshState; secrets?: Record<string, string>; then?: (run: Awaited<ReturnType<typeof runProgram>>) => void }> = {
     "restartTimeout 1h30m": { config: withBase(c => c.restartTimeout = "1h30m") },
     "restartTimeout 2m30s": { config: withBase(c => c.restartTimeout = "2m30s") },
+    "kubernetes.requestTimeout 1m30s": { config: withBase(c => c.kubernetes = { requestTimeout: "1m30s" }) },
     "rollout.pauseBetween 1m30s, as restartTimeout takes it": { config: withBase(c => c.rollout = { pauseBetween: "1m30s" }) },
     "rollout.pauseBetween 0s (no pause)": { config: withBase(c => c.rollout = { pauseBetween: "0s" }) },
     "two revisions on one version (values changed under a new name)": {

@@ -26,7 +26,7 @@ const FULL: RawConfig = {
     kubernetesVersion: "1.33",
     renderDirectory: "./rendered",
     restartTimeout: "5m",
-    kubernetes: { kubeconfig: "/home/sre/.kube/config", context: "prod", adoptExisting: false },
+    kubernetes: { kubeconfig: "/home/sre/.kube/config", context: "prod", adoptExisting: false, requestTimeout: "45s" },
     rollout: { parallelNamespaces: 1, pauseBetween: "0s", restarts: "auto" },
     acknowledge: { renderDirectory: "./rendered", istioNamespace: "istio-system", context: "prod" },
     promotion: { from: "organization/istio-mesh/staging", soak: "1d" },

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { injectorRevisions, IstiodState, routesFile, webhookTargets } from "../../demo/istiods";
+import { injectorRevisions, istiodsReady, IstiodState, routesFile, webhookTargets } from "../../demo/istiods";
 
 describe("local istiod supervisor: what it runs and routes", () => {
     it("runs one istiod per injector ConfigMap, named by its revision", () => {
@@ -25,5 +25,16 @@ describe("local istiod supervisor: what it runs and routes", () => {
             { revision: "1-31", routes: [], ready: false, error: "no pilot-discovery-1.31", log: "l" },
         ];
         assert.strictEqual(routesFile(states), "10.96.4.7:443 127.0.0.1:41001 # istiod 1-30\n");
+    });
+
+    it("counts the istiods ready whatever order the supervisor started them in, and only when each is ready and routed", () => {
+        const istiod = (revision: string, ready = true, routes = ["10.96.4.7:443"]): IstiodState => ({ revision, routes, ready, log: "l" });
+        // 1-31 started first (its ConfigMap appeared first): the supervisor lists it first.
+        assert.strictEqual(istiodsReady([istiod("1-31"), istiod("1-30")], ["1-30", "1-31"]), true);
+        assert.strictEqual(istiodsReady([istiod("1-31"), istiod("1-30")], ["1-31", "1-30"]), true);
+        assert.strictEqual(istiodsReady([istiod("1-31"), istiod("1-30", false)], ["1-30", "1-31"]), false, "one not ready");
+        assert.strictEqual(istiodsReady([istiod("1-31"), istiod("1-30", true, [])], ["1-30", "1-31"]), false, "one not routed");
+        assert.strictEqual(istiodsReady([istiod("1-31"), istiod("1-30")], ["1-31"]), false, "one more than wanted");
+        assert.strictEqual(istiodsReady([istiod("1-31")], ["1-30", "1-31"]), false, "one missing");
     });
 });

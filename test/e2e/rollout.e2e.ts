@@ -2,7 +2,8 @@
  * The data-plane rollout through the real `pulumi` CLI on the local KWOK cluster, with real injection (one real
  * istiod per revision, demo/istiods.ts): adopting a mesh the real istioctl installed restarts nothing; an API server
  * stopped in the middle of a restart wave, then `pulumi refresh` and `pulumi up`, restarts every workload exactly
- * once; a namespace relabelled by hand is taken back and its workloads restarted; `destroy` leaves the CRDs, the
+ * once; a namespace relabelled by hand is taken back and its workloads restarted, also when the program had rolled
+ * them onto that revision before and they were restarted by hand; `destroy` leaves the CRDs, the
  * application namespaces and their workloads. "Restarted" is counted on the cluster: a restart is one change of a
  * Deployment's pod template, so its metadata.generation moves by one.
  */
@@ -209,7 +210,22 @@ describe("end to end: the rollout of workloads (adoption, interruption, hand rel
         assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-30" });
     });
 
-    it("4. destroy: refused by the lock and the retirement guards with nothing deleted while pods use a revision; the documented teardown leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
+    it("4. a namespace the program rolled, relabelled by hand and restarted by hand onto another revision: after refresh and up, every pod is injected by the configured revision, each workload restarted once", () => {
+        // shop was rolled onto 1-31 in step 2: its templates carry that record, which kubectl rollout restart keeps.
+        cluster.kubectl("label", "namespace", "shop", "istio.io/rev=1-30", "--overwrite");
+        cluster.kubectl("rollout", "restart", "deployment", "-n", "shop");
+        rolloutStatus("shop");
+        assertProxies(["1-30", "1-31"], { shop: "1-30" });
+        assert.deepStrictEqual([records()["shop/web"], records()["shop/api"]], [`1-31@${NEW}`, `1-31@${NEW}`], "the record of the earlier roll is still there");
+        const before = generations();
+        project.mustPulumi("refresh", "--yes", "--skip-preview");
+        const up = project.up();
+        assert.strictEqual(label("shop"), "1-31", "label taken back");
+        assert.deepStrictEqual(restartedSince(before), ["shop/api +1", "shop/web +1"], `each workload of shop restarted once; up printed:\n${up.stdout.slice(-3000)}`);
+        assertProxies(["1-30", "1-31"], { shop: "1-31", cart: "1-31", search: "1-30" });
+    });
+
+    it("5. destroy: refused by the lock and the retirement guards with nothing deleted while pods use a revision; the documented teardown leaves the CRDs, every application namespace and workload, and restarts nothing", () => {
         const before = { generations: generations(), pods: pods() };
         const crds = cluster.kubectl("get", "crd", "-o", "name").split("\n").filter(n => n.endsWith(".istio.io")).sort();
         assert.ok(crds.includes("customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io"), crds.join(", "));

@@ -1,8 +1,10 @@
 /**
  * A stub `kubectl` over a JSON file of cluster state, for the kubectl steps' tests: it answers the gets the steps
- * make, applies their patches (rolling the workload: its pods are replaced, injected by the revision the
- * namespace's label resolves to, or left without a sidecar when the injector is down), records every call, and
- * fails on cue (STUB_FAIL: a regular expression over the arguments; STUB_STUCK: rollouts that never finish).
+ * make, applies their patches (rolling the workload when its template changed: its pods are replaced, injected by the
+ * revision the namespace's label resolves to, or left without a sidecar when the injector is down), records every call, and
+ * fails on cue (STUB_FAIL: a regular expression over the arguments; STUB_STUCK: rollouts that never finish; STUB_HANG:
+ * a proxy that never serves, "proxy", or never answers a read, "GET <path>", having written STUB_PROXY_STDERR to stderr,
+ * as kubectl does while an exec credential plugin waits for a login).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -32,6 +34,7 @@ const save = () => fs.writeFileSync(process.env.STUB_STATE, JSON.stringify(state
 let a = args.slice();
 const take = (flag) => { const i = a.indexOf(flag); if (i < 0) return undefined; const v = a[i + 1]; a.splice(i, 2); return v; };
 take("--context");
+a = a.filter(x => !x.startsWith("--request-timeout="));
 const ns = take("-n");
 const all = a.includes("-A"); a = a.filter(x => x !== "-A");
 const out = take("-o");
@@ -43,6 +46,9 @@ if (a[0] === "proxy") {
   // kubectl proxy --unix-socket=<path>: answers GETs of API paths with the API server's JSON (/api/v1/... or
   // /apis/<group>/<version>/..., cluster-wide or under namespaces/<ns>; list items carry no kind), each logged as "GET <path>".
   const socket = a[1].replace(/^--unix-socket=/, "");
+  const hangs = (what) => process.env.STUB_HANG && new RegExp(process.env.STUB_HANG).test(what);
+  if (process.env.STUB_PROXY_STDERR) process.stderr.write(process.env.STUB_PROXY_STDERR + "\n");
+  if (hangs("proxy")) { setInterval(() => undefined, 1000); return; }
   const bare = (o) => { const { kind, ...rest } = o; return rest; };
   const answer = (apiPath) => {
     if (process.env.STUB_FAIL && new RegExp(process.env.STUB_FAIL).test("GET " + apiPath)) {
@@ -60,6 +66,7 @@ if (a[0] === "proxy") {
   };
   require("http").createServer((req, res) => {
     fs.appendFileSync(process.env.STUB_LOG, "GET " + req.url + "\n");
+    if (hangs("GET " + req.url)) return;
     const [status, body] = answer(req.url);
     res.writeHead(status, { "Content-Type": "application/json" });
     res.end(JSON.stringify(body));
@@ -84,7 +91,10 @@ if (a[0] === "patch") {
   if (!w) { process.stderr.write("not found\n"); process.exit(1); }
   const patch = JSON.parse(take("-p"));
   const meta = w.spec.template.metadata = w.spec.template.metadata || {};
+  const before = JSON.stringify(meta.annotations || {});
   meta.annotations = Object.assign({}, meta.annotations, patch.spec.template.metadata.annotations);
+  // As the API server: a patch that leaves the template as it was changes nothing, so nothing rolls.
+  if (JSON.stringify(meta.annotations) === before) { process.stdout.write(a[1] + " patched (no change)\n"); process.exit(0); }
   w.metadata.generation = (w.metadata.generation || 1) + 1;
   const stuck = process.env.STUB_STUCK && new RegExp(process.env.STUB_STUCK).test(ns + "/" + a[1]);
   w.status.observedGeneration = w.metadata.generation;

@@ -1,7 +1,7 @@
 /**
  * The compiled program (`npm run build`: tsc into bin/, then this script) is run only when it was built from the
- * sources as they are: the build records a digest of the program's TypeScript sources in bin/, and main.js
- * compares it with the sources' digest at every run (about 5 ms).
+ * sources as they are: the build records a digest of the program's TypeScript sources in bin/, and main.js and the
+ * kubectl steps (tools/build/step.js) compare it with the sources' digest at every run (about 5 ms).
  */
 "use strict";
 const crypto = require("crypto");
@@ -38,7 +38,28 @@ function builtFromSources(root) {
     }
 }
 
-module.exports = { SOURCES, STAMP, sourcesDigest, builtFromSources };
+/**
+ * A module of the program under `root` ("index", "components/rolloutStep"): compiled, from bin/, when bin/ was built
+ * from the sources as they are; otherwise the TypeScript source through ts-node, after `onSources()` (say so, since it
+ * costs about a second); without ts-node (`npm ci --omit=dev`), an error naming the build. Never a stale build.
+ */
+function requireProgram(root, name, onSources) {
+    if (builtFromSources(root)) {
+        return require(path.join(root, "bin", `${name}.js`));
+    }
+    let tsNode;
+    try {
+        tsNode = require(require.resolve("ts-node", { paths: [root] }));
+    } catch {
+        throw new Error("istio-mesh: bin/ was not built from these sources and ts-node (a dev dependency) is not installed: " +
+            "run 'npm run build' in the project (after 'npm ci', or 'npm ci --omit=dev').");
+    }
+    onSources();
+    tsNode.register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
+    return require(path.join(root, `${name}.ts`));
+}
+
+module.exports = { SOURCES, STAMP, sourcesDigest, builtFromSources, requireProgram };
 
 if (require.main === module) {
     const root = path.resolve(__dirname, "..", "..");
