@@ -14,6 +14,7 @@ import {
 import { formatRequest, NamespaceTarget, parseRequest } from "../model/rollout";
 import { Kubectl, TO_PROJECT_ROOT } from "./kubectl";
 import { prometheusHeaders, queryAt } from "./prometheus";
+import { exitStep } from "./stepExit";
 
 /** The Command's script: from the project's root, this file through ts-node, which the program itself runs with. */
 export const GATE_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only components/gateStep.ts`;
@@ -156,14 +157,6 @@ if (require.main === module) {
     const since = Number(process.env.GATE_SINCE) * 1000 || Date.now();
     passGate(req, req.checks, since, stepQuery(req, process.env), REAL_CLOCK, line => process.stdout.write(`${line}\n`),
         "Nothing that depends on it was touched (what moves to it, and the steps after it, wait for this gate).")
-        .then(failure => {
-            if (failure) {
-                process.stderr.write(`${failure}\n`);
-                process.exit(1);
-            }
-            process.exit(0);
-        }, e => {
-            process.stderr.write(`istio-mesh health gate after ${req.point}: ${e instanceof Error ? e.message : e}\n`);
-            process.exit(1);
-        });
+        .then(failure => exitStep(failure ? 1 : 0, failure),
+            e => exitStep(1, `istio-mesh health gate after ${req.point}: ${e instanceof Error ? e.message : e}`));
 }

@@ -18,6 +18,7 @@ import { parseGateRequest, WaveGate } from "../model/gate";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { clusterRecord, REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./gateStep";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
+import { exitStep } from "./stepExit";
 
 /**
  * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in), this
@@ -153,8 +154,5 @@ export function main(): void {
     Promise.resolve()
         .then(() => runRollout(stepSettings(process.env, fs.readFileSync(0, "utf8")), kubectl, log, REAL_CLOCK.sleep,
             gate && waveHooks(gate, stepQuery(gate, process.env), REAL_CLOCK, log, clusterRecord(kubectl, process.env.GATE_RECORD_NAMESPACE || "istio-system"))))
-        .then(() => process.exit(0), e => {
-            process.stderr.write(`${e instanceof Error ? e.message : e}\n`);
-            process.exit(1);
-        });
+        .then(() => exitStep(0), e => exitStep(1, `${e instanceof Error ? e.message : e}`));
 }

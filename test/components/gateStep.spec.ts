@@ -136,7 +136,7 @@ describe("the restart step stopped by the gate between waves (stub kubectl)", fu
         const env = stub.env({ TIMEOUT: "90s" });
         const lines: string[] = [];
         const hooks = waveHooks(waveGate(gate), fakePrometheus(answer), fakeClock(Date.now()), l => lines.push(l), record);
-        const patched = () => stub.calls.filter(c => / patch /.test(` ${c} `)).map(c => c.split(" ")[1]);
+        const patched = () => stub.commands.filter(c => / patch /.test(` ${c} `)).map(c => c.split(" ")[1]);
         try {
             await runRollout(stepSettings(env, REQUEST), new Kubectl(env), l => lines.push(l), async () => undefined, hooks);
             return { error: undefined, patched: patched(), lines };

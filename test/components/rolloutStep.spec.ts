@@ -48,8 +48,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         }
     };
     /** A call without the request timeout every call carries (the first test shows it). */
-    const bare = (c: string) => c.replace(/^--request-timeout=30s /, "");
-    const patches = () => stub.calls.map(bare).filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
+    const patches = () => stub.commands.filter(c => / patch /.test(` ${c} `)).map(c => c.replace(/ --type=merge -p .*/, ""));
 
     it("restarts what does not run the target, one namespace at a time, each awaited before the next (the Command's entry point)", () => {
         stub = new StubCluster(cluster());
@@ -79,7 +78,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         stub = new StubCluster(cluster());
         const r = await step({ ROLLOUT_REQUEST: `${REQUEST}\nsearch 1-30 1-30@1.30.2`, ROLLOUT_PARALLEL: "2", ROLLOUT_PAUSE: "1ms" });
         assert.strictEqual(r.code, 0, r.stderr);
-        const order = stub.calls.map(bare).filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
+        const order = stub.commands.filter(c => /patch|rollout status|get namespace/.test(c)).map(c => c.replace(/ --(type|timeout)=.*/, ""));
         assert.deepStrictEqual(order, [
             "get namespace shop -o json", "-n shop patch deployment/web", "-n shop patch statefulset/db",
             "get namespace cart -o json", "-n cart patch deployment/cart",
@@ -132,7 +131,7 @@ describe("the restart step (components/rolloutStep.ts) against a stub kubectl", 
         assert.strictEqual(again.code, 0, again.stderr);
         assert.deepStrictEqual(patches(), ["-n cart patch deployment/cart"]);
         assert.match(again.stdout, /shop: deployment\/web already rolling onto 1-31 \(1\.31\.0\): waiting for it/);
-        assert.ok(stub.calls.map(bare).includes("-n shop rollout status deployment/web --timeout=90s"));
+        assert.ok(stub.commands.includes("-n shop rollout status deployment/web --timeout=90s"));
     });
 
     it("a failed patch stops the step naming the workload's namespace and the command", async () => {

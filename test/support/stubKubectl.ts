@@ -157,6 +157,11 @@ export class StubCluster {
         return fs.readFileSync(this.logFile, "utf8").split("\n").filter(Boolean);
     }
 
+    /** The calls without kubectl's global flags (`--context`, `--request-timeout`): what each did. */
+    get commands(): string[] {
+        return this.calls.map(c => c.replace(/^(--context \S+ )?--request-timeout=\S+ /, ""));
+    }
+
     clearCalls(): void {
         fs.writeFileSync(this.logFile, "");
     }
