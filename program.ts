@@ -263,16 +263,20 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         }
     }
 
-    const provider = new k8s.Provider("cluster", {
+    const providerArgs = (adopt: boolean): k8s.ProviderArgs => ({
         kubeconfig: keepSecret(spec.kubernetes.kubeconfig),
         context: keepSecret(spec.kubernetes.context),
         renderYamlToDirectory: spec.renderDirectory,
         enableServerSideApply: true,
         // Pinned from config, never from the SDK's PULUMI_K8S_* fallbacks: an ambient variable would change the
         // provider's inputs, so a later run without it would show the provider as updated.
-        upsertExistingObjects: spec.kubernetes.adoptExisting,
-        enablePatchForce: spec.kubernetes.adoptExisting,
+        upsertExistingObjects: adopt,
+        enablePatchForce: adopt,
     });
+    const provider = new k8s.Provider("cluster", providerArgs(spec.kubernetes.adoptExisting));
+    // The users' own Gateways (gatewayApi manifests) are adopted when they exist already: through a provider of their own.
+    const adoptProvider = spec.gatewayApi.gateways.some(g => g.manifest) && !spec.kubernetes.adoptExisting
+        ? new k8s.Provider("cluster-adopt", providerArgs(true)) : provider;
     // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
     const retiring = withStackTraces(() => retiringRevisions(previous, spec));
     const observation = await observeNamespaces(spec, retiring.length > 0);
@@ -289,6 +293,7 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
         gateCredentials: spec.healthGate ? gateCredentials(raw) : undefined,
         gatewayApiBundle,
+        adoptProvider,
     }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).

@@ -32,6 +32,8 @@ export interface GatewayApiGatewayArgs {
     pauseSeconds?: number;
     /** The user's own Gateway (a manifest): kept in the cluster when it leaves the config. Default false. */
     adopted?: boolean;
+    /** The provider that applies the Gateway (one that adopts an existing object, for a manifest). Default: the inherited one. */
+    provider?: k8s.Provider;
 }
 
 /**
@@ -56,6 +58,7 @@ export class GatewayApiGateway extends pulumi.ComponentResource {
             ...childOptions(this, opts),
             // The user's own Gateway goes back to them when it leaves the config, as it came.
             ...(args.adopted ? { retainOnDelete: true } : {}),
+            ...(args.provider ? { provider: args.provider } : {}),
         });
         if (args.kubectl) {
             const deployment = gatewayDeploymentName(gw.name, gw.className);

@@ -47,6 +47,11 @@ export interface IstioMeshArgs {
     gateCredentials?: GateCredentials;
     /** The manifests of the Gateway API release `spec.gatewayApi.crds` names (components/gatewayApiCrds.ts readGatewayApiBundle). */
     gatewayApiBundle?: CrdBundle;
+    /**
+     * The provider that applies the users' own Gateways (gatewayApi manifests): one that takes over an existing
+     * object (upsertExistingObjects, enablePatchForce), so a Gateway created by hand is adopted. Default: the mesh's.
+     */
+    adoptProvider?: k8s.Provider;
 }
 
 /**
@@ -248,6 +253,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 timeoutSeconds,
                 pauseSeconds: wave !== undefined && wave < gatewayApiPlan.waves.length - 1 ? pauseSeconds : 0,
                 adopted: gw.manifest !== undefined,
+                ...(gw.manifest && args.adoptProvider ? { provider: args.adoptProvider } : {}),
             }, {
                 ...parent,
                 dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...gatewayApiBase, ...before],

@@ -159,6 +159,43 @@ describe("Gateway API under mocks", function () {
         assert.deepStrictEqual(error.registered, []);
     });
 
+    it("a manifest's Gateway is applied as written, pinned, through a provider that adopts an existing one, and kept on delete", async () => {
+        const file = path.join(cache, "storefront.yaml");
+        fs.writeFileSync(file, `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: storefront, labels: {team: web}}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: web, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {shop: "true"}}}}}]
+`);
+        const run = await runProgram(step(["1.30.2"], "1-30", "1.5.1", [{ name: "storefront", namespace: "shop", revision: "1-30", manifest: file }]));
+        const gw = gateway(run, "storefront");
+        assert.deepStrictEqual(gw.inputs.metadata.labels, { team: "web", "istio.io/rev": "1-30" });
+        assert.strictEqual(gw.inputs.spec.listeners[0].allowedRoutes.namespaces.from, "Selector");
+        assert.strictEqual(gw.retainOnDelete, true, "the user's own Gateway is kept when it leaves the config");
+        const adopt = find(run, "pulumi:providers:kubernetes", "cluster-adopt");
+        assert.deepStrictEqual([adopt.inputs.upsertExistingObjects, adopt.inputs.enablePatchForce], ["true", "true"]);
+        assert.deepStrictEqual([find(run, "pulumi:providers:kubernetes", "cluster").inputs.upsertExistingObjects], ["false"]);
+        // Without a manifest, no second provider, and the program's own Gateways are deleted with their config.
+        const plain = await runProgram(start);
+        assert.strictEqual(gateway(plain, "storefront").retainOnDelete, false);
+        assert.deepStrictEqual(ofType(plain, "pulumi:providers:kubernetes").map(p => p.name), ["cluster"]);
+    });
+
+    it("render mode: the CRDs are written with the manifests, kept on delete, and no step awaits a rollout", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rendered-"));
+        try {
+            const run = await runProgram({ ...start, renderDirectory: dir });
+            const crds = find(run, TYPES.configGroup, "gateway-api-crds-manifest");
+            assert.match(crds.inputs.yaml, /name: gateways\.gateway\.networking\.k8s\.io/);
+            assert.strictEqual(crds.retainOnDelete, true);
+            assert.deepStrictEqual(ofType(run, TYPES.command).filter(c => /gateway-api/.test(c.name)), []);
+            assert.ok(gateway(run, "storefront"));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("unmanaged: no CRD step, the Gateways all the same", async () => {
         const run = await runProgram(step(["1.30.2"], "1-30", "unmanaged", [{ ...storefront, revision: "1-30" }]));
         assert.deepStrictEqual(ofType(run, TYPES.command).filter(c => c.name === "gateway-api-crds"), []);
