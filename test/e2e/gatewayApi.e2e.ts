@@ -5,6 +5,7 @@
  * istiod-<new> re-deploys; two moved in one step, one after the other; and the refusals before anything applies.
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import { RawConfig } from "../../model/config";
 import { appNamespace, LocalCluster, LocalProject } from "../../demo/local";
 import { toolchainOrSkip } from "../support/e2e";
@@ -170,6 +171,9 @@ describe("end to end: Gateway API gateways deployed by istiod, moved one at a ti
             apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: "legacy", namespace: "shop", labels: { "istio.io/rev": "1-30" } },
             spec: { gatewayClassName: "istio", listeners: [{ name: "http", port: 7070, protocol: "HTTP" }] },
         }]);
+        for (let i = 0; i < 60 && !cluster.kubectl("get", "deployment", "legacy-istio", "-n", "shop", "--ignore-not-found", "-o", "name").trim(); i++) {
+            execFileSync("sleep", ["1"]);
+        }
         cluster.kubectl("-n", "shop", "rollout", "status", "deployment/legacy-istio", "--timeout=120s");
         project.setConfig(config({ revisions: [NEW], defaultTag: "1-31", gatewayApi: "1.6.0", gateways: gateways("1-31", "1-31", "1-31") }));
         const r = project.pulumi("preview");
