@@ -1,10 +1,10 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION, CrdBundle, imageTag } from "../istio";
+import { ANNOTATION, CrdBundle, gatewayDeploymentName, imageTag } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
-import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
+import { controlPlaneGate, formatGateRequest, gateSummary, gatewayApiGate, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
 import { parseDuration } from "../model/duration";
 import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
@@ -234,6 +234,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const pauseSeconds = Math.ceil((parseDuration(spec.rollout.pauseBetween, { zero: true }) ?? 0) / 1000);
         const waveOf = new Map(gatewayApiPlan.waves.flatMap((w, i) => w.map(id => [id, i] as const)));
         const gatewayApiGateways = new Map<string, GatewayApiGateway>();
+        /** Per Gateway, what the next wave waits for: its rollout step and, with the gate on, its gate. */
+        const awaited = new Map<string, pulumi.Resource[]>();
         // Registered wave by wave (then the rest), so each wave can wait for the steps of the one before.
         const inOrder = [...spec.gatewayApi.gateways.entries()].sort(([, a], [, b]) =>
             (waveOf.get(gatewayId(a)) ?? Infinity) - (waveOf.get(gatewayId(b)) ?? Infinity));
@@ -241,8 +243,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             const id = gatewayId(gw);
             const binding = facts.gatewayApi[id];
             const wave = waveOf.get(id);
-            const before = wave !== undefined && wave > 0 ? gatewayApiPlan.waves[wave - 1].flatMap(g => gatewayApiGateways.get(g)?.rollout ?? []) : [];
-            gatewayApiGateways.set(id, new GatewayApiGateway(`gateway-api-${id}`, {
+            const before = wave !== undefined && wave > 0 ? gatewayApiPlan.waves[wave - 1].flatMap(g => awaited.get(g) ?? []) : [];
+            // With the gate on: when the Gateway's change began, for the gate's comparison with before.
+            const start = gate ? [gateStart(`health-gate-gateway-api-${id}`, `${binding.target} ${binding.revision}@${binding.version}`, parent)] : [];
+            const gateway = new GatewayApiGateway(`gateway-api-${id}`, {
                 gateway: gw,
                 binding,
                 configKey: `${CONFIG_NAMESPACE}:gatewayApi.gateways[${i}]`,
@@ -256,8 +260,13 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...(gw.manifest && args.adoptProvider ? { provider: args.adoptProvider } : {}),
             }, {
                 ...parent,
-                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...gatewayApiBase, ...before],
-            }));
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...gatewayApiBase, ...before, ...start],
+            });
+            gatewayApiGateways.set(id, gateway);
+            const rollout = gateway.rollout ? [gateway.rollout] : [];
+            awaited.set(id, [...rollout, ...(gate ? [gateStep(`health-gate-gateway-api-${id}`,
+                gatewayApiGate(gate, id, gatewayDeploymentName(gw.name, gw.className), binding.revision, binding.version),
+                args.gateCredentials, { parent: gateway, dependsOn: rollout }, start[0].stdout)] : [])]);
         }
 
         // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
@@ -311,6 +320,10 @@ export class IstioMesh extends pulumi.ComponentResource {
         const gatePlan = gate && planGates(gate, {
             ...plan, waves: rolloutReport.restarts === "auto" ? rolloutReport.waves.map(waveTargets) : [],
             namespacesOfTag: Object.fromEntries(spec.tags.map(t => [t.name, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)])),
+            gatewayApiMoving: plan.gatewayApi.moving.map(m => {
+                const gw = spec.gatewayApi.gateways.find(g => gatewayId(g) === m.name);
+                return { ...m, deployment: gw ? gatewayDeploymentName(gw.name, gw.className) : m.name };
+            }),
         });
         this.upgradePlan = gatePlan ? { ...plan, healthGate: gatePlan, summary: [...plan.summary, ...gateSummary(gatePlan)] } : plan;
         if (gatePlan?.onNoData === "skip" && gatePlan.points.length > 0) {
@@ -350,7 +363,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
             const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
                 ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
-                ...[...gatewayApiGateways.values()].flatMap(g => [g.gateway, ...(g.rollout ? [g.rollout] : [])]), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
+                ...[...gatewayApiGateways.values()].map(g => g.gateway), ...[...awaited.values()].flat(), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
             ]);
             const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
             revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));

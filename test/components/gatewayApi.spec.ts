@@ -138,6 +138,21 @@ describe("Gateway API under mocks", function () {
         assert.strictEqual(rollout(run, "storefront").inputs.environment.REVISION, "1-31");
     });
 
+    it("with the health gate on, each moved Gateway's traffic is gated after its rollout, and the next wave waits for that gate", async () => {
+        const healthGate = { prometheus: { url: "http://127.0.0.1:9090" } };
+        const before = { ...step(["1.30.2", "1.31.0"], "1-30", "1.6.0", [{ ...storefront, revision: "1-30" }, { ...checkout, revision: "1-30" }]), healthGate };
+        const first = await runProgram(before);
+        const run = await runProgram({ ...step(["1.30.2", "1.31.0"], "1-30", "1.6.0", [{ ...storefront, revision: "1-31" }, { ...checkout, revision: "1-31" }]), healthGate },
+            first.outputs.meshState);
+        const gate = find(run, TYPES.command, "health-gate-gateway-api-shop/checkout");
+        assert.match(gate.inputs.stdin, /"point": "Gateway API gateway shop\/checkout -> 1-31 \(1\.31\.0\)"/);
+        assert.match(gate.inputs.stdin, /source_workload=\\"checkout-istio\\"/, "its Deployment's traffic");
+        assert.ok(gate.dependencies.some(u => u.endsWith("::gateway-api-shop/checkout-rollout")), "after its rollout");
+        assert.ok(gateway(run, "storefront").dependencies.some(u => u.endsWith("command:local:Command::health-gate-gateway-api-shop/checkout")),
+            "the next wave waits for the gate");
+        assert.ok(run.outputs.upgradePlan.healthGate.points.some((p: { point: string }) => p.point === "Gateway API gateway shop/storefront -> 1-31 (1.31.0)"));
+    });
+
     it("with parallelNamespaces 2, both move in one wave", async () => {
         const first = await runProgram(step(["1.30.2", "1.31.0"], "1-30", "1.6.0", [{ ...storefront, revision: "1-30" }, { ...checkout, revision: "1-30" }]));
         const run = await runProgram(step(["1.30.2", "1.31.0"], "1-30", "1.6.0", [{ ...storefront, revision: "1-31" }, { ...checkout, revision: "1-31" }],
