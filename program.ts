@@ -5,6 +5,8 @@
 import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CrdBundle } from "./istio";
+import { readGatewayApiBundle } from "./components/gatewayApiCrds";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { IstioMesh } from "./components/mesh";
 import { writeClusterAccess } from "./components/projectFiles";
@@ -16,8 +18,6 @@ import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { withLegacyInjection } from "./model/legacyInjection";
 import { gatewayApiCrdsProblem } from "./model/gatewayApi";
-import { readGatewayApiBundle } from "./components/gatewayApiCrds";
-import { CrdBundle } from "./istio";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
