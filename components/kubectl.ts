@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
+import { DATAPLANE_MODE_LABEL, REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION, ZTUNNEL_APP } from "../istio";
 import { DEFAULTS } from "../model/config/defaults";
 import { parseDuration } from "../model/duration";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
@@ -454,7 +454,12 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
     const namespaceLabels: Record<string, string | undefined> = {};
     const namespaceVersions: Record<string, string> = {};
     const namespaceInjection: Record<string, string> = {};
+    const namespaceModes: Record<string, string> = {};
     for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
+        const mode = ns.metadata.labels?.[DATAPLANE_MODE_LABEL];
+        if (mode !== undefined) {
+            namespaceModes[ns.metadata.name] = mode;
+        }
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
         namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
         const legacy = ns.metadata.labels?.[INJECTION_LABEL];
@@ -462,7 +467,7 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
             namespaceInjection[ns.metadata.name] = legacy;
         }
     }
-    return { namespaceLabels, namespaceVersions, namespaceInjection, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+    return { namespaceLabels, namespaceVersions, namespaceInjection, namespaceModes, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
 }
 
 const NOTHING_OBSERVED: Observation = { namespaceLabels: {}, objects: [] };
@@ -483,17 +488,28 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
  * `clusterWide` (a step that retires a revision): the reads are never scoped, and every namespace and pod of the
  * cluster is kept in `cluster`, whatever is bound.
  */
-export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false): Promise<Observation> {
-    if (namespaces.length === 0 && !clusterWide) {
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false, ztunnelNamespace?: string): Promise<Observation> {
+    if (namespaces.length === 0 && !clusterWide && !ztunnelNamespace) {
         return NOTHING_OBSERVED;
     }
     const scope = namespaces.length === 1 && !clusterWide ? `/namespaces/${namespaces[0]}` : "";
-    const [nsRead, ...lists] = await kubectl.getAll([
+    // Ambient mode: the nodes and ztunnel's pods too, in the same proxy's reads (the ztunnel step's plan).
+    const ztunnelReads = ztunnelNamespace ? ["/api/v1/nodes", `/api/v1/namespaces/${ztunnelNamespace}/pods?labelSelector=app%3D${ZTUNNEL_APP}`] : [];
+    const answers = await kubectl.getAll([
         `/api/v1${scope || "/namespaces"}`,
         ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
+        ...ztunnelReads,
     ]);
+    const [nodesRead, ztunnelRead] = ztunnelNamespace ? answers.splice(answers.length - 2, 2) : [];
+    const ztunnel = ztunnelNamespace ? {
+        ztunnel: {
+            nodes: (nodesRead.items ?? []).map((o: object) => ({ ...o, kind: "Node" })),
+            pods: (ztunnelRead.items ?? []).map((o: object) => ({ ...o, kind: "Pod" })),
+        },
+    } : {};
+    const [nsRead, ...lists] = answers;
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));
-    const observation = observationOf(namespaces, nsRead, listed);
+    const observation = { ...observationOf(namespaces, nsRead, listed), ...ztunnel };
     return clusterWide ? { ...observation, cluster: { namespaces: nsRead.items ?? [], pods: listed.filter(o => o.kind === "Pod") } } : observation;
 }

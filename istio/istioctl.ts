@@ -26,7 +26,7 @@ export interface IstioOperatorOverlay {
 }
 
 /** The IstioOperator components istio-mesh renders with istioctl (gateways use the gateway chart, see the README). */
-export type IstioctlComponent = "base" | "pilot" | "cni";
+export type IstioctlComponent = "base" | "pilot" | "cni" | "ztunnel";
 
 /** The overlay rendering one component from `values`, its chart's values tree, into `namespace`. */
 export function istioctlOverlay(component: IstioctlComponent, namespace: string, values: Values): IstioOperatorOverlay {

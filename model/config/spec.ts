@@ -1,5 +1,5 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
-import { ImageSettings, ServiceType } from "../../istio";
+import { ImageSettings, ServiceType, ZtunnelRollout } from "../../istio";
 import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
@@ -47,6 +47,30 @@ export interface CniSpec {
     readonly values: Record<string, unknown>;
 }
 
+/** ztunnel: one DaemonSet, upgraded in place after istio-cni (istio/ambient.ts). */
+export interface ZtunnelSpec {
+    readonly version: string;
+    /** The revision whose istiod serves ztunnel (its CA and xDS address). */
+    readonly revision: string;
+    readonly values: Record<string, unknown>;
+    /** rolling: the DaemonSet's own update; nodeByNode: the program's step, one node (or nodesAtOnce) at a time. */
+    readonly rollout: ZtunnelRollout;
+    readonly nodesAtOnce: number;
+    readonly cordon: boolean;
+    readonly drain: boolean;
+    /** kubectl durations. */
+    readonly drainTimeout: string;
+    readonly readyTimeout: string;
+    readonly pauseBetween: string;
+}
+
+/** The ambient data plane: ztunnel, and the namespaces enrolled with istio.io/dataplane-mode=ambient. */
+export interface AmbientSpec {
+    /** Sorted; none of them is in MeshSpec.namespaces (a namespace runs sidecars or ambient). */
+    readonly namespaces: readonly string[];
+    readonly ztunnel: ZtunnelSpec;
+}
+
 export type Renderer = "helm" | "istioctl";
 
 export interface ChartSourceSpec {
@@ -71,6 +95,8 @@ export interface MeshSpec {
     readonly namespaces: readonly NamespaceSpec[];
     readonly gateways: readonly GatewaySpec[];
     readonly cni?: CniSpec;
+    /** Ambient mode (ztunnel, ambient namespaces); absent when off. */
+    readonly ambient?: AmbientSpec;
     /** Render mode: write manifests here instead of applying them to a cluster. */
     readonly renderDirectory?: string;
     /** How long a restart waits for each workload's rollout (kubectl duration). */
@@ -111,6 +137,8 @@ export interface PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
     /** Where the mesh ran (model/config/live.ts); absent in states of older versions of the program. */
     readonly placement?: Placement;
+    /** ztunnel and the ambient namespaces, when ambient mode ran. */
+    readonly ambient?: { readonly ztunnel: { readonly version: string; readonly revision: string }; readonly namespaces: readonly string[] };
 }
 
 /** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */

@@ -19,6 +19,13 @@ const FULL: RawConfig = {
         podDisruptionBudget: { minAvailable: 1 }, values: { labels: { team: "edge" } },
     }, { name: "egress", revision: "default", replicas: 3, podDisruptionBudget: { maxUnavailable: "34%" } }],
     cni: { enabled: true, chained: true, version: "1.29.3", namespace: "kube-system", values: { resources: {} } },
+    ambient: {
+        enabled: true, namespaces: ["catalog"],
+        ztunnel: {
+            revision: "1-29", version: "1.29.3", values: { logLevel: "info" }, rollout: "nodeByNode", nodesAtOnce: 1, cordon: true, drain: true,
+            drainTimeout: "5m", readyTimeout: "5m", pauseBetween: "0s",
+        },
+    },
     registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"], pullSecretName: "registry-credentials" },
     registryCredentials: CREDENTIALS.secret,
     charts: { renderer: "helm", repository: "oci://registry.example.com/charts", localDir: "/srv/istio/{version}", istioctl: "/opt/istio-{version}/bin/istioctl" },
