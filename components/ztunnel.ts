@@ -1,13 +1,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { CHART, ImageSettings, mergeValues, ZtunnelRollout, ztunnelValues } from "../istio";
-import { ZTUNNEL_CONFIG_ANNOTATION, ztunnelConfigDigest } from "../model/ambient/nodes";
+import { CHART, Values, ZtunnelRollout } from "../istio";
 import { ChartSourceSpec, ZtunnelSpec } from "../model/config";
 import { Release, renderRelease } from "./release";
 import { TYPE } from "./types";
 import { ZTUNNEL_STEP_COMMAND } from "./ztunnelStep";
 
 export interface IstioZtunnelArgs {
+    /** ztunnel's chart values, with the digest its pods carry (model/ambient/nodes.ts ztunnelRelease). */
+    release: { values: Values; target: string };
     /** Exact Istio version. One DaemonSet, upgraded in place: never newer than its revision's control plane, at most one minor behind. */
     version: string;
     /** The revision whose istiod serves ztunnel (istiod-<revision>). */
@@ -16,13 +17,11 @@ export interface IstioZtunnelArgs {
     rollout: ZtunnelRollout;
     /** Where the DaemonSet runs: the istio namespace. */
     istioNamespace: string;
-    images: ImageSettings;
-    /** User overrides of the ztunnel chart values, merged over the program's (the updateStrategy of nodeByNode and the config digest excepted). */
-    values?: Record<string, unknown>;
     charts: ChartSourceSpec;
     /**
-     * The rollout step's settings (ambient.ztunnel) and kubectl's environment; undefined in render mode, where no step
-     * runs (with nodeByNode the rendered DaemonSet is OnDelete: its pods move when deleted by hand).
+     * The rollout step's settings (ambient.ztunnel), kubectl's environment and the request (the nodes expected to move,
+     * for the preview's diff); undefined in render mode, where no step runs (with nodeByNode the rendered DaemonSet is
+     * OnDelete: its pods move when deleted by hand).
      */
     step?: { spec: ZtunnelSpec; environment: Record<string, pulumi.Input<string>>; request: string; keepLastRequest: boolean };
 }
@@ -41,14 +40,10 @@ export class IstioZtunnel extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioZtunnelArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE.ztunnel, name, {}, opts);
-        const values = ztunnelValues({
-            version: args.version, revision: args.revision, rollout: args.rollout, istioNamespace: args.istioNamespace,
-            images: args.images, overrides: args.values,
-        });
-        this.target = ztunnelConfigDigest(args.version, values);
+        this.target = args.release.target;
         this.release = renderRelease(this, name, {
             chart: CHART.ztunnel, component: "ztunnel", version: args.version, namespace: args.istioNamespace, charts: args.charts,
-            values: mergeValues(values, { podAnnotations: { [ZTUNNEL_CONFIG_ANNOTATION]: this.target } }),
+            values: args.release.values,
         }, opts);
         const step = args.step && new command.local.Command(`${name}-rollout`, {
             create: ZTUNNEL_STEP_COMMAND,

@@ -203,6 +203,11 @@ export interface UpgradePlan {
     readonly cni?: { readonly from?: string; readonly to?: string };
     /** ztunnel's version and revision before and after, when either changes. */
     readonly ztunnel?: { readonly from?: ZtunnelState; readonly to?: ZtunnelState };
+    /** ztunnel per node as observed when the program ran (live stacks in ambient mode): what each node runs, what moves, what is cordoned. */
+    readonly ztunnelNodes?: {
+        readonly nodes: readonly { readonly name: string; readonly version?: string; readonly actions: readonly string[]; readonly cordonedByUs: boolean }[];
+        readonly version: string;
+    };
     /** Namespaces entering the ambient mesh (with the sidecar binding they leave, if any) and leaving it (to sidecars, or unmanaged). */
     readonly ambientNamespaces: { readonly enrolled: readonly Move[]; readonly left: readonly Move[] };
     /** The workload restarts, decided from what the cluster runs (model/rollout/decide.ts); absent when not computed. */
@@ -259,8 +264,12 @@ export function describeStep(plan: UpgradePlan): string {
     return `istio-mesh: this step (${n} change${n === 1 ? "" : "s"}, in order):\n${plan.summary.map((line, i) => `  ${i + 1}. ${line}`).join("\n")}`;
 }
 
-/** Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster. */
-export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport): UpgradePlan {
+/**
+ * Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster, `nodes`
+ * ztunnel's nodes (their lines follow ztunnel's).
+ */
+export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport,
+                            nodes?: { lines: readonly string[]; report: NonNullable<UpgradePlan["ztunnelNodes"]> }): UpgradePlan {
     const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
     const now = facts.state;
     const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])
@@ -315,6 +324,7 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     if (ztunnel) {
         summary.push(`ztunnel: ${ztunnel.from ? describeZtunnel(ztunnel.from) : "(none)"} -> ${ztunnel.to ? describeZtunnel(ztunnel.to) : "(removed)"}`);
     }
+    summary.push(...(nodes?.lines ?? []));
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
     summary.push(...namespaceLines(namespacesMoving.map(m => ({
@@ -336,6 +346,6 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, legacyInjection, cni, ...(ztunnel ? { ztunnel } : {}), ambientNamespaces, ...(rollout ? { rollout } : {}), summary,
+        gatewaysMoving, legacyInjection, cni, ...(ztunnel ? { ztunnel } : {}), ...(nodes ? { ztunnelNodes: nodes.report } : {}), ambientNamespaces, ...(rollout ? { rollout } : {}), summary,
     };
 }

@@ -11,13 +11,25 @@
  * lists it.
  */
 import { createHash } from "crypto";
-import { imageVersion, PROXY_CONTAINER, ZTUNNEL_APP } from "../../istio";
+import { imageVersion, mergeValues, PROXY_CONTAINER, Values, ZTUNNEL_APP, ztunnelValues } from "../../istio";
+import type { AmbientSpec, MeshSpec, ZtunnelSpec } from "../config/spec";
 import type { KubeObject } from "../rollout/observation";
 
 /** Pod-template (and so pod) annotation: the digest of ztunnel's version and values the pod was created from. */
 export const ZTUNNEL_CONFIG_ANNOTATION = "istio-mesh.dev/ztunnel-config";
 /** Node annotation set with the program's cordon and removed with its uncordon; its value names the target. */
 export const CORDONED_BY_ANNOTATION = "istio-mesh.dev/cordoned-for-ztunnel";
+
+/**
+ * ztunnel's chart values and the digest its pods must carry, from the spec: the component renders these values
+ * (with the digest on the pod template), the program judges each node against the digest.
+ */
+export function ztunnelRelease(spec: Pick<MeshSpec, "istioNamespace" | "images"> & { ambient: AmbientSpec }): { values: Values; target: string } {
+    const z = spec.ambient.ztunnel;
+    const values = ztunnelValues({ version: z.version, revision: z.revision, rollout: z.rollout, istioNamespace: spec.istioNamespace, images: spec.images, overrides: z.values });
+    const target = ztunnelConfigDigest(z.version, values);
+    return { values: mergeValues(values, { podAnnotations: { [ZTUNNEL_CONFIG_ANNOTATION]: target } }), target };
+}
 
 /** The digest a ztunnel configuration is known by: the same version and values give the same digest. */
 export function ztunnelConfigDigest(version: string, values: Record<string, unknown>): string {
@@ -149,6 +161,24 @@ export function planNodes(nodes: readonly NodeState[], settings: NodeSettings, n
         done: nodes.filter(n => actions[n.name].length === 0).map(n => n.name),
         cordonedByUs: nodes.filter(n => n.cordonedByUs).map(n => n.name),
     };
+}
+
+/**
+ * The plan's lines for ztunnel's nodes: the nodes that move with their ztunnel version before and after and what is
+ * done to each, and the nodes the program left cordoned. Empty when every node runs the target.
+ */
+export function nodeSummary(nodes: readonly NodeState[], plan: NodePlan, z: Pick<ZtunnelSpec, "version" | "rollout" | "nodesAtOnce" | "cordon" | "drain">): string[] {
+    const byName = new Map(nodes.map(n => [n.name, n]));
+    const moving = plan.batches.flat();
+    const how = z.rollout === "nodeByNode"
+        ? `node by node, ${z.nodesAtOnce} at a time${z.cordon ? ", cordoned" : ""}${z.drain ? " and drained" : ""}` : "rolling (the DaemonSet's own update)";
+    const drained = moving.filter(n => plan.actions[n].includes("drain"));
+    return [
+        ...(moving.length ? [`ztunnel on ${moving.length} of ${nodes.length} node(s), ${how}: ` +
+            moving.map(n => `${n} ${byName.get(n)!.pod?.version ?? "(none)"} -> ${z.version}`).join(", ")] : []),
+        ...(drained.length ? [`nodes to drain (PodDisruptionBudgets respected): ${drained.join(", ")}`] : []),
+        ...(plan.cordonedByUs.length ? [`nodes left cordoned by an interrupted ztunnel step (finished first): ${plan.cordonedByUs.join(", ")}`] : []),
+    ];
 }
 
 /** One line per node with work, for the step's request and the plan: "<node> <from version> -> <to version> <actions>". */
