@@ -84,6 +84,7 @@ export function localDisk(): Disk {
             }
         },
         isDirectory: p => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+        readText: p => (fs.statSync(p, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(p, "utf8") : undefined),
     };
 }
 

@@ -10,3 +10,4 @@ export * from "./images";
 export * from "./injection";
 export * from "./owned-values";
 export * from "./ambient";
+export * from "./gatewayApi";

@@ -19,6 +19,7 @@ import { parseCharts, parseCni, parseImages } from "./sources";
 import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
+import { parseGatewayApi } from "./gatewayApi";
 
 function checkTimeout(c: Collector, key: string, timeout: string): void {
     if (parseDuration(timeout) === undefined) {
@@ -71,6 +72,10 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     if (ambient && cni && section<Record<string, unknown>>("cni").version !== undefined) {
         checkAmbientCni(c, cni.version, ambient, revisions);
     }
+    const managedNamespaces = new Set([istioNamespace, ...namespaces.map(n => n.name), ...gateways.map(g => g.namespace), ...(cni ? [cni.namespace] : []), ...(ambient?.namespaces ?? [])]);
+    const gatewayApi = rawRevisions
+        ? parseGatewayApi(c, section("gatewayApi"), { istioNamespace, managedNamespaces, helmGateways: gateways, targets, disk })
+        : { gateways: [] };
     // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
     const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : []), ...(ambient ? [ambient.ztunnel.version] : [])])].sort(compareVersions);
     const charts = parseCharts(c, section("charts"), versions, disk);
@@ -105,7 +110,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         throw new MeshConfigError(c.problems);
     }
     return {
-        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni, ...(ambient ? { ambient } : {}),
+        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, gatewayApi, cni, ...(ambient ? { ambient } : {}),
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
             requestTimeout,
