@@ -7,6 +7,7 @@ import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState
 import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
 import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { ambientTarget, formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
+import { namespaceWaypoints } from "../model/ambient/waypoints";
 import { describeNodes, nodeSummary, NodePlan, NodeState, observeNodes, planNodes, ztunnelRelease } from "../model/ambient/nodes";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
@@ -248,6 +249,7 @@ export class IstioMesh extends pulumi.ComponentResource {
 
         // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
         const ambientNamespaces = spec.ambient?.namespaces ?? [];
+        const useWaypoint = namespaceWaypoints(spec);
         const preflight = kubectlEnvironment && spec.namespaces.length + ambientNamespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
             create: NAMESPACE_PREFLIGHT_SCRIPT,
             update: NAMESPACE_PREFLIGHT_SCRIPT,
@@ -263,7 +265,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         ];
         this.namespacesBound = bindPaced(bound, ns => {
             if (ns.ambient) {
-                return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, ambient: true },
+                return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, ambient: true, useWaypoint: useWaypoint[ns.name] },
                     { ...parent, dependsOn: [...nodeAgents, ...preflight, ...gatewayGates] });
             }
             const binding = facts.namespaces[ns.name];

@@ -1,11 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL } from "../istio";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL, USE_WAYPOINT_LABEL } from "../istio";
 import { Binding } from "../model/facts";
 import { TYPE } from "./types";
 
 /** Binds a namespace to sidecars of a revision (istio.io/rev), or to the ambient mesh (istio.io/dataplane-mode=ambient). */
-export type NamespaceBindingArgs = SidecarBindingArgs | { namespace: string; ambient: true };
+export type NamespaceBindingArgs = SidecarBindingArgs | {
+    namespace: string;
+    ambient: true;
+    /** The waypoint its traffic goes through (istio.io/use-waypoint). Default: none. */
+    useWaypoint?: string;
+};
 
 export interface SidecarBindingArgs {
     /** An existing application namespace: labelled, never created or deleted. */
@@ -47,7 +52,9 @@ export function bindNamespace(name: string, args: NamespaceBindingArgs, opts: pu
     return new k8s.core.v1.NamespacePatch(name, {
         metadata: {
             name: args.namespace,
-            labels: args.ambient ? { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE } : { [REV_LABEL]: args.binding.target },
+            labels: args.ambient
+                ? { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE, ...(args.useWaypoint ? { [USE_WAYPOINT_LABEL]: args.useWaypoint } : {}) }
+                : { [REV_LABEL]: args.binding.target },
             // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
             annotations: { "pulumi.com/patchForce": "true", ...(takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: takenBackFrom } : {}) },
         },

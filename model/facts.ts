@@ -8,6 +8,7 @@ import { MeshSpec, PreviousState, RevisionSpec } from "./config";
 import type { GatePlan } from "./gate";
 import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
+import { waypoints } from "./ambient/waypoints";
 
 /** Where a namespace or gateway points and what that resolves to. */
 export interface Binding {
@@ -140,7 +141,9 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         namespaces,
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
-        ...(spec.ambient ? { ambient: { ztunnel: { version: spec.ambient.ztunnel.version, revision: spec.ambient.ztunnel.revision }, namespaces: spec.ambient.namespaces } } : {}),
+        ...(spec.ambient ? {
+            ambient: { ztunnel: { version: spec.ambient.ztunnel.version, revision: spec.ambient.ztunnel.revision }, namespaces: spec.ambient.namespaces, waypoints: waypoints(spec) },
+        } : {}),
         crds: { version: newest.version, ...(spec.renderDirectory ? {} : { step: true }) },
         placement: spec.placement,
     };
@@ -208,6 +211,8 @@ export interface UpgradePlan {
         readonly nodes: readonly { readonly name: string; readonly version?: string; readonly actions: readonly string[]; readonly cordonedByUs: boolean }[];
         readonly version: string;
     };
+    /** Waypoints added, moved to another revision or removed. */
+    readonly waypointsMoving: readonly { readonly name: string; readonly from?: string; readonly to?: string }[];
     /** Namespaces entering the ambient mesh (with the sidecar binding they leave, if any) and leaving it (to sidecars, or unmanaged). */
     readonly ambientNamespaces: { readonly enrolled: readonly Move[]; readonly left: readonly Move[] };
     /** The workload restarts, decided from what the cluster runs (model/rollout/decide.ts); absent when not computed. */
@@ -297,6 +302,9 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
         ? { ...(zBefore ? { from: zBefore } : {}), ...(zNow ? { to: zNow } : {}) } : undefined;
     const ambientBefore = new Set(before.ambient?.namespaces ?? []);
     const ambientNow = new Set(now.ambient?.namespaces ?? []);
+    const waypointNames = [...new Set([...Object.keys(before.ambient?.waypoints ?? {}), ...Object.keys(now.ambient?.waypoints ?? {})])].sort();
+    const waypointsMoving = waypointNames.filter(w => before.ambient?.waypoints?.[w] !== now.ambient?.waypoints?.[w])
+        .map(name => ({ name, from: before.ambient?.waypoints?.[name], to: now.ambient?.waypoints?.[name] }));
     const ambientNamespaces = {
         enrolled: [...ambientNow].filter(n => !ambientBefore.has(n)).map(name => ({ name, from: before.namespaces?.[name] })),
         left: [...ambientBefore].filter(n => !ambientNow.has(n)).map(name => ({ name, to: now.namespaces[name] })),
@@ -326,6 +334,8 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     }
     summary.push(...(nodes?.lines ?? []));
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
+    // After the tags (Istio's ambient order: tags move the waypoints that follow them; pinned ones move by their own change).
+    waypointsMoving.forEach(w => summary.push(`waypoint ${w.name}: ${w.from ?? "(new)"} -> ${w.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
     summary.push(...namespaceLines(namespacesMoving.map(m => ({
         name: m.name, change: ambientBefore.has(m.name)
@@ -346,6 +356,6 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, legacyInjection, cni, ...(ztunnel ? { ztunnel } : {}), ...(nodes ? { ztunnelNodes: nodes.report } : {}), ambientNamespaces, ...(rollout ? { rollout } : {}), summary,
+        gatewaysMoving, legacyInjection, cni, ...(ztunnel ? { ztunnel } : {}), ...(nodes ? { ztunnelNodes: nodes.report } : {}), waypointsMoving, ambientNamespaces, ...(rollout ? { rollout } : {}), summary,
     };
 }

@@ -76,6 +76,13 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const gatewayApi = rawRevisions
         ? parseGatewayApi(c, section("gatewayApi"), { istioNamespace, managedNamespaces, helmGateways: gateways, targets, disk })
         : { gateways: [] };
+    gatewayApi.gateways.forEach(g => {
+        if (g.waypointFor && !ambient) {
+            const i = (section<{ gateways?: { name?: string; namespace?: string }[] }>("gatewayApi").gateways ?? []).findIndex(e => e.name === g.name && e.namespace === g.namespace);
+            c.add(`gatewayApi.gateways[${i}].className`, g.className, "is a waypoint's, but ambient mode is off: no ztunnel sends traffic through it",
+                "set ambient.enabled: true (and enrol its namespace in ambient.namespaces), or use className istio");
+        }
+    });
     // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
     const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : []), ...(ambient ? [ambient.ztunnel.version] : [])])].sort(compareVersions);
     const charts = parseCharts(c, section("charts"), versions, disk);

@@ -11,6 +11,7 @@ import { DEFAULT_ISTIOD_SELECTOR } from "../../istio/metrics";
 import { BUILTIN_NAMES, BUILTINS, COMPARISONS } from "../gate/checks";
 import { GATE_DEFAULTS, GATE_SECRET_KEYS } from "../gate/config";
 import { DEFAULTS, ZTUNNEL_DEFAULTS } from "./defaults";
+import { WAYPOINT_FOR } from "../../istio/ambient";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */
 export const CONFIG_NAMESPACE = "istio-mesh";
@@ -205,6 +206,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
                             manifest: {
                                 type: "string", example: "./gateways/storefront.yaml",
                                 doc: "Instead of listeners: a file holding your own Gateway of this name and namespace, which the program applies with istio.io/rev set (an existing one is adopted).",
+                            },
+                            waypointFor: {
+                                type: "string", oneOf: WAYPOINT_FOR, defaultText: "`service` for className istio-waypoint", example: "workload",
+                                doc: "A waypoint (className istio-waypoint, ambient mode; its listener is Istio's HBONE mesh:15008, no listeners needed): the traffic it takes (istio.io/waypoint-for). An ambient namespace with one waypoint is labelled istio.io/use-waypoint with it.",
                             },
                         },
                     },

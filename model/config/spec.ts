@@ -1,5 +1,5 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
-import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType, ZtunnelRollout } from "../../istio";
+import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType, WaypointFor, ZtunnelRollout } from "../../istio";
 import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
@@ -66,6 +66,8 @@ export interface GatewayApiGatewaySpec {
      * always has one). The program sets istio.io/rev on it.
      */
     readonly manifest?: { readonly path: string; readonly object?: Readonly<Record<string, unknown>> };
+    /** A waypoint (class istio-waypoint): the traffic it takes (istio.io/waypoint-for); its listener is Istio's HBONE one. */
+    readonly waypointFor?: WaypointFor;
 }
 
 export interface GatewayApiSpec {
@@ -176,7 +178,12 @@ export interface PreviousState {
     /** Where the mesh ran (model/config/live.ts); absent in states of older versions of the program. */
     readonly placement?: Placement;
     /** ztunnel and the ambient namespaces, when ambient mode ran. */
-    readonly ambient?: { readonly ztunnel: { readonly version: string; readonly revision: string }; readonly namespaces: readonly string[] };
+    readonly ambient?: {
+        readonly ztunnel: { readonly version: string; readonly revision: string };
+        readonly namespaces: readonly string[];
+        /** Each waypoint ("namespace/name") with the revision or tag that deploys it; absent in states of earlier programs. */
+        readonly waypoints?: Readonly<Record<string, string>>;
+    };
 }
 
 /** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */

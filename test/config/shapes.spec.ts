@@ -22,7 +22,8 @@ const FULL: RawConfig = {
         version: "1.5.1", channel: "standard", gateways: [{
             name: "storefront", namespace: "shop", revision: "1-30", className: "istio", serviceType: "ClusterIP",
             listeners: [{ name: "web", port: 443, protocol: "HTTPS", hostname: "shop.example.com", certificate: "shop-tls", routesFrom: "Same" }],
-        }, { name: "edge", namespace: "shop", revision: "1-30", manifest: "gateways/edge.yaml" }],
+        }, { name: "edge", namespace: "shop", revision: "1-30", manifest: "gateways/edge.yaml" },
+        { name: "waypoint", namespace: "catalog", revision: "1-30", className: "istio-waypoint", waypointFor: "service" }],
     },
     cni: { enabled: true, chained: true, version: "1.29.3", namespace: "kube-system", values: { resources: {} } },
     ambient: {

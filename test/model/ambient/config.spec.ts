@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { MeshConfigError, parseMeshConfig, PreviousState, RawConfig } from "../../../model/config";
+import { namespaceWaypoints } from "../../../model/ambient/waypoints";
 import { meshFacts, planUpgrade } from "../../../model/facts";
 
 /** An ambient mesh in the middle of an upgrade: 1-30 and 1-31, ztunnel on 1-31. Mutated one key per test. */
@@ -149,5 +150,37 @@ describe("stack config: ambient mode", () => {
             "namespace catalog: ambient -> 1-31 (1.31.0); its workloads restart to get sidecars",
             "namespace shop: 1-30 (1.30.4) -> ambient (istio.io/dataplane-mode=ambient); its workloads restart so their sidecars go",
         ]);
+    });
+});
+
+describe("stack config: waypoints (Gateway API gateways of class istio-waypoint)", () => {
+    const withWaypoint = (gw: Record<string, unknown>, ambient = true): RawConfig => ({
+        ...happy(), ...(ambient ? {} : { ambient: {} }), gatewayApi: { gateways: [{ name: "waypoint", namespace: "catalog", revision: "1-30", className: "istio-waypoint", ...gw }] },
+    });
+
+    it("a waypoint needs no listeners, takes service traffic by default, is ClusterIP, and its namespace uses it", () => {
+        const spec = parseMeshConfig(withWaypoint({}));
+        assert.deepStrictEqual(spec.gatewayApi.gateways, [{ name: "waypoint", namespace: "catalog", target: "1-30", className: "istio-waypoint", serviceType: "ClusterIP", waypointFor: "service" }]);
+        assert.deepStrictEqual(namespaceWaypoints(spec), { catalog: "waypoint" });
+    });
+
+    it("refuses listeners on a waypoint, waypointFor on another class, and a waypoint without ambient mode", () => {
+        assert.strictEqual(problem(withWaypoint({ listeners: [{ port: 80 }] })).key, "istio-mesh:gatewayApi.gateways[0].listeners");
+        assert.match(problem(withWaypoint({ className: "istio", waypointFor: "all", listeners: [{ port: 80 }] })).message, /is a setting of waypoints, but className is istio/);
+        const raw = withWaypoint({}, false);
+        (raw.namespaces as Record<string, string>).catalog = "1-30";
+        const p = problem(raw);
+        assert.strictEqual(p.key, "istio-mesh:gatewayApi.gateways[0].className");
+        assert.match(p.message, /is a waypoint's, but ambient mode is off/);
+    });
+
+    it("the plan lists each waypoint with its revision, moved after the tags", () => {
+        const before = meshFacts(parseMeshConfig(withWaypoint({}))).state;
+        const moved = withWaypoint({ revision: "1-31" });
+        moved.tags = { default: "1-31" };
+        const plan = planUpgrade(before, meshFacts(parseMeshConfig(moved, before)));
+        assert.deepStrictEqual(plan.waypointsMoving, [{ name: "catalog/waypoint", from: "1-30", to: "1-31" }]);
+        const s = plan.summary;
+        assert.ok(s.indexOf("waypoint catalog/waypoint: 1-30 -> 1-31") > s.indexOf("tag default: 1-30 -> 1-31"), s.join("\n"));
     });
 });
