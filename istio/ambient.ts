@@ -36,24 +36,12 @@ export type WaypointFor = typeof WAYPOINT_FOR[number];
 /** The label on a namespace (or service account, service, pod) naming the waypoint its traffic goes through. */
 export const USE_WAYPOINT_LABEL = "istio.io/use-waypoint";
 
-/** ztunnel's DaemonSet, pod label and image name (its chart is CHART.ztunnel). */
-export const ZTUNNEL_DAEMONSET = "ztunnel";
+/** ztunnel's pod label and image name (its chart is CHART.ztunnel, its DaemonSet `ztunnel`). */
 export const ZTUNNEL_APP = "ztunnel";
 export const ZTUNNEL_IMAGE = "ztunnel";
 
 /** How ztunnel's DaemonSet moves to a new version: by its own rolling update, or node by node by the program's step. */
 export type ZtunnelRollout = "rolling" | "nodeByNode";
-
-/** The steps of an ambient upgrade, in Istio's documented order (the program wires its resources in this order). */
-export const AMBIENT_UPGRADE_ORDER = [
-    "CRDs (base)",
-    "istiod (the new revision)",
-    "istio-cni (in place)",
-    "ztunnel (in place, node by node)",
-    "tags (waypoints and gateways that follow them move)",
-    "waypoints and gateways pinned to a revision",
-    "the old istiod removed",
-] as const;
 
 /** Node agents of the ambient data plane: upgraded in place, one per node. */
 export type NodeAgent = "ztunnel" | "istio-cni";
@@ -121,18 +109,13 @@ export function ztunnelValues(args: ZtunnelValuesArgs): Values {
         // The chart flattens `global` onto its own top-level values (zzz_profile.yaml): hub, tag, istioNamespace, pull secrets.
         global: globalValues(args.images ?? {}, args.istioNamespace ?? DEFAULT_ISTIO_NAMESPACE, args.version),
     };
+    // With OnDelete the Kubernetes provider would wait for every pod to be replaced (its DaemonSet await, pulumi-kubernetes
+    // provider/pkg/await/daemonset.go), which only the step does: skipAwait on the DaemonSet (the chart's `annotations`).
     const strategy = args.rollout === "nodeByNode"
-        ? { updateStrategy: { type: "OnDelete" } }
+        ? { updateStrategy: { type: "OnDelete" }, annotations: { [SKIP_AWAIT_ANNOTATION]: "true" } }
         : {};
     return mergeValues(mergeValues(values, args.overrides), strategy);
 }
 
-/** A ztunnel pod as the node-by-node step reads it. */
-export interface ZtunnelPod {
-    readonly name: string;
-    readonly node?: string;
-    /** The Istio version of its image, when its tag is a version. */
-    readonly version?: string;
-    readonly ready: boolean;
-    readonly terminating: boolean;
-}
+/** The Kubernetes provider's annotation that applies an object without waiting for it to be ready. */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";

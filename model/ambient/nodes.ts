@@ -77,8 +77,8 @@ function ztunnelImageVersion(pod: KubeObject): string | undefined {
     return typeof image === "string" ? imageVersion(image) : undefined;
 }
 
-/** The ztunnel pods among `pods` (label app=ztunnel). */
-export function isZtunnelPod(pod: KubeObject): boolean {
+/** A ztunnel pod (label app=ztunnel). */
+function isZtunnelPod(pod: KubeObject): boolean {
     return pod.kind === "Pod" && pod.metadata.labels?.app === ZTUNNEL_APP;
 }
 

@@ -46,6 +46,8 @@ describe("IstioMesh under mocks: ambient mode", () => {
         assert.strictEqual(z.version, "1.31.0");
         assert.strictEqual(z.values.revision, "1-31");
         assert.deepStrictEqual(z.values.updateStrategy, { type: "OnDelete" });
+        // The provider would otherwise wait for every pod of an OnDelete DaemonSet to be replaced: the step does that.
+        assert.deepStrictEqual(z.values.annotations, { "pulumi.com/skipAwait": "true" });
         assert.deepStrictEqual(z.values.global, { istioNamespace: "istio-system", tag: "1.31.0", hub: "registry.example.com/istio" });
         assert.match(z.values.podAnnotations[ZTUNNEL_CONFIG_ANNOTATION], /^[0-9a-f]{12}$/);
     });
