@@ -3,7 +3,7 @@
  * ambient mesh. Its shape is checked by the schema; this gives it meaning and checks Istio's ambient skew rules
  * (istio/ambient.ts) before any resource is registered.
  */
-import { AMBIENT_TARGET, checkInPlaceChange, checkNodeAgentSkew, compareVersions, isDnsLabel, parseVersion, ZtunnelRollout } from "../../istio";
+import { AMBIENT_TARGET, checkInPlaceChange, checkNodeAgentSkew, compareVersions, DEFAULT_TAG, isDnsLabel, parseVersion, ZtunnelRollout } from "../../istio";
 import { parseDuration } from "../duration";
 import { ZTUNNEL_DEFAULTS } from "./defaults";
 import { Collector } from "./problems";
@@ -41,8 +41,10 @@ export function parseAmbient(c: Collector, raw: Record<string, any>, revisions: 
         }
     }
     const z: Record<string, any> = raw.ztunnel ?? {};
+    // By default ztunnel follows the default tag (the mesh's main revision; moving the tag moves ztunnel first, in
+    // Istio's order), else the newest revision: adding a revision beside it leaves every node alone.
     const newest = [...revisions].sort((a, b) => compareVersions(b.version, a.version))[0];
-    const revisionName: string | undefined = z.revision ?? newest?.name;
+    const revisionName: string | undefined = z.revision ?? tags.find(t => t.name === DEFAULT_TAG)?.revision ?? newest?.name;
     const revision = revisions.find(r => r.name === revisionName);
     if (z.revision !== undefined && !revision) {
         const tag = tags.find(t => t.name === z.revision);

@@ -241,7 +241,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
                     type: "object", default: {}, example: "ztunnel: {revision: 1-31, rollout: nodeByNode, drain: true}",
                     doc: "ztunnel: one DaemonSet, upgraded in place after istio-cni and before the tags move.",
                     fields: {
-                        revision: { type: "string", defaultText: "the newest revision", example: "1-31", doc: "The revision whose istiod serves ztunnel (certificates and config: istiod-<revision>). A revision, not a tag." },
+                        revision: {
+                            type: "string", defaultText: "the `default` tag's revision, else the newest", example: "1-31",
+                            doc: "The revision whose istiod serves ztunnel (certificates and config: istiod-<revision>). A revision, not a tag. By default ztunnel moves with the default tag (before it, in Istio's order), so adding a revision leaves every node alone.",
+                        },
                         version: { type: "string", defaultText: "its revision's version", example: `"1.31.0"`, doc: "The ztunnel release: never newer than its revision's control plane, at most one minor behind it." },
                         values: chartValues("ztunnel"),
                         rollout: {

@@ -46,9 +46,12 @@ describe("stack config: ambient mode", () => {
         assert.strictEqual(spec.cni!.version, "1.31.0");
     });
 
-    it("ztunnel defaults to the newest revision", () => {
+    it("ztunnel follows the default tag's revision by default (adding a revision leaves it), else the newest revision", () => {
         const raw = happy();
         (raw.ambient as any).ztunnel = {};
+        assert.deepStrictEqual([parseMeshConfig(raw).ambient!.ztunnel.revision, parseMeshConfig(raw).cni!.version], ["1-30", "1.30.4"]);
+        raw.tags = {};
+        raw.namespaces = { shop: "1-30" };
         assert.strictEqual(parseMeshConfig(raw).ambient!.ztunnel.revision, "1-31");
     });
 
