@@ -15,6 +15,9 @@ import {
 import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { withLegacyInjection } from "./model/legacyInjection";
+import { gatewayApiCrdsProblem } from "./model/gatewayApi";
+import { readGatewayApiBundle } from "./components/gatewayApiCrds";
+import { CrdBundle } from "./istio";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
@@ -207,6 +210,16 @@ function gateCredentials(raw: Record<string, unknown>): { bearerToken?: pulumi.O
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
+/** The Gateway API manifests the config names, read before anything is registered (a missing release fails the preview). */
+function gatewayApiManifests(spec: MeshSpec): CrdBundle | undefined {
+    const { crds } = spec.gatewayApi;
+    try {
+        return crds && withStackTraces(() => readGatewayApiBundle(crds.version, crds.channel));
+    } catch (e) {
+        throw new pulumi.RunError(`istio-mesh: ${(e as Error).message}`);
+    }
+}
+
 type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
@@ -233,11 +246,14 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
     const { spec, facts, downgrade } = withStackTraces(() => {
         const spec = validate(raw, previous, hasCredentials, secretKeys);
         const facts = factsAt(spec, previous, now);
-        return { spec, facts, downgrade: process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts) };
+        const istio = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
+        const gatewayApi = gatewayApiCrdsProblem(previous, spec.gatewayApi.crds);
+        return { spec, facts, downgrade: [...(istio ? [{ ...istio, key: `${CONFIG_NAMESPACE}:${istio.key}` }] : []), ...(gatewayApi ? [gatewayApi] : [])] };
     });
-    if (downgrade) {
-        throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
+    if (downgrade.length > 0) {
+        throw new pulumi.RunError(formatProblems(downgrade));
     }
+    const gatewayApiBundle = gatewayApiManifests(spec);
     const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
     const { promotion } = spec;
     if (promotion) {
@@ -273,6 +289,7 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         secretCluster,
         registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
         gateCredentials: spec.healthGate ? gateCredentials(raw) : undefined,
+        gatewayApiBundle,
     }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).

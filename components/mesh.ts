@@ -1,10 +1,11 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION } from "../istio";
+import { ANNOTATION, CrdBundle, imageTag } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
 import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
+import { parseDuration } from "../model/duration";
 import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { ambientTarget, formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { namespaceWaypoints } from "../model/ambient/waypoints";
@@ -12,6 +13,8 @@ import { describeNodes, nodeSummary, NodePlan, NodeState, observeNodes, planNode
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
+import { GatewayApiCrds } from "./gatewayApiCrds";
+import { GatewayApiGateway } from "./gatewayApiGateway";
 import { credentialEnvironment, GateCredentials, gateStart, gateStep } from "./healthGate";
 import {
     clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
@@ -45,6 +48,8 @@ export interface IstioMeshArgs {
     registryCredentials?: pulumi.Input<string>;
     /** The health gate's Prometheus credentials (secret config), when set. */
     gateCredentials?: GateCredentials;
+    /** The manifests of the Gateway API release `spec.gatewayApi.crds` names (components/gatewayApiCrds.ts readGatewayApiBundle). */
+    gatewayApiBundle?: CrdBundle;
 }
 
 /**
@@ -130,6 +135,14 @@ export class IstioMesh extends pulumi.ComponentResource {
             kubectl: kubectlEnvironment,
         }, { ...parent, dependsOn: [istioNamespace] });
 
+        const { crds: gatewayApiCrds } = spec.gatewayApi;
+        if (gatewayApiCrds && !args.gatewayApiBundle) {
+            throw new pulumi.ResourceError(`istio-mesh: the manifests of Gateway API ${gatewayApiCrds.version} were not handed to the mesh`, this);
+        }
+        const gatewayApiBase = gatewayApiCrds ? [new GatewayApiCrds("gateway-api-crds", {
+            ...gatewayApiCrds, bundle: args.gatewayApiBundle!, kubectl: kubectlEnvironment,
+        }, { ...parent, dependsOn: [istioNamespace] }).ready] : [];
+
         const revisions = new Map<string, IstioRevision>();
         for (const r of facts.revisions) {
             revisions.set(r.name, new IstioRevision(`istiod-${r.name}`, {
@@ -143,7 +156,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 values: r.values,
                 charts: spec.charts,
                 ambient: !!spec.ambient,
-            }, { ...parent, dependsOn: [base, ...ensurePullSecret(spec.istioNamespace)] }));
+            }, { ...parent, dependsOn: [base, ...gatewayApiBase, ...ensurePullSecret(spec.istioNamespace)] }));
         }
         const releaseOf = (revision: string) => revisions.get(revision)!.release;
         // The health gate (live stacks only): a gate after each control plane, that what moves to it waits for.
@@ -247,6 +260,39 @@ export class IstioMesh extends pulumi.ComponentResource {
             return gateway;
         });
 
+        // Gateway API gateways: each after its revision (and tag), those that move in waves, each wave's Deployments
+        // awaited (and the pause kept) before the next wave's Gateways are relabelled.
+        const gatewayApiPlan = planUpgrade(args.previous, facts, undefined, spec.rollout.parallelNamespaces).gatewayApi;
+        const timeoutSeconds = Math.ceil(parseDuration(spec.restartTimeout)! / 1000);
+        const pauseSeconds = Math.ceil((parseDuration(spec.rollout.pauseBetween, { zero: true }) ?? 0) / 1000);
+        const waveOf = new Map(gatewayApiPlan.waves.flatMap((w, i) => w.map(id => [id, i] as const)));
+        const gatewayApiGateways = new Map<string, GatewayApiGateway>();
+        // Registered wave by wave (then the rest), so each wave can wait for the steps of the one before.
+        const inOrder = [...spec.gatewayApi.gateways.entries()].sort(([, a], [, b]) =>
+            (waveOf.get(gatewayId(a)) ?? Infinity) - (waveOf.get(gatewayId(b)) ?? Infinity));
+        for (const [i, gw] of inOrder) {
+            const id = gatewayId(gw);
+            const binding = facts.gatewayApi[id];
+            const wave = waveOf.get(id);
+            const before = wave !== undefined && wave > 0 ? gatewayApiPlan.waves[wave - 1].flatMap(g => gatewayApiGateways.get(g)?.rollout ?? []) : [];
+            gatewayApiGateways.set(id, new GatewayApiGateway(`gateway-api-${id}`, {
+                gateway: gw,
+                binding,
+                configKey: `${CONFIG_NAMESPACE}:gatewayApi.gateways[${i}]`,
+                kubectl: kubectlEnvironment,
+                istioNamespace: spec.istioNamespace,
+                proxyTag: imageTag(spec.images, binding.version),
+                timeout: spec.restartTimeout,
+                timeoutSeconds,
+                pauseSeconds: wave !== undefined && wave < gatewayApiPlan.waves.length - 1 ? pauseSeconds : 0,
+                adopted: gw.manifest !== undefined,
+            }, {
+                ...parent,
+                // After ztunnel is on every node too (Istio's ambient order: waypoints and gateways move after the node agents).
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...nodeAgents, ...gatewayApiBase, ...before],
+            }));
+        }
+
         // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
         const ambientNamespaces = spec.ambient?.namespaces ?? [];
         const useWaypoint = namespaceWaypoints(spec);
@@ -314,7 +360,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 })),
             },
         };
-        const plan = planUpgrade(args.previous, facts, rolloutReport, args.observation?.ztunnel ? ztunnelNodes : undefined);
+        const plan = planUpgrade(args.previous, facts, rolloutReport, spec.rollout.parallelNamespaces, args.observation?.ztunnel ? ztunnelNodes : undefined);
         // An ambient namespace's wave is watched at ztunnel's control plane.
         const waveTargets = (names: readonly string[]) => names.map(namespace => ({ namespace, revision: facts.namespaces[namespace]?.revision ?? spec.ambient!.ztunnel.revision }));
         const gatePlan = gate && planGates(gate, {
@@ -358,7 +404,8 @@ export class IstioMesh extends pulumi.ComponentResource {
             // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
             const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : []), ...(ztunnel ? [ztunnel] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
             const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
-                ...objects.flat(), ...(base.crds ? [base.crds] : []), tags, ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
+                ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
+                ...[...gatewayApiGateways.values()].flatMap(g => [g.gateway, ...(g.rollout ? [g.rollout] : [])]), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
             ]);
             const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
             revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));

@@ -33,6 +33,8 @@ export const WAYPOINT_CLASS = "istio-waypoint";
 export const WAYPOINT_FOR_LABEL = "istio.io/waypoint-for";
 export const WAYPOINT_FOR = ["service", "workload", "all", "none"] as const;
 export type WaypointFor = typeof WAYPOINT_FOR[number];
+/** A waypoint's one listener: HBONE on 15008 (istio/istio pilot/pkg/config/kube/gateway/testdata/waypoint.yaml, `istioctl waypoint generate`). */
+export const WAYPOINT_LISTENER = { name: "mesh", port: 15008, protocol: "HBONE" } as const;
 /** The label on a namespace (or service account, service, pod) naming the waypoint its traffic goes through. */
 export const USE_WAYPOINT_LABEL = "istio.io/use-waypoint";
 

@@ -6,6 +6,9 @@
  * (istio/istio#59443), and Istio's docs carry no matrix yet (istio/istio.io#17393, istio/istio#60354). Each row names
  * its source. When Istio ships a minor, this table is the one file to change.
  */
+import * as yaml from "js-yaml";
+import { CRD_KIND, CrdBundle, crdDigest, manifestObjects } from "./crds";
+import { REV_LABEL } from "./names";
 import { compareVersions, minorOf, parseVersion } from "./versions";
 
 /** The Gateway API's API group: Gateway, GatewayClass, HTTPRoute... */
@@ -133,3 +136,45 @@ export const GATEWAY_NAME_LABEL = `${GATEWAY_API_GROUP}/gateway-name`;
 
 /** The annotation on a Gateway that chooses its Service's type (Istio's, for classes it deploys). */
 export const GATEWAY_SERVICE_TYPE_ANNOTATION = "networking.istio.io/service-type";
+
+/** The Go module whose tree holds each release's CRD manifests, under config/crd/<channel>/. */
+export const GATEWAY_API_MODULE = "sigs.k8s.io/gateway-api";
+
+/**
+ * The directory of a release's manifests in a Go module cache (`go env GOMODCACHE`), where
+ * `go mod download sigs.k8s.io/gateway-api@v<version>` leaves them.
+ */
+export function gatewayApiManifestDir(moduleCache: string, version: string, channel: GatewayApiChannel): string {
+    return `${moduleCache}/${GATEWAY_API_MODULE}@v${version}/config/crd/${channel}`;
+}
+
+interface ManifestObject { kind?: string; apiVersion?: string; metadata?: { name?: string } }
+
+/**
+ * The objects of a release's manifests (the files of its channel's directory, kustomization.yaml left out) as one
+ * bundle: its CRDs and, from 1.5, the ValidatingAdmissionPolicy (and binding) that guards them against unsafe
+ * upgrades. Objects sorted by kind and name, so the digest depends on their content only. `names` are the CRDs'.
+ */
+export function gatewayApiBundle(files: readonly { name: string; text: string }[], source: string): CrdBundle {
+    const objects = files.filter(f => f.name.endsWith(".yaml") && f.name !== "kustomization.yaml")
+        .flatMap(f => manifestObjects(f.text) as ManifestObject[])
+        .sort((a, b) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`));
+    const names = objects.filter(o => o.kind === CRD_KIND).map(o => o.metadata?.name ?? "");
+    if (!names.includes(`gateways.${GATEWAY_API_GROUP}`)) {
+        throw new Error(`${source} holds no CustomResourceDefinition gateways.${GATEWAY_API_GROUP}: it is not a Gateway API release's config/crd directory`);
+    }
+    const text = objects.map(o => yaml.dump(o, { noRefs: true, lineWidth: -1 })).join("---\n");
+    return { names, yaml: text, digest: crdDigest(text) };
+}
+
+/**
+ * The Gateway a pod serves and the revision whose istiod deployed it, from the labels and annotation istiod's
+ * gateway template writes (`gateway.networking.k8s.io/gateway-name`, and `istio.io/rev` as an annotation); undefined
+ * for any other pod.
+ */
+export function gatewayPod(pod: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }):
+    { gateway: string; revision: string } | undefined {
+    const gateway = pod.metadata?.labels?.[GATEWAY_NAME_LABEL];
+    const revision = pod.metadata?.annotations?.[REV_LABEL];
+    return gateway && revision ? { gateway, revision } : undefined;
+}

@@ -1,14 +1,9 @@
 /**
  * Waypoints (pure): Gateway API gateways of class istio-waypoint (model/config/gatewayApi.ts), each pinned to a
- * revision like any Gateway API gateway, and which ambient namespace sends its traffic through which.
+ * revision and moved like any Gateway API gateway (model/gatewayApi.ts), and which ambient namespace sends its traffic
+ * through which.
  */
-import { gatewayId } from "../facts";
 import type { MeshSpec } from "../config/spec";
-
-/** The waypoints of the spec: "namespace/name" -> the revision or tag that deploys it. */
-export function waypoints(spec: Pick<MeshSpec, "gatewayApi">): Record<string, string> {
-    return Object.fromEntries(spec.gatewayApi.gateways.filter(g => g.waypointFor).map(g => [gatewayId(g), g.target]));
-}
 
 /**
  * The waypoint each ambient namespace uses (istio.io/use-waypoint on the namespace): its own, when it has exactly one.

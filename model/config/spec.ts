@@ -181,8 +181,6 @@ export interface PreviousState {
     readonly ambient?: {
         readonly ztunnel: { readonly version: string; readonly revision: string };
         readonly namespaces: readonly string[];
-        /** Each waypoint ("namespace/name") with the revision or tag that deploys it; absent in states of earlier programs. */
-        readonly waypoints?: Readonly<Record<string, string>>;
     };
 }
 

@@ -17,6 +17,7 @@ const config: RawConfig = {
     namespaces: { shop: "default" },
     cni: { enabled: true },
     ambient: { enabled: true, namespaces: ["catalog"], ztunnel: { revision: "1-31", drain: true, pauseBetween: "10s" } },
+    gatewayApi: { gateways: [{ name: "waypoint", namespace: "catalog", revision: "1-31", className: "istio-waypoint" }] },
 };
 
 /** Whether `dependent` depends on the resource named `name` (any type, by the end of its URN). */
@@ -74,6 +75,14 @@ describe("IstioMesh under mocks: ambient mode", () => {
         }
     });
 
+    it("deploys the waypoint as a Gateway of class istio-waypoint pinned to its revision, with Istio's HBONE listener, after ztunnel", () => {
+        const waypoint = run.resources.find(r => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway" && r.inputs.metadata?.name === "waypoint");
+        assert.ok(waypoint, run.resources.map(r => `${r.type} ${r.name}`).join("\n"));
+        assert.deepStrictEqual(waypoint.inputs.metadata.labels, { "istio.io/rev": "1-31", "istio.io/waypoint-for": "service" });
+        assert.deepStrictEqual(waypoint.inputs.spec, { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] });
+        assert.ok(dependsOn(find(run, "istio-mesh:index:GatewayApiGateway", "gateway-api-catalog/waypoint"), "ztunnel-rollout"), "the waypoint after ztunnel");
+    });
+
     it("gives the step its settings and the nodes it expects to take, with the versions before and after", () => {
         const step = find(run, TYPES.command, "ztunnel-rollout").inputs;
         const z = find(run, TYPES.chart, "ztunnel").inputs;
@@ -89,8 +98,9 @@ describe("IstioMesh under mocks: ambient mode", () => {
         ]);
     });
 
-    it("labels the ambient namespace istio.io/dataplane-mode=ambient with the same kind of patch as a sidecar one, and no istio.io/rev", () => {
-        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-catalog").inputs.metadata.labels, { "istio.io/dataplane-mode": "ambient" });
+    it("labels the ambient namespace istio.io/dataplane-mode=ambient (and its waypoint) with the same kind of patch as a sidecar one, and no istio.io/rev", () => {
+        assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-catalog").inputs.metadata.labels,
+            { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
         assert.deepStrictEqual(find(run, TYPES.namespacePatch, "namespace-shop").inputs.metadata.labels, { "istio.io/rev": "default" });
     });
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import {
     checkGatewayApiPair, GATEWAY_API_RELEASES, GATEWAY_API_SUPPORT, gatewayApiReleasesFor, gatewayApiSupportFor, gatewayDeploymentName,
-    isGatewayApiRelease, SUPPORT_TABLE,
+    gatewayApiBundle, gatewayApiManifestDir, gatewayPod, isGatewayApiRelease, SUPPORT_TABLE,
 } from "../../istio";
 
 describe("istio/gatewayApi: the Gateway API version table", () => {
@@ -51,5 +51,44 @@ describe("istio/gatewayApi: the Gateway API version table", () => {
 
     it("names istiod's Deployment of a Gateway <name>-<class>", () => {
         assert.strictEqual(gatewayDeploymentName("storefront", "istio"), "storefront-istio");
+    });
+});
+
+describe("istio/gatewayApi: a release's manifests as one bundle", () => {
+    const doc = (kind: string, name: string, extra = "") => `apiVersion: v1\nkind: ${kind}\nmetadata:\n  name: ${name}\n${extra}`;
+    const files = [
+        { name: "gateway.networking.k8s.io_vap_safeupgrades.yaml", text: `${doc("ValidatingAdmissionPolicy", "safe-upgrades")}---\n${doc("ValidatingAdmissionPolicyBinding", "safe-upgrades")}` },
+        { name: "gateway.networking.k8s.io_httproutes.yaml", text: doc("CustomResourceDefinition", "httproutes.gateway.networking.k8s.io") },
+        { name: "gateway.networking.k8s.io_gateways.yaml", text: doc("CustomResourceDefinition", "gateways.gateway.networking.k8s.io") },
+        { name: "kustomization.yaml", text: "resources: [a.yaml]\n" },
+        { name: "README.md", text: "# not a manifest\n" },
+    ];
+
+    it("holds the CRDs and the admission policy, sorted by kind and name, the kustomization left out; names the CRDs", () => {
+        const b = gatewayApiBundle(files, "dir");
+        assert.deepStrictEqual(b.names, ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io"]);
+        assert.deepStrictEqual([...b.yaml.matchAll(/kind: (\w+)/g)].map(m => m[1]),
+            ["CustomResourceDefinition", "CustomResourceDefinition", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]);
+        assert.ok(!b.yaml.includes("resources"));
+    });
+
+    it("has a digest of its content, whatever the order of the files", () => {
+        assert.strictEqual(gatewayApiBundle([...files].reverse(), "dir").digest, gatewayApiBundle(files, "dir").digest);
+        const changed = files.map(f => f.name.includes("httproutes") ? { ...f, text: `${f.text}spec: {}\n` } : f);
+        assert.notStrictEqual(gatewayApiBundle(changed, "dir").digest, gatewayApiBundle(files, "dir").digest);
+    });
+
+    it("refuses a directory without the Gateway CRD, naming it", () => {
+        assert.throws(() => gatewayApiBundle(files.slice(0, 2), "/cache/x"), /\/cache\/x holds no CustomResourceDefinition gateways\.gateway\.networking\.k8s\.io/);
+    });
+
+    it("finds the manifests where go mod download leaves the module", () => {
+        assert.strictEqual(gatewayApiManifestDir("/go/pkg/mod", "1.5.1", "experimental"), "/go/pkg/mod/sigs.k8s.io/gateway-api@v1.5.1/config/crd/experimental");
+    });
+
+    it("reads which Gateway and revision a pod of istiod's gateway template serves", () => {
+        assert.deepStrictEqual(gatewayPod({ metadata: { labels: { "gateway.networking.k8s.io/gateway-name": "gw" }, annotations: { "istio.io/rev": "1-30" } } }),
+            { gateway: "gw", revision: "1-30" });
+        assert.strictEqual(gatewayPod({ metadata: { labels: { app: "web" }, annotations: { "istio.io/rev": "1-30" } } }), undefined);
     });
 });

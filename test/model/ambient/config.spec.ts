@@ -177,13 +177,14 @@ describe("stack config: waypoints (Gateway API gateways of class istio-waypoint)
         assert.match(p.message, /is a waypoint's, but ambient mode is off/);
     });
 
-    it("the plan lists each waypoint with its revision, moved after the tags", () => {
+    it("the plan lists each waypoint with its revision, moved after ztunnel and the tags (as a Gateway API gateway)", () => {
         const before = meshFacts(parseMeshConfig(withWaypoint({}))).state;
         const moved = withWaypoint({ revision: "1-31" });
         moved.tags = { default: "1-31" };
         const plan = planUpgrade(before, meshFacts(parseMeshConfig(moved, before)));
-        assert.deepStrictEqual(plan.waypointsMoving, [{ name: "catalog/waypoint", from: "1-30", to: "1-31" }]);
+        assert.deepStrictEqual(plan.gatewayApi.moving.map(m => [m.name, m.from?.revision, m.to?.revision]), [["catalog/waypoint", "1-30", "1-31"]]);
         const s = plan.summary;
-        assert.ok(s.indexOf("waypoint catalog/waypoint: 1-30 -> 1-31") > s.indexOf("tag default: 1-30 -> 1-31"), s.join("\n"));
+        const line = s.findIndex(l => l.startsWith("Gateway API gateway catalog/waypoint: 1-30 (1.30.4) -> 1-31 (1.31.0)"));
+        assert.ok(line > s.indexOf("tag default: 1-30 -> 1-31") && line > s.findIndex(l => l.startsWith("ztunnel: ")), s.join("\n"));
     });
 });
