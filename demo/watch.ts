@@ -19,7 +19,7 @@ export interface Recorded {
     name: string;
     /** metadata.resourceVersion as a number. */
     rv: number;
-    /** Nodes: cordoned; DaemonSets: generation and container images; Pods: node, images, Ready, terminating; webhooks: the Services called. */
+    /** Nodes: cordoned; DaemonSets, Deployments: generation, images; Pods: node, images, Ready, terminating; webhooks: the Services called; Gateways: labels. */
     unschedulable?: boolean;
     generation?: number;
     images?: string[];
@@ -44,6 +44,7 @@ export function record(kind: string, event: { type: string; object: any }): Reco
             ready: (o.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
         };
         case "MutatingWebhookConfiguration": return { ...base, services: (o.webhooks ?? []).map((w: any) => w.clientConfig?.service?.name) };
+        case "Gateway": return { ...base, labels: m.labels ?? {} };
         default: return base;
     }
 }

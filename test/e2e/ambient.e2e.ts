@@ -24,9 +24,12 @@ const WATCHED = [
     "/api/v1/nodes",
     "/api/v1/pods",
     "/apis/apps/v1/namespaces/istio-system/daemonsets",
-    "/apis/apps/v1/namespaces/istio-system/deployments",
+    "/apis/apps/v1/deployments",
     "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+    "/apis/gateway.networking.k8s.io/v1/gateways",
 ];
+/** The Gateway API release both Istio minors of the toolchain support (istio/gatewayApi.ts). */
+const GATEWAY_API = "1.6.0";
 
 describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by node (3 KWOK nodes)", function () {
     let env: NodeJS.ProcessEnv;
@@ -70,8 +73,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         }
     });
 
-    function config(step: Partial<RawConfig> & { ztunnel?: Record<string, unknown>; ambientNamespaces?: string[] }): RawConfig {
-        const { ztunnel, ambientNamespaces, ...rest } = step;
+    function config(step: Partial<RawConfig> & { ztunnel?: Record<string, unknown>; ambientNamespaces?: string[]; waypoint?: string }): RawConfig {
+        const { ztunnel, ambientNamespaces, waypoint, ...rest } = step;
         return {
             kubernetesVersion: "1.34",
             registry: { hub: "registry.example.com/istio" },
@@ -80,6 +83,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
             restartTimeout: "2m",
             cni: { enabled: true },
             ambient: { enabled: true, namespaces: ambientNamespaces ?? ["shop"], ztunnel: { drain: true, pauseBetween: "1s", drainTimeout: "2m", readyTimeout: "2m", ...ztunnel } },
+            // shop's waypoint, deployed by istiod of its revision.
+            gatewayApi: { version: GATEWAY_API, gateways: [{ name: "waypoint", namespace: "shop", revision: waypoint ?? "1-30", className: "istio-waypoint" }] },
             ...rest,
         };
     }
@@ -110,6 +115,12 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
     const labels = (ns: string) => { const l = { ...cluster.json("get", "namespace", ns).metadata.labels }; delete l["kubernetes.io/metadata.name"]; return l; };
     const proxies = (ns: string): string[] => cluster.json("get", "pods", "-n", ns).items.filter((p: any) => !p.metadata.deletionTimestamp)
         .map((p: any) => { const x = podProxy(p); return x.injected ? `${x.revision}@${x.version}` : "no sidecar"; });
+    /** The waypoint istiod deployed in shop: its revision (istio.io/rev on the Gateway) and its proxy's version. */
+    const waypointRuns = () => {
+        const gateway = cluster.json("get", "gateways.gateway.networking.k8s.io", "waypoint", "-n", "shop");
+        const deployment = cluster.json("get", "deployment", "waypoint", "-n", "shop");
+        return { revision: gateway.metadata.labels["istio.io/rev"], image: deployment.spec.template.spec.containers[0].image.split(":").pop() };
+    };
     const cordoned = () => cluster.json("get", "nodes").items.filter((n: any) => n.spec.unschedulable || n.metadata.annotations?.[CORDONED_BY_ANNOTATION]).map((n: any) => n.metadata.name);
     /** Waits for each Deployment of `ns` to be rolled out (pods evicted by a drain come back on other nodes). */
     const settled = (...ns: string[]) => ns.forEach(n => cluster.kubectl("rollout", "status", "deployment", "-n", n, "--timeout=120s"));
@@ -140,7 +151,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.strictEqual(cniConfig.AMBIENT_ENABLED, "true", "istio-cni in its ambient setting");
         const istiod = cluster.json("get", "deployment", "istiod-1-30", "-n", "istio-system").spec.template.spec.containers[0].env;
         assert.ok(istiod.some((e: any) => e.name === "PILOT_ENABLE_AMBIENT" && e.value === "true"));
-        assert.deepStrictEqual(labels("shop"), { "istio.io/dataplane-mode": "ambient" });
+        assert.deepStrictEqual(labels("shop"), { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
+        assert.deepStrictEqual(waypointRuns(), { revision: "1-30", image: OLD }, "the waypoint deployed by istiod-1-30");
         assert.deepStrictEqual(labels("catalog"), { "istio.io/rev": "default" });
         assert.strictEqual(podNames("shop"), shopPods, "ambient pods need no restart to join");
         assert.ok(proxies("shop").every(p => p === "no sidecar"));
@@ -170,8 +182,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(cluster.json("get", "deployment", "istiod-1-31", "-n", "istio-system"));
     });
 
-    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag and the namespaces that follow it", () => {
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" } }));
+    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag, the waypoint and the namespaces", () => {
+        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
         const report = plan();
         assert.deepStrictEqual(report.upgrade.ztunnel, { from: { version: OLD, revision: "1-30" }, to: { version: NEW, revision: "1-31" } });
         assert.deepStrictEqual(report.upgrade.ztunnelNodes.nodes.map((n: any) => [n.name, n.version, n.actions.join(",")]),
@@ -211,6 +223,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(seen.some(e => e.kind === "Pod" && e.terminating && ["shop", "catalog", "search"].includes(e.namespace!)), "the drains evicted application pods");
         const tag = seen.find(e => e.kind === "MutatingWebhookConfiguration" && e.name === "istio-revision-tag-default" && e.services!.every(s => s === "istiod-1-31"));
         assert.ok(tag && tag.rv > lastUncordon, "the tag moved after ztunnel was on every node");
+        const waypoint = seen.find(e => e.kind === "Gateway" && e.name === "waypoint" && e.type === "MODIFIED" && e.labels?.["istio.io/rev"] === "1-31");
+        assert.ok(waypoint && waypoint.rv > lastUncordon, "the waypoint moved to 1-31 after ztunnel was on every node");
         const firstRestart = seen.find(e => e.kind === "Pod" && e.type === "ADDED" && ["catalog", "search"].includes(e.namespace!) && e.images!.some(i => i.includes(`proxyv2:${NEW}`)));
         assert.ok(firstRestart && firstRestart.rv > tag!.rv, "the namespaces following the tag restarted after it");
 
@@ -218,11 +232,12 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.deepStrictEqual(cordoned(), [], "no node left cordoned");
         assert.deepStrictEqual([...new Set([...proxies("catalog"), ...proxies("search")])], [`1-31@${NEW}`]);
         assert.ok(proxies("shop").every(p => p === "no sidecar"), "ambient pods stay without a sidecar");
+        assert.deepStrictEqual(waypointRuns(), { revision: "1-31", image: NEW }, "the waypoint re-deployed by istiod-1-31");
     });
 
     it("5. migrates catalog from sidecars to ambient: one label swap, its workloads restart without sidecars, the others untouched", () => {
         const before = { shop: podNames("shop"), search: podNames("search"), catalog: podNames("catalog") };
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { search: "default" }, ambientNamespaces: ["catalog", "shop"] }));
+        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { search: "default" }, ambientNamespaces: ["catalog", "shop"], waypoint: "1-31" }));
         const report = plan();
         assert.ok(report.upgrade.summary.includes("namespace catalog: default -> 1-31 (" + NEW + ") -> ambient (istio.io/dataplane-mode=ambient); its workloads restart so their sidecars go"),
             report.upgrade.summary.join("\n"));
@@ -237,7 +252,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
 
     it("6. and back to sidecars: the label swapped back, its workloads restart with 1-31's sidecar", () => {
         const before = podNames("catalog");
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" } }));
+        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
         project.up();
         settled("catalog");
         assert.deepStrictEqual(labels("catalog"), { "istio.io/rev": "default" });
@@ -246,7 +261,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
     });
 
     it("7. retires the old control plane last: its istiod goes, no node or ztunnel is touched", () => {
-        project.setConfig(config({ revisions: [{ version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" } }));
+        project.setConfig(config({ revisions: [{ version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
         const done = watch();
         project.up();
         const seen = done();
@@ -254,6 +269,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(seen.some(e => e.kind === "Deployment" && e.name === "istiod-1-30" && e.type === "DELETED"), "istiod-1-30 deleted");
         assert.deepStrictEqual(seen.filter(e => e.kind === "Node" && e.unschedulable), []);
         assert.deepStrictEqual(seen.filter(e => e.kind === "Pod" && e.labels?.app === "ztunnel" && e.type === "DELETED"), []);
+        assert.deepStrictEqual(waypointRuns(), { revision: "1-31", image: NEW });
         assert.deepStrictEqual(cluster.nonLoopbackConnections(), [], "the local cluster and its istiods connect to loopback only");
     });
 });
