@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { DATAPLANE_MODE_LABEL, REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION, ZTUNNEL_APP } from "../istio";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION, ZTUNNEL_APP } from "../istio";
 import { DEFAULTS } from "../model/config/defaults";
 import { parseDuration } from "../model/duration";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
@@ -217,15 +217,15 @@ export -f k
 export KUBE_CONTEXT="\${KUBE_CONTEXT:-}"
 request=$(cat)
 # "|" separates the fields: it is in no name or label value, and unlike a tab two in a row are not read as one.
-if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"\\n"}{end}' 2>&1); then
+if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"|"}{.metadata.labels.istio\\.io/dataplane-mode}{"\\n"}{end}' 2>&1); then
   echo "istio-mesh: listing the namespaces for their ${INJECTION_LABEL} labels failed (kubectl get namespaces): $listing" >&2
   echo "No label was changed. Run 'pulumi up' again once kubectl reaches the cluster." >&2
   exit 1
 fi
-declare -A exists=() revision=() legacy=()
-while IFS='|' read -r name rev value; do
+declare -A exists=() revision=() legacy=() mode=()
+while IFS='|' read -r name rev value dataplane; do
   [ -n "$name" ] || continue
-  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value
+  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value; mode[$name]=$dataplane
 done <<< "$listing"
 give_back() {
   local kind ns value
@@ -256,7 +256,8 @@ export const LEGACY_INJECTION_APPLY_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_ba
 unlabelled=() removing=()
 while read -r kind ns value; do
   [ "$kind" = hold ] && [ -n "\${legacy[$ns]:-}" ] || continue  # "again" lines only make the step run
-  if [ -z "\${revision[$ns]:-}" ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
+  # An ambient namespace (${DATAPLANE_MODE_LABEL}=${AMBIENT_MODE}) needs no revision label: its pods run without sidecars.
+  if [ -z "\${revision[$ns]:-}" ] && [ "\${mode[$ns]:-}" != ${AMBIENT_MODE} ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
 done <<< "$request"
 if [ \${#unlabelled[@]} -gt 0 ]; then
   echo "istio-mesh: namespaces \${unlabelled[*]} have no ${REV_LABEL} label, so their ${INJECTION_LABEL} label is kept (their pods would get no sidecar); no label was removed. Run 'pulumi up' again." >&2

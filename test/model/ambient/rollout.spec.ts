@@ -1,5 +1,8 @@
 import * as assert from "assert";
 import { ambientTarget, decideNamespace, labelProblem, NamespaceTarget, Observation } from "../../../model/rollout";
+import { parseMeshConfig } from "../../../model/config";
+import { meshFacts } from "../../../model/facts";
+import { legacyInjectionStep, withLegacyInjection } from "../../../model/legacyInjection";
 import { workload } from "../../support/cluster";
 
 const AMBIENT = ambientTarget("shop", "1.31.0");
@@ -35,5 +38,15 @@ describe("migration to and from ambient: the restart decision by observation", (
         assert.match(labelProblem(AMBIENT, "1-30", "ambient")!, /is labelled istio\.io\/dataplane-mode=ambient and istio\.io\/rev=1-30, which injects sidecars/);
         assert.match(labelProblem(AMBIENT, undefined, "ambient", "enabled")!, /istio-injection=enabled, which injects sidecars.*kubectl label namespace shop istio-injection-/);
         assert.match(labelProblem(AMBIENT, undefined, undefined)!, /labelled istio\.io\/dataplane-mode=\(none\)/);
+    });
+});
+
+describe("the legacy istio-injection label in ambient namespaces", () => {
+    it("is held (removed) for an ambient namespace as for a sidecar one, so moving a namespace to ambient does not give it back", () => {
+        const raw = { revisions: [{ version: "1.30.4" }], cni: { enabled: true }, namespaces: { search: "1-30" }, ambient: { enabled: true, namespaces: ["catalog"] } };
+        const previous = { ...meshFacts(parseMeshConfig({ ...raw, namespaces: { search: "1-30", catalog: "1-30" }, ambient: { enabled: true } })).state, legacyInjection: { catalog: "enabled" } };
+        const facts = withLegacyInjection(meshFacts(parseMeshConfig(raw, previous)), previous, {});
+        assert.deepStrictEqual(facts.state.legacyInjection, { catalog: "enabled" });
+        assert.strictEqual(legacyInjectionStep(facts.state, previous).request, "hold catalog enabled\n", "held, not given back");
     });
 });
