@@ -137,4 +137,12 @@ describe("IstioMesh under mocks: ambient mode", () => {
         assert.ok(!again.outputs.upgradePlan.summary.some((l: string) => l.startsWith("ztunnel on")));
         assert.strictEqual(ofType(again, TYPES.chart).filter(c => c.name === "ztunnel").length, 1);
     });
+
+    it("render mode: ztunnel rendered OnDelete, no step (nothing is applied), the namespaces still labelled", async () => {
+        const rendered = await runProgram({ ...config, renderDirectory: "/tmp/rendered" });
+        assert.deepStrictEqual(find(rendered, TYPES.chart, "ztunnel").inputs.values.updateStrategy, { type: "OnDelete" });
+        assert.ok(!rendered.resources.some(r => r.name === "ztunnel-rollout"));
+        assert.deepStrictEqual(find(rendered, TYPES.namespacePatch, "namespace-catalog").inputs.metadata.labels["istio.io/dataplane-mode"], "ambient");
+        assert.ok(!rendered.outputs.upgradePlan.ztunnelNodes, "no nodes read in render mode");
+    });
 });
