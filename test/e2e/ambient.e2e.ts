@@ -182,13 +182,31 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(cluster.json("get", "deployment", "istiod-1-31", "-n", "istio-system"));
     });
 
-    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag, the waypoint and the namespaces", () => {
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
+    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag, the waypoint and the namespaces; a drain a PodDisruptionBudget blocks stops the step, naming the pods, and the next up resumes", () => {
+        project.setConfig(config({
+            revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31",
+            ztunnel: { drainTimeout: "30s" },
+        }));
         const report = plan();
         assert.deepStrictEqual(report.upgrade.ztunnel, { from: { version: OLD, revision: "1-30" }, to: { version: NEW, revision: "1-31" } });
         assert.deepStrictEqual(report.upgrade.ztunnelNodes.nodes.map((n: any) => [n.name, n.version, n.actions.join(",")]),
             NODES.map(n => [n, OLD, "cordon,drain,replace,await,uncordon"]), "the plan names each node with its ztunnel before");
         const done = watch();
+        // search's PodDisruptionBudget allows no eviction: the first node running a search pod cannot be drained.
+        cluster.kubectl("patch", "pdb", "search", "-n", "search", "--type=merge", "-p", JSON.stringify({ spec: { minAvailable: 2 } }));
+        const failed = project.pulumi("up", "--yes", "--skip-preview");
+        assert.notStrictEqual(failed.code, 0, "the blocked drain fails the up");
+        const text = failed.stdout + failed.stderr;
+        const blocked = /ztunnel on node (kwok-node-\d): the drain did not finish within 30s \(istio-mesh:ambient\.ztunnel\.drainTimeout\); pods left: ([^\n]*)/.exec(text);
+        assert.ok(blocked, text.slice(-3000));
+        assert.match(blocked[2], /search\/search-/, "the pods left are named");
+        assert.match(text, new RegExp(`Left cordoned by istio-mesh \\(annotation istio-mesh\\.dev/cordoned-for-ztunnel\\): ${blocked[1]}`));
+        assert.deepStrictEqual(cordoned(), [blocked[1]], "only that node, cordoned by the program, and said so");
+        assert.strictEqual(cluster.json("get", "mutatingwebhookconfiguration", "istio-revision-tag-default").webhooks[0].clientConfig.service.name, "istiod-1-30",
+            "nothing after ztunnel in Istio's order moved");
+        const interrupted = plan();
+        assert.ok(interrupted.upgrade.summary.includes(`nodes left cordoned by an interrupted ztunnel step (finished first): ${blocked[1]}`), interrupted.upgrade.summary.join("\n"));
+        cluster.kubectl("patch", "pdb", "search", "-n", "search", "--type=merge", "-p", JSON.stringify({ spec: { minAvailable: 1 } }));
         project.up();
         const seen = done();
         settled("shop", "catalog", "search");
@@ -205,6 +223,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
                 transitions.push({ node: e.name, cordon: e.unschedulable!, rv: e.rv });
             }
         }
+        // Across both ups: the node the first left cordoned is finished first by the second, never cordoned twice.
         assert.deepStrictEqual(transitions.map(t => `${t.cordon ? "cordon" : "uncordon"} ${t.node}`),
             NODES.flatMap(n => [`cordon ${n}`, `uncordon ${n}`]), "each node cordoned and uncordoned once, one at a time, in order");
         const firstCordon = transitions[0].rv;
