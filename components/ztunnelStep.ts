@@ -27,6 +27,8 @@ export const ZTUNNEL_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node tools/build
 
 /** What the step does to the cluster: kubectl in `main`, an in-memory cluster in the tests. */
 export interface ZtunnelCluster {
+    /** ztunnel's DaemonSet. */
+    daemonSet(): KubeObject;
     nodes(): KubeObject[];
     ztunnelPods(): KubeObject[];
     /** Cordons the node and marks it as the program's, in one patch. */
@@ -88,6 +90,7 @@ const POLL_MS = 1000;
  */
 export async function runZtunnelStep(settings: ZtunnelStepSettings, cluster: ZtunnelCluster, log: (line: string) => void, clock: Clock): Promise<void> {
     const observe = () => observeNodes(cluster.nodes(), cluster.ztunnelPods(), settings.target);
+    await scheduled(settings, cluster, clock);
     let states = observe();
     let plan = planNodes(states, settings, settings.nodesAtOnce);
     if (plan.batches.length === 0) {
@@ -176,10 +179,32 @@ export async function runZtunnelStep(settings: ZtunnelStepSettings, cluster: Ztu
     log(`ztunnel ${settings.version} on every node${stillCordoned.length ? `; still cordoned by istio-mesh: ${stillCordoned.join(", ")}` : ""}`);
 }
 
+/**
+ * Waits until the DaemonSet controller has seen the chart's change and has a pod on every node it schedules to (a new
+ * install, or a node whose pod was just deleted): a node without a pod would otherwise not count as ztunnel's.
+ */
+async function scheduled(settings: ZtunnelStepSettings, cluster: ZtunnelCluster, clock: Clock): Promise<void> {
+    const since = clock.now();
+    for (;;) {
+        const ds = cluster.daemonSet();
+        const nodes = new Set(cluster.ztunnelPods().filter(p => !p.metadata.deletionTimestamp && p.spec?.nodeName).map(p => p.spec.nodeName));
+        const desired = ds.status?.desiredNumberScheduled ?? 0;
+        if ((ds.status?.observedGeneration ?? 0) >= (ds.metadata.generation ?? 0) && nodes.size >= desired) {
+            return;
+        }
+        if (clock.now() - since >= settings.readyTimeoutMs) {
+            throw new ZtunnelStepError(`istio-mesh: ztunnel's DaemonSet has pods on ${nodes.size} of the ${desired} nodes it schedules to after ${settings.readyTimeout} ` +
+                "(istio-mesh:ambient.ztunnel.readyTimeout); no node was touched. Check kubectl -n <istio namespace> describe daemonset ztunnel and its events.");
+        }
+        await clock.sleep(POLL_MS);
+    }
+}
+
 /** The step's cluster through kubectl: the nodes, ztunnel's pods in `namespace`, and the four writes. */
 export function kubectlZtunnelCluster(kubectl: Kubectl, namespace: string): ZtunnelCluster {
     const patchNode = (node: string, patch: object) => kubectl.run(["patch", "node", node, "--type=merge", "-p", JSON.stringify(patch)]);
     return {
+        daemonSet: () => kubectl.json(["get", "daemonset", "ztunnel"], namespace),
         nodes: () => kubectl.json(["get", "nodes"]).items,
         ztunnelPods: () => kubectl.json(["get", "pods", "-l", `app=${ZTUNNEL_APP}`], namespace).items,
         cordon: (node, target) => patchNode(node, { metadata: { annotations: { [CORDONED_BY_ANNOTATION]: target } }, spec: { unschedulable: true } }),

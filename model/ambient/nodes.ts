@@ -118,12 +118,17 @@ export function observeNodes(nodes: readonly KubeObject[], pods: readonly KubeOb
 
 /**
  * What the step does on one node, in order. A node on target that the program did not leave cordoned needs nothing;
- * one it left cordoned (an interrupted step) needs only its uncordon. A node already cordoned by someone else is
+ * one it left cordoned (an interrupted step) needs only its uncordon; one whose pod already has the target configuration
+ * but is not Ready yet (a new install), or is being replaced, is only awaited. A node already cordoned by someone else is
  * neither cordoned nor uncordoned by the program.
  */
 export function nodeActions(node: NodeState, settings: NodeSettings): NodeAction[] {
     if (node.onTarget) {
         return node.cordonedByUs ? ["uncordon"] : [];
+    }
+    if (!node.stale) {
+        // Its pod already has the target configuration (starting), or is being replaced: only wait for it.
+        return ["await", ...(node.cordonedByUs ? ["uncordon" as const] : [])];
     }
     const cordons = node.cordonedByUs || (settings.cordon && !node.unschedulable);
     return [

@@ -93,6 +93,25 @@ describe("the ztunnel step (components/ztunnelStep.ts) against an in-memory clus
         assert.deepStrictEqual(cluster.writes, []);
     });
 
+    it("a new install: pods of the target configuration not Ready yet are awaited, no node cordoned or drained", async () => {
+        const cluster = new FakeZtunnelCluster(["n1", "n2"].map(name => ({ name, ztunnel: { ...NEW, ready: false } })), NEW);
+        const c = clock();
+        const ready = cluster.ztunnelPods.bind(cluster);
+        let looks = 0;
+        cluster.ztunnelPods = () => (++looks > 3 ? ready().map(p => ({ ...p, status: { ...p.status, conditions: [{ type: "Ready", status: "True" }] } })) : ready());
+        await runZtunnelStep(settings(), cluster, () => undefined, c);
+        assert.deepStrictEqual(cluster.writes, []);
+        assert.ok(c.sleeps.length > 0, "it waited for them");
+    });
+
+    it("waits for the DaemonSet to have a pod on every node it schedules to, and stops at readyTimeout touching nothing", async () => {
+        const cluster = new FakeZtunnelCluster(three(), NEW);
+        cluster.daemonSet = () => ({ kind: "DaemonSet", metadata: { name: "ztunnel", generation: 3 }, status: { observedGeneration: 3, desiredNumberScheduled: 4 } });
+        await assert.rejects(runZtunnelStep(settings(), cluster, () => undefined, clock()),
+            /ztunnel's DaemonSet has pods on 3 of the 4 nodes it schedules to after 30s \(istio-mesh:ambient\.ztunnel\.readyTimeout\); no node was touched/);
+        assert.deepStrictEqual(cluster.writes, []);
+    });
+
     it("bad settings name the variable", () => {
         assert.throws(() => settings({ DRAIN_TIMEOUT: "soon" }), /DRAIN_TIMEOUT "soon" is not a duration/);
         assert.throws(() => ztunnelStepSettings({}), /ZTUNNEL_TARGET and ZTUNNEL_VERSION are required/);

@@ -45,6 +45,11 @@ export class FakeZtunnelCluster implements ZtunnelCluster {
         this.pods = fakeNodes.filter(n => n.ztunnel).map(n => ztunnelPod(n.name, n.ztunnel!.config, n.ztunnel!.version, n.ztunnel!.ready ?? true));
     }
 
+    daemonSet(): KubeObject {
+        // The controller has seen the template; it schedules to every node that had a ztunnel.
+        return { kind: "DaemonSet", metadata: { name: "ztunnel", generation: 2 }, status: { observedGeneration: 2, desiredNumberScheduled: this.fakeNodes.filter(n => n.ztunnel).length } };
+    }
+
     nodes(): KubeObject[] {
         return this.fakeNodes.map(nodeObject);
     }

@@ -53,10 +53,15 @@ describe("ztunnel node by node: decisions from an observed cluster (model/ambien
         assert.deepStrictEqual(plan.cordonedByUs, ["b", "c"]);
     });
 
-    it("a node whose old pod is terminating (deleted by an interrupted step) is awaited, not deleted again", () => {
+    it("a node whose old pod is terminating (deleted by an interrupted step) is awaited, not drained or deleted again", () => {
         const terminating = { ...ztunnelPod("a", OLD, "1.30.4"), metadata: { ...ztunnelPod("a", OLD, "1.30.4").metadata, deletionTimestamp: "2026-12-05T07:00:00Z" } };
         const [s] = observeNodes([nodeObject({ name: "a", unschedulable: true, cordonedByUs: NEW })], [terminating], NEW);
-        assert.deepStrictEqual(nodeActions(s, NODE_BY_NODE), ["drain", "await", "uncordon"]);
+        assert.deepStrictEqual(nodeActions(s, NODE_BY_NODE), ["await", "uncordon"]);
+    });
+
+    it("a new install: a node whose pod has the target configuration but is not Ready yet is only awaited (never cordoned)", () => {
+        const [s] = observeNodes([nodeObject({ name: "a" })], [ztunnelPod("a", NEW, "1.31.0", false)], NEW);
+        assert.deepStrictEqual(nodeActions(s, NODE_BY_NODE), ["await"]);
     });
 
     it("batches nodesAtOnce nodes at a time, by name", () => {
