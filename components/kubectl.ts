@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION, ZTUNNEL_APP } from "../istio";
 import { DEFAULTS } from "../model/config/defaults";
 import { parseDuration } from "../model/duration";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
@@ -217,15 +217,15 @@ export -f k
 export KUBE_CONTEXT="\${KUBE_CONTEXT:-}"
 request=$(cat)
 # "|" separates the fields: it is in no name or label value, and unlike a tab two in a row are not read as one.
-if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"\\n"}{end}' 2>&1); then
+if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"|"}{.metadata.labels.istio\\.io/dataplane-mode}{"\\n"}{end}' 2>&1); then
   echo "istio-mesh: listing the namespaces for their ${INJECTION_LABEL} labels failed (kubectl get namespaces): $listing" >&2
   echo "No label was changed. Run 'pulumi up' again once kubectl reaches the cluster." >&2
   exit 1
 fi
-declare -A exists=() revision=() legacy=()
-while IFS='|' read -r name rev value; do
+declare -A exists=() revision=() legacy=() mode=()
+while IFS='|' read -r name rev value dataplane; do
   [ -n "$name" ] || continue
-  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value
+  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value; mode[$name]=$dataplane
 done <<< "$listing"
 give_back() {
   local kind ns value
@@ -256,7 +256,8 @@ export const LEGACY_INJECTION_APPLY_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_ba
 unlabelled=() removing=()
 while read -r kind ns value; do
   [ "$kind" = hold ] && [ -n "\${legacy[$ns]:-}" ] || continue  # "again" lines only make the step run
-  if [ -z "\${revision[$ns]:-}" ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
+  # An ambient namespace (${DATAPLANE_MODE_LABEL}=${AMBIENT_MODE}) needs no revision label: its pods run without sidecars.
+  if [ -z "\${revision[$ns]:-}" ] && [ "\${mode[$ns]:-}" != ${AMBIENT_MODE} ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
 done <<< "$request"
 if [ \${#unlabelled[@]} -gt 0 ]; then
   echo "istio-mesh: namespaces \${unlabelled[*]} have no ${REV_LABEL} label, so their ${INJECTION_LABEL} label is kept (their pods would get no sidecar); no label was removed. Run 'pulumi up' again." >&2
@@ -508,7 +509,12 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
     const namespaceLabels: Record<string, string | undefined> = {};
     const namespaceVersions: Record<string, string> = {};
     const namespaceInjection: Record<string, string> = {};
+    const namespaceModes: Record<string, string> = {};
     for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
+        const mode = ns.metadata.labels?.[DATAPLANE_MODE_LABEL];
+        if (mode !== undefined) {
+            namespaceModes[ns.metadata.name] = mode;
+        }
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
         namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
         const legacy = ns.metadata.labels?.[INJECTION_LABEL];
@@ -516,7 +522,7 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
             namespaceInjection[ns.metadata.name] = legacy;
         }
     }
-    return { namespaceLabels, namespaceVersions, namespaceInjection, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+    return { namespaceLabels, namespaceVersions, namespaceInjection, namespaceModes, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
 }
 
 const NOTHING_OBSERVED: Observation = { namespaceLabels: {}, objects: [] };
@@ -537,17 +543,28 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
  * `clusterWide` (a step that retires a revision): the reads are never scoped, and every namespace and pod of the
  * cluster is kept in `cluster`, whatever is bound.
  */
-export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false): Promise<Observation> {
-    if (namespaces.length === 0 && !clusterWide) {
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false, ztunnelNamespace?: string): Promise<Observation> {
+    if (namespaces.length === 0 && !clusterWide && !ztunnelNamespace) {
         return NOTHING_OBSERVED;
     }
     const scope = namespaces.length === 1 && !clusterWide ? `/namespaces/${namespaces[0]}` : "";
-    const [nsRead, ...lists] = await kubectl.getAll([
+    // Ambient mode: the nodes and ztunnel's pods too, in the same proxy's reads (the ztunnel step's plan).
+    const ztunnelReads = ztunnelNamespace ? ["/api/v1/nodes", `/api/v1/namespaces/${ztunnelNamespace}/pods?labelSelector=app%3D${ZTUNNEL_APP}`] : [];
+    const answers = await kubectl.getAll([
         `/api/v1${scope || "/namespaces"}`,
         ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
+        ...ztunnelReads,
     ]);
+    const [nodesRead, ztunnelRead] = ztunnelNamespace ? answers.splice(answers.length - 2, 2) : [];
+    const ztunnel = ztunnelNamespace ? {
+        ztunnel: {
+            nodes: (nodesRead.items ?? []).map((o: object) => ({ ...o, kind: "Node" })),
+            pods: (ztunnelRead.items ?? []).map((o: object) => ({ ...o, kind: "Pod" })),
+        },
+    } : {};
+    const [nsRead, ...lists] = answers;
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));
-    const observation = observationOf(namespaces, nsRead, listed);
+    const observation = { ...observationOf(namespaces, nsRead, listed), ...ztunnel };
     return clusterWide ? { ...observation, cluster: { namespaces: nsRead.items ?? [], pods: listed.filter(o => o.kind === "Pod") } } : observation;
 }

@@ -7,7 +7,9 @@ import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState
 import { controlPlaneGate, formatGateRequest, gateSummary, gatewayApiGate, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
 import { parseDuration } from "../model/duration";
 import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
-import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
+import { ambientTarget, formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
+import { namespaceWaypoints } from "../model/ambient/waypoints";
+import { describeNodes, nodeSummary, NodePlan, NodeState, observeNodes, planNodes, ztunnelRelease } from "../model/ambient/nodes";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
@@ -20,6 +22,7 @@ import {
 import { bindNamespace, bindPaced } from "./namespaceBinding";
 import { releaseObjects } from "./release";
 import { IstioRevision } from "./revision";
+import { IstioZtunnel } from "./ztunnel";
 import { RevisionTags } from "./revisionTags";
 import { ROLLOUT_STEP_COMMAND } from "./rolloutStep";
 import { DECOMMISSION_LOCK, TYPE } from "./types";
@@ -84,6 +87,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly namespacesBound: Promise<pulumi.Resource[]>;
     /** Recorded for the next run (in-place checks, restart selection, the upgrade plan). */
     public readonly meshState: MeshState;
+    /** Ambient mode: ztunnel's target configuration and each node as observed when the program ran, with the step's plan. */
+    public readonly ztunnelNodes?: { target: string; nodes: NodeState[]; plan: NodePlan };
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPE.mesh, name, {}, opts);
@@ -155,6 +160,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 kubernetesVersion: spec.kubernetesVersion,
                 values: r.values,
                 charts: spec.charts,
+                ambient: !!spec.ambient,
             }, { ...parent, dependsOn: [base, ...gatewayApiBase, ...ensurePullSecret(spec.istioNamespace)] }));
         }
         const releaseOf = (revision: string) => revisions.get(revision)!.release;
@@ -168,16 +174,6 @@ export class IstioMesh extends pulumi.ComponentResource {
         /** A revision's release and, with the gate on, its gate: what moves to the revision waits for both. */
         const readyOf = (revision: string): pulumi.Resource[] => [releaseOf(revision), ...(controlPlaneGates.has(revision) ? [controlPlaneGates.get(revision)!] : [])];
 
-        const tags = new RevisionTags("tags", {
-            tags: spec.tags.map(t => ({ name: t.name, revision: t.revision, version: revisions.get(t.revision)!.version })),
-            istioNamespace: spec.istioNamespace,
-        }, { ...parent, dependsOn: spec.tags.flatMap(t => readyOf(t.revision)) });
-        const tagGates = new Map(gate ? spec.tags.map(t => [t.name, gateStep(`health-gate-tag-${t.name}`,
-            tagGate(gate, t.name, t.revision, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)), args.gateCredentials,
-            { parent: tags, dependsOn: tags.objectsOf(t.name) })]) : []);
-        /** A tag's objects and, with the gate on, its gate (none for a revision). */
-        const tagObjects = (label: string): pulumi.Resource[] => [...tags.objectsOf(label), ...(tagGates.has(label) ? [tagGates.get(label)!] : [])];
-
         let cni: IstioCni | undefined;
         if (spec.cni) {
             cni = new IstioCni("istio-cni", {
@@ -188,6 +184,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 images: spec.images,
                 values: spec.cni.values,
                 charts: spec.charts,
+                ambient: !!spec.ambient,
             }, {
                 ...parent,
                 // After every control plane, so istiod is upgraded first and CNI follows.
@@ -195,6 +192,47 @@ export class IstioMesh extends pulumi.ComponentResource {
                     .concat(ensureNamespace(spec.cni.namespace), ...ensurePullSecret(spec.cni.namespace)),
             });
         }
+
+
+        // Ambient mode: ztunnel after istio-cni, and before the tags, waypoints, gateways and namespaces (Istio's ambient
+        // order, istio/ambient.ts). Its step has every node on ztunnel's configuration before any of them moves.
+        let ztunnel: IstioZtunnel | undefined;
+        if (spec.ambient) {
+            const z = spec.ambient.ztunnel;
+            const nodes = args.observation?.ztunnel;
+            const settings = { cordon: z.cordon, drain: z.drain, replace: z.rollout === "nodeByNode" };
+            const release = ztunnelRelease({ ...spec, ambient: spec.ambient });
+            const target = release.target;
+            const states = nodes ? observeNodes(nodes.nodes, nodes.pods, target) : [];
+            const nodePlan = planNodes(states, settings, z.nodesAtOnce);
+            const request = describeNodes(states, nodePlan, z.version).join("\n");
+            this.ztunnelNodes = { target, nodes: states, plan: nodePlan };
+            ztunnel = new IstioZtunnel("ztunnel", {
+                release,
+                version: z.version,
+                revision: z.revision,
+                rollout: z.rollout,
+                istioNamespace: spec.istioNamespace,
+                charts: spec.charts,
+                step: kubectlEnvironment ? { spec: z, environment: kubectlEnvironment, request, keepLastRequest: request === "" } : undefined,
+            }, { ...parent, dependsOn: [...readyOf(z.revision), ...(cni ? [cni.release] : [])] });
+            if (!live && z.rollout === "nodeByNode") {
+                pulumi.log.warn("render mode: ztunnel's DaemonSet is rendered with updateStrategy OnDelete (istio-mesh:ambient.ztunnel.rollout is nodeByNode) " +
+                    "and no step runs: after applying it, delete each node's ztunnel pod in turn (cordon and drain first), or set rollout: rolling", this);
+            }
+        }
+        /** What moves after the node agents in Istio's ambient order waits for ztunnel on every node. */
+        const nodeAgents: pulumi.Resource[] = ztunnel ? ztunnel.ready : [];
+
+        const tags = new RevisionTags("tags", {
+            tags: spec.tags.map(t => ({ name: t.name, revision: t.revision, version: revisions.get(t.revision)!.version })),
+            istioNamespace: spec.istioNamespace,
+        }, { ...parent, dependsOn: [...spec.tags.flatMap(t => readyOf(t.revision)), ...nodeAgents] });
+        const tagGates = new Map(gate ? spec.tags.map(t => [t.name, gateStep(`health-gate-tag-${t.name}`,
+            tagGate(gate, t.name, t.revision, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)), args.gateCredentials,
+            { parent: tags, dependsOn: tags.objectsOf(t.name) })]) : []);
+        /** A tag's objects and, with the gate on, its gate (none for a revision). */
+        const tagObjects = (label: string): pulumi.Resource[] => [...tags.objectsOf(label), ...(tagGates.has(label) ? [tagGates.get(label)!] : [])];
 
         const gatewayGates: pulumi.Resource[] = [];
         const gateways = spec.gateways.map((gw, i) => {
@@ -217,7 +255,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 charts: spec.charts,
             }, {
                 ...parent,
-                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace), ...start],
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...nodeAgents, ensureNamespace(gw.namespace), ...ensurePullSecret(gw.namespace), ...start],
                 aliases: legacy.alias ? [{ name: legacy.alias }] : [],
             });
             if (gate) {
@@ -260,7 +298,8 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...(gw.manifest && args.adoptProvider ? { provider: args.adoptProvider } : {}),
             }, {
                 ...parent,
-                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...gatewayApiBase, ...before, ...start],
+                // After ztunnel is on every node too (Istio's ambient order: waypoints and gateways move after the node agents).
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...nodeAgents, ...gatewayApiBase, ...before, ...start],
             });
             gatewayApiGateways.set(id, gateway);
             const rollout = gateway.rollout ? [gateway.rollout] : [];
@@ -270,18 +309,30 @@ export class IstioMesh extends pulumi.ComponentResource {
         }
 
         // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
-        const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
+        const ambientNamespaces = spec.ambient?.namespaces ?? [];
+        const useWaypoint = namespaceWaypoints(spec);
+        const preflight = kubectlEnvironment && spec.namespaces.length + ambientNamespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
             create: NAMESPACE_PREFLIGHT_SCRIPT,
             update: NAMESPACE_PREFLIGHT_SCRIPT,
             interpreter: ["/bin/bash", "-c"],
-            stdin: spec.namespaces.map(n => `${n.name}\n`).sort().join(""),
+            stdin: [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])].map(n => `${n}\n`).sort().join(""),
             environment: kubectlEnvironment,
         }, parent)] : [];
-        this.namespacesBound = bindPaced(spec.namespaces, ns => {
+        // One patch per namespace, sidecar or ambient alike: moving a namespace between the two is an update of its one patch
+        // (istio.io/rev <-> istio.io/dataplane-mode), so it is never left with both labels or with neither.
+        const bound: ({ name: string; ambient: false } | { name: string; ambient: true })[] = [
+            ...spec.namespaces.map(n => ({ name: n.name, ambient: false as const })),
+            ...ambientNamespaces.map(name => ({ name, ambient: true as const })),
+        ];
+        this.namespacesBound = bindPaced(bound, ns => {
+            if (ns.ambient) {
+                return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, ambient: true, useWaypoint: useWaypoint[ns.name] },
+                    { ...parent, dependsOn: [...nodeAgents, ...preflight, ...gatewayGates] });
+            }
             const binding = facts.namespaces[ns.name];
             const takenBackFrom = labelChangedOutside(ns.name, binding.target, args.previous?.namespaces[ns.name]?.target, args.observation);
             return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, binding, ...(takenBackFrom ? { takenBackFrom } : {}) },
-                { ...parent, dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...preflight, ...gatewayGates] });
+                { ...parent, dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...nodeAgents, ...preflight, ...gatewayGates] });
         });
         // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
         const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
@@ -306,17 +357,27 @@ export class IstioMesh extends pulumi.ComponentResource {
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
         // (the step re-decides every workload on the cluster anyway).
-        const targets: NamespaceTarget[] = spec.namespaces.map(ns => {
+        const targets: NamespaceTarget[] = [...spec.namespaces.map(ns => {
             const b = facts.namespaces[ns.name];
             return { namespace: ns.name, label: b.target, revision: b.revision, version: b.version };
-        });
+        }), ...ambientNamespaces.map(namespace => ambientTarget(namespace, spec.ambient!.ztunnel.version))].sort((a, b) => a.namespace.localeCompare(b.namespace));
         const rollout = args.observation ? planRollout(targets, args.observation, spec.rollout) : undefined;
         const previousCni = args.previous?.cni?.version;
         const cniChange = previousCni !== spec.cni?.version
             ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
         const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
-        const plan = planUpgrade(args.previous, facts, rolloutReport, spec.rollout.parallelNamespaces);
-        const waveTargets = (names: readonly string[]) => names.map(namespace => ({ namespace, revision: facts.namespaces[namespace].revision }));
+        const ztunnelNodes = this.ztunnelNodes && spec.ambient && {
+            lines: nodeSummary(this.ztunnelNodes.nodes, this.ztunnelNodes.plan, spec.ambient.ztunnel),
+            report: {
+                version: spec.ambient.ztunnel.version,
+                nodes: this.ztunnelNodes.nodes.map(n => ({
+                    name: n.name, ...(n.pod?.version ? { version: n.pod.version } : {}), actions: this.ztunnelNodes!.plan.actions[n.name], cordonedByUs: n.cordonedByUs,
+                })),
+            },
+        };
+        const plan = planUpgrade(args.previous, facts, rolloutReport, spec.rollout.parallelNamespaces, args.observation?.ztunnel ? ztunnelNodes : undefined);
+        // An ambient namespace's wave is watched at ztunnel's control plane.
+        const waveTargets = (names: readonly string[]) => names.map(namespace => ({ namespace, revision: facts.namespaces[namespace]?.revision ?? spec.ambient!.ztunnel.revision }));
         const gatePlan = gate && planGates(gate, {
             ...plan, waves: rolloutReport.restarts === "auto" ? rolloutReport.waves.map(waveTargets) : [],
             namespacesOfTag: Object.fromEntries(spec.tags.map(t => [t.name, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)])),
@@ -331,7 +392,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 "without that check (fail closed is the default)", this);
         }
         let restarts: command.local.Command | undefined;
-        if (kubectlEnvironment && spec.namespaces.length > 0 && spec.rollout.restarts === "auto") {
+        if (kubectlEnvironment && targets.length > 0 && spec.rollout.restarts === "auto") {
             const request = rollout ? formatRequest(rollout) : "";
             const keepLast = keepsLastRequest(request, this.upgradePlan);
             restarts = new command.local.Command("workload-restarts", {
@@ -360,7 +421,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             // holds back what a failed delete depends on, transitively, but never looks into a component's children):
             // each release's objects one by one, the base release's included; the restart step, which depends on every
             // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
-            const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
+            const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : []), ...(ztunnel ? [ztunnel] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
             const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
                 ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
                 ...[...gatewayApiGateways.values()].map(g => g.gateway), ...[...awaited.values()].flat(), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,

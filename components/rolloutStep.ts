@@ -95,7 +95,8 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
         try {
             for (const target of wave) {
                 const observation = observe(kubectl, [target.namespace]);
-                const problem = labelProblem(target, observation.namespaceLabels[target.namespace]);
+                const problem = labelProblem(target, observation.namespaceLabels[target.namespace], observation.namespaceModes?.[target.namespace],
+                    observation.namespaceInjection?.[target.namespace]);
                 if (problem) {
                     throw new RolloutError(`istio-mesh: ${problem}.`);
                 }

@@ -8,6 +8,7 @@ export const TYPE = {
     revision: "istio-mesh:index:IstioRevision",
     tags: "istio-mesh:index:RevisionTags",
     cni: "istio-mesh:index:IstioCni",
+    ztunnel: "istio-mesh:index:IstioZtunnel",
     gateway: "istio-mesh:index:IstioGateway",
     gatewayApiCrds: "istio-mesh:index:GatewayApiCrds",
     gatewayApiGateway: "istio-mesh:index:GatewayApiGateway",

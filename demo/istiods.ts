@@ -5,8 +5,9 @@
  * Run by LocalCluster as its own process (`node demo/istiods.ts <cluster dir>`), since `pulumi up` blocks the
  * test's process while revisions come and go. Every second it lists the injector ConfigMaps
  * (`istio-sidecar-injector-<rev>`) and the Services of istio-system, then:
- *   - starts the revision's istiod once its ConfigMap exists (started earlier, istiod serves no /inject),
- *     every listener on a free 127.0.0.1 port, its pid in <dir>/istiods/<rev>/istiod.pid;
+ *   - starts the revision's istiod once its ConfigMap and Deployment exist (started earlier, istiod serves no /inject),
+ *     every listener on a free 127.0.0.1 port, its pid in <dir>/istiods/<rev>/istiod.pid, with the Deployment's
+ *     ambient switch (PASSED_ENV);
  *   - routes `<ClusterIP of istiod-<rev>>:<port>` to that istiod's webhook port in the egress proxy's routes
  *     file (kube-apiserver dials a webhook's Service at its ClusterIP, through the proxy);
  *   - lists its monitoring port (istiod's :15014, here a free port) for the cluster's Prometheus, labelled as a
@@ -54,6 +55,19 @@ export interface IstiodState {
 export function injectorRevisions(names: readonly string[]): string[] {
     return names.filter(n => n.startsWith(INJECTOR_PREFIX) && n.length > INJECTOR_PREFIX.length)
         .map(n => n.slice(INJECTOR_PREFIX.length)).sort();
+}
+
+/**
+ * The environment the chart gives istiod that the local process must have too: ambient mode (PILOT_ENABLE_AMBIENT,
+ * istio/ambient.ts), which makes istiod serve ztunnel and deploy waypoints. Read from the revision's Deployment.
+ */
+export const PASSED_ENV = ["PILOT_ENABLE_AMBIENT"] as const;
+
+/** The PASSED_ENV variables the Deployment's `discovery` container sets with a plain value. */
+export function deploymentEnv(deployment: any): Record<string, string> {
+    const container = (deployment?.spec?.template?.spec?.containers ?? []).find((c: any) => c.name === "discovery");
+    return Object.fromEntries((container?.env ?? [])
+        .filter((e: any) => (PASSED_ENV as readonly string[]).includes(e.name) && typeof e.value === "string").map((e: any) => [e.name, e.value]));
 }
 
 /** The proxy targets of a revision: `<ClusterIP>:<port>` of each webhook port of its istiod Service. */
@@ -161,6 +175,7 @@ export class IstiodSupervisor {
         const log = path.join(dir, "istiod.log");
         // Read before the revision counts as running: if this fails, the next pass tries again.
         const cm = JSON.parse(this.kubectl("get", "configmap", injectorWebhookName(rev), "-n", ISTIO_NAMESPACE, "-o", "json"));
+        const env = deploymentEnv(JSON.parse(this.kubectl("get", "deployment", istiodName(rev), "-n", ISTIO_NAMESPACE, "-o", "json")));
         const state: IstiodState = { revision: rev, routes: [], ready: false, log };
         const r: Running = { state };
         this.running.set(rev, r);
@@ -197,6 +212,7 @@ export class IstiodSupervisor {
                 // Service of class `istio`, from the kube-gateway template of its injector ConfigMap) once the CRDs exist.
                 PILOT_ENABLE_GATEWAY_API: "true", PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: "true",
                 PILOT_ENABLE_GATEWAY_API_STATUS: "true", PILOT_ENABLE_GATEWAY_API_GATEWAYCLASS_CONTROLLER: "true",
+                ...env,
             },
         });
         fs.closeSync(out);

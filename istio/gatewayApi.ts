@@ -127,7 +127,8 @@ export function gatewayApiReleasesFor(istioVersions: readonly string[]): string[
 
 /** The name istiod gives the Deployment and Service of a Gateway: `<gateway>-<class>` (Istio's gateway deployment controller). */
 export function gatewayDeploymentName(gateway: string, className: string): string {
-    return `${gateway}-${className}`;
+    // istiod's waypoint class has no name suffix (pilot/pkg/config/kube/gatewaycommon/classinfo.go: DisableNameSuffix).
+    return className === GATEWAY_CLASS.waypoint ? gateway : `${gateway}-${className}`;
 }
 
 /** The label istiod puts on the pods of a Gateway's Deployment, naming the Gateway. */

@@ -4,6 +4,7 @@
  */
 import {
     compareVersions, GATEWAY_API_GROUP, GATEWAY_API_UNMANAGED, GATEWAY_SERVICE_TYPE_ANNOTATION, GatewayApiChannel, REV_LABEL, revisionWithVersion,
+    WAYPOINT_FOR_LABEL, WAYPOINT_LISTENER,
 } from "../istio";
 import { CONFIG_NAMESPACE, ConfigProblem, GatewayApiGatewaySpec, GatewayListenerSpec } from "./config";
 import type { Binding, GatewayApiState, MeshState, Move } from "./facts";
@@ -145,8 +146,12 @@ export function gatewayObject(gw: GatewayApiGatewaySpec): GatewayObject {
         kind: "Gateway",
         metadata: {
             ...metadata, name: gw.name, namespace: gw.namespace, annotations,
-            labels: { ...(metadata.labels as Record<string, string> | undefined), [REV_LABEL]: gw.target },
+            labels: {
+                ...(metadata.labels as Record<string, string> | undefined), [REV_LABEL]: gw.target,
+                ...(gw.waypointFor ? { [WAYPOINT_FOR_LABEL]: gw.waypointFor } : {}),
+            },
         },
-        spec: own?.spec ?? { gatewayClassName: gw.className, listeners: (gw.listeners ?? []).map(listener) },
+        // A waypoint's one listener is Istio's HBONE listener (istio/ambient.ts).
+        spec: own?.spec ?? { gatewayClassName: gw.className, listeners: gw.waypointFor ? [{ ...WAYPOINT_LISTENER }] : (gw.listeners ?? []).map(listener) },
     };
 }

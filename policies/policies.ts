@@ -14,6 +14,7 @@ import { revisionReferencesInstalled } from "./references";
 import { imagesFromAllowedRegistries, privateHubPullSecrets } from "./registries";
 import { revisionNameMatchesVersion } from "./revision-names";
 import { webhooksRemovedWithRevision } from "./webhooks";
+import { ztunnelControlPlaneSkew } from "./ztunnel";
 
 export const PACK_NAME = "istio-mesh";
 /** The level of a policy that sets none; every policy here sets its own. */
@@ -26,6 +27,7 @@ export const istioMeshPolicies: Policies = [
     revisionReferencesInstalled,
     namespaceSingleInjectionLabel,
     cniControlPlaneSkew,
+    ztunnelControlPlaneSkew,
     kubernetesVersionSupported,
     versionNotEndOfLife,
     revisionNameMatchesVersion,

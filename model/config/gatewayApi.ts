@@ -5,7 +5,7 @@
 import * as path from "path";
 import * as yaml from "js-yaml";
 import {
-    checkGatewayApiPair, GATEWAY_API_GROUP, GATEWAY_API_UNMANAGED, GATEWAY_CLASS, gatewayApiReleasesFor, gatewayDeploymentName, GatewayApiChannel,
+    checkGatewayApiPair, GATEWAY_API_GROUP, WaypointFor, GATEWAY_API_UNMANAGED, GATEWAY_CLASS, gatewayApiReleasesFor, gatewayDeploymentName, GatewayApiChannel,
     GatewayListenerProtocol, isDnsLabel, isGatewayApiRelease, isServiceName, REV_LABEL, ServiceType,
 } from "../../istio";
 import { DEFAULTS } from "./defaults";
@@ -207,6 +207,21 @@ function parseGateway(c: Collector, key: string, e: Record<string, unknown>, ctx
         c.advise(`${key}.revision`, target, `is a tag: every move of tag ${target} re-deploys gateway ${id} at once, with errors for tens of seconds (istio/istio#59959)`,
             `pin it: revision: ${tag.revision} (the revision ${target} points at now); move it to a new revision as a change of its own`);
     }
+    const waypoint = className === GATEWAY_CLASS.waypoint;
+    if (e.waypointFor !== undefined && !waypoint) {
+        c.add(`${key}.waypointFor`, e.waypointFor, `is a setting of waypoints, but className is ${className}`, `set className: ${GATEWAY_CLASS.waypoint}, or remove waypointFor`);
+        return undefined;
+    }
+    if (waypoint && e.listeners !== undefined) {
+        c.add(`${key}.listeners`, e.listeners, "is set on a waypoint, whose one listener is Istio's (HBONE, mesh:15008)", "remove listeners (set waypointFor to choose its traffic)");
+        return undefined;
+    }
+    if (waypoint && e.manifest === undefined) {
+        return {
+            name, namespace, target, className, serviceType: ((e.serviceType as string | undefined) ?? "ClusterIP") as ServiceType,
+            waypointFor: (e.waypointFor as WaypointFor | undefined) ?? "service",
+        };
+    }
     if ((e.listeners === undefined) === (e.manifest === undefined)) {
         c.add(key, { listeners: e.listeners, manifest: e.manifest }, "needs exactly one of listeners and manifest",
             "describe the Gateway with listeners: [{port: 80}], or point manifest at your own Gateway file");
@@ -221,6 +236,7 @@ function parseGateway(c: Collector, key: string, e: Record<string, unknown>, ctx
     return {
         name, namespace, target, className, serviceType: ((e.serviceType as string | undefined) ?? DEFAULTS.gatewayServiceType) as ServiceType,
         ...(listeners ? { listeners } : {}), ...(manifest ? { manifest } : {}),
+        ...(waypoint ? { waypointFor: (e.waypointFor as WaypointFor | undefined) ?? "service" } : {}),
     };
 }
 

@@ -1,5 +1,5 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
-import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType } from "../../istio";
+import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType, WaypointFor, ZtunnelRollout } from "../../istio";
 import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
@@ -66,6 +66,8 @@ export interface GatewayApiGatewaySpec {
      * always has one). The program sets istio.io/rev on it.
      */
     readonly manifest?: { readonly path: string; readonly object?: Readonly<Record<string, unknown>> };
+    /** A waypoint (class istio-waypoint): the traffic it takes (istio.io/waypoint-for); its listener is Istio's HBONE one. */
+    readonly waypointFor?: WaypointFor;
 }
 
 export interface GatewayApiSpec {
@@ -79,6 +81,30 @@ export interface CniSpec {
     readonly chained: boolean;
     readonly namespace: string;
     readonly values: Record<string, unknown>;
+}
+
+/** ztunnel: one DaemonSet, upgraded in place after istio-cni (istio/ambient.ts). */
+export interface ZtunnelSpec {
+    readonly version: string;
+    /** The revision whose istiod serves ztunnel (its CA and xDS address). */
+    readonly revision: string;
+    readonly values: Record<string, unknown>;
+    /** rolling: the DaemonSet's own update; nodeByNode: the program's step, one node (or nodesAtOnce) at a time. */
+    readonly rollout: ZtunnelRollout;
+    readonly nodesAtOnce: number;
+    readonly cordon: boolean;
+    readonly drain: boolean;
+    /** kubectl durations. */
+    readonly drainTimeout: string;
+    readonly readyTimeout: string;
+    readonly pauseBetween: string;
+}
+
+/** The ambient data plane: ztunnel, and the namespaces enrolled with istio.io/dataplane-mode=ambient. */
+export interface AmbientSpec {
+    /** Sorted; none of them is in MeshSpec.namespaces (a namespace runs sidecars or ambient). */
+    readonly namespaces: readonly string[];
+    readonly ztunnel: ZtunnelSpec;
 }
 
 export type Renderer = "helm" | "istioctl";
@@ -107,6 +133,8 @@ export interface MeshSpec {
     /** The Gateway API: its CRDs and the Gateways istiod deploys. */
     readonly gatewayApi: GatewayApiSpec;
     readonly cni?: CniSpec;
+    /** Ambient mode (ztunnel, ambient namespaces); absent when off. */
+    readonly ambient?: AmbientSpec;
     /** Render mode: write manifests here instead of applying them to a cluster. */
     readonly renderDirectory?: string;
     /** How long a restart waits for each workload's rollout (kubectl duration). */
@@ -149,6 +177,11 @@ export interface PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
     /** Where the mesh ran (model/config/live.ts); absent in states of older versions of the program. */
     readonly placement?: Placement;
+    /** ztunnel and the ambient namespaces, when ambient mode ran. */
+    readonly ambient?: {
+        readonly ztunnel: { readonly version: string; readonly revision: string };
+        readonly namespaces: readonly string[];
+    };
 }
 
 /** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */

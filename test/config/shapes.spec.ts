@@ -22,9 +22,17 @@ const FULL: RawConfig = {
         version: "1.5.1", channel: "standard", gateways: [{
             name: "storefront", namespace: "shop", revision: "1-30", className: "istio", serviceType: "ClusterIP",
             listeners: [{ name: "web", port: 443, protocol: "HTTPS", hostname: "shop.example.com", certificate: "shop-tls", routesFrom: "Same" }],
-        }, { name: "edge", namespace: "shop", revision: "1-30", manifest: "gateways/edge.yaml" }],
+        }, { name: "edge", namespace: "shop", revision: "1-30", manifest: "gateways/edge.yaml" },
+        { name: "waypoint", namespace: "catalog", revision: "1-30", className: "istio-waypoint", waypointFor: "service" }],
     },
     cni: { enabled: true, chained: true, version: "1.29.3", namespace: "kube-system", values: { resources: {} } },
+    ambient: {
+        enabled: true, namespaces: ["catalog"],
+        ztunnel: {
+            revision: "1-29", version: "1.29.3", values: { logLevel: "info" }, rollout: "nodeByNode", nodesAtOnce: 1, cordon: true, drain: true,
+            drainTimeout: "5m", readyTimeout: "5m", pauseBetween: "0s",
+        },
+    },
     registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"], pullSecretName: "registry-credentials" },
     registryCredentials: CREDENTIALS.secret,
     charts: { renderer: "helm", repository: "oci://registry.example.com/charts", localDir: "/srv/istio/{version}", istioctl: "/opt/istio-{version}/bin/istioctl" },

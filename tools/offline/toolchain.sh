@@ -4,7 +4,7 @@
 #   pulumi (CLI), and the real plugins pulumi-language-nodejs, pulumi-resource-kubernetes and
 #   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
-#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni);
+#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni, ztunnel);
 #   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache);
 #   the Gateway API CRD manifests of the releases the two Istio minors are built against (go mod download: the
 #   module cache, $(go env GOMODCACHE), not the cache folder; --env exports GOMODCACHE so the program finds them).
@@ -21,7 +21,7 @@
 # Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 #   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
-#   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
+#   charts/<minor>/{base,istiod,gateway,cni,ztunnel}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
 #   plugins-build/ the copies of the vendor trees the plugins are built in (../shared/vendor/build-plugins.sh)
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
@@ -79,6 +79,7 @@ targets() {
 	for m in "${ISTIO_MINORS[@]}"; do
 		echo "istioctl-$m|$(istio_chart_version "$m")|1|$BIN/istioctl-$m"
 		echo "charts-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/istiod/Chart.yaml"
+		echo "ztunnel-chart-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/ztunnel/Chart.yaml"
 		echo "pilot-discovery-$m|$(istio_chart_version "$m")|1|$BIN/pilot-discovery-$m"
 	done
 	local v
@@ -389,12 +390,12 @@ build_charts() { # minor: export charts from the module cache, stamped with a re
 	dst=$CHARTS/$m
 	rm -rf "$dst.tmp"
 	mkdir -p "$dst.tmp"
-	for name in base:base istiod:istio-control/istio-discovery gateway:gateway cni:istio-cni; do
+	for name in base:base istiod:istio-control/istio-discovery gateway:gateway cni:istio-cni ztunnel:ztunnel; do
 		from=$src/manifests/charts/${name#*:}
 		cp -r "$from" "$dst.tmp/${name%%:*}"
 	done
 	chmod -R u+w "$dst.tmp"
-	for name in base istiod gateway cni; do
+	for name in base istiod gateway cni ztunnel; do
 		sed -i -e "s/^version: .*/version: $chartver/" -e "s/^appVersion: .*/appVersion: $chartver/" \
 			"$dst.tmp/$name/Chart.yaml"
 	done
@@ -417,8 +418,24 @@ link_aliases() {
 	if [[ -x $BIN/istioctl-$ISTIO_NEW_MINOR ]]; then ln -sfn "istioctl-$ISTIO_NEW_MINOR" "$BIN/istioctl"; fi
 }
 
+build_ztunnel_chart() { # minor: ambient's ztunnel chart beside the others, for a cache whose charts predate it
+	local m=$1 src dst chartver
+	chartver=$(istio_chart_version "$m")
+	src=$(module_dir "istio.io/istio@$(istio_module_version "$m")")
+	dst=$CHARTS/$m/ztunnel
+	mkdir -p "$CHARTS/$m"
+	rm -rf "$dst.tmp"
+	cp -r "$src/manifests/charts/ztunnel" "$dst.tmp"
+	chmod -R u+w "$dst.tmp"
+	sed -i -e "s/^version: .*/version: $chartver/" -e "s/^appVersion: .*/appVersion: $chartver/" "$dst.tmp/Chart.yaml"
+	rm -rf "$dst"
+	mv "$dst.tmp" "$dst"
+	grep -H '^version:' "$dst/Chart.yaml"
+}
+
 build_target() { # name
 	case $1 in
+	ztunnel-chart-*) build_ztunnel_chart "${1#ztunnel-chart-}" ;;
 	istioctl-*) build_istioctl "${1#istioctl-}" ;;
 	charts-*) build_charts "${1#charts-}" ;;
 	pilot-discovery-*) build_pilot_discovery "${1#pilot-discovery-}" ;;
