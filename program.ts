@@ -20,56 +20,14 @@ import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
 
 /**
- * Pulumi's SDK records a stack trace for every output of every resource (for its promise-leak report), and the
- * source maps Pulumi installs make each one costly: at 1,000 namespaces keeping them makes the program 2.6 times
- * slower (see the README's Performance section). The program's own errors carry their message without a stack
- * (RunError), so the traces are dropped, except in the program's own phases before it registers anything
- * (withStackTraces), where an internal error shows where it happened. Set ISTIO_MESH_STACK_TRACES=1 to keep them
- * everywhere while debugging.
- */
-export function keepStackTracesShort(): void {
-    if (!process.env.ISTIO_MESH_STACK_TRACES) {
-        Error.stackTraceLimit = 0;
-    }
-}
-
-/** The stack trace limit Node started with (this module loads before index.ts calls keepStackTracesShort). */
-const STACK_TRACE_LIMIT = Error.stackTraceLimit;
-
-/** Runs one of the program's own synchronous phases (no SDK outputs made there) with Node's stack traces. */
-function withStackTraces<T>(phase: () => T): T {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = Math.max(limit, STACK_TRACE_LIMIT);
-    try {
-        return phase();
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
-}
-
-/**
  * An error that is not the program's own (a RunError or ResourceError that says what to fix), as a bug of the
  * program: said to be one, with its stack, which Pulumi prints for any error but a RunError.
  */
 export function internalError(e: unknown): Error {
     const error = new Error(`istio-mesh: internal error (a bug in istio-mesh, please report it): ${String(e)}`);
     const frames = e instanceof Error ? (e.stack ?? "").split("\n").filter(line => /^\s+at /.test(line)) : [];
-    error.stack = [error.message, ...(frames.length > 0 ? frames : ["    (no stack recorded here: run with ISTIO_MESH_STACK_TRACES=1 to record it)"])].join("\n");
+    error.stack = [error.message, ...(frames.length > 0 ? frames : ["    (no stack recorded)"])].join("\n");
     return error;
-}
-
-/**
- * The Node SDK sends the engine debug messages for every resource it registers ("Registering resource", "RegisterResource
- * RPC prepared" and "finished"): three engine calls per resource, one at a time, each recorded by the CLI's
- * automatic log. At 200 namespaces that queue ran a quarter of a second past the program's last registration and
- * cost a preview 0.4 s (see the README's Performance section). They are dropped; set ISTIO_MESH_SDK_DEBUG=1 to keep
- * them (`pulumi preview --debug` shows them). The program's own messages are infos and warnings, never debug.
- */
-export function dropSdkDebugMessages(log: { debug: (...args: any[]) => Promise<void> } = require("@pulumi/pulumi/log"),
-                                     env: NodeJS.ProcessEnv = process.env): void {
-    if (!env.ISTIO_MESH_SDK_DEBUG) {
-        log.debug = () => Promise.resolve();
-    }
 }
 
 /** The disk the config checks look at: the engine runs the program in the project directory. */
@@ -220,7 +178,7 @@ export async function run(observeNamespaces: ObserveNamespaces = observeCluster)
 }
 
 async function mesh(observeNamespaces: ObserveNamespaces) {
-    const { raw, hasCredentials, secretKeys } = withStackTraces(() => rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret));
+    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
     // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
     const secretCluster = secretKeys.includes("kubernetes");
     const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
@@ -228,11 +186,9 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
     // registers no cluster object.
     const previous = await previousState();
     const now = new Date();
-    const { spec, facts, downgrade } = withStackTraces(() => {
-        const spec = validate(raw, previous, hasCredentials, secretKeys);
-        const facts = factsAt(spec, previous, now);
-        return { spec, facts, downgrade: process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts) };
-    });
+    const spec = validate(raw, previous, hasCredentials, secretKeys);
+    const facts = factsAt(spec, previous, now);
+    const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
     if (downgrade) {
         throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
     }
@@ -240,7 +196,7 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
     const { promotion } = spec;
     if (promotion) {
         const source = await promotionSource(promotion, self);
-        const gate = withStackTraces(() => promotionGate({ promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now }));
+        const gate = promotionGate({ promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now });
         if (gate.problems.length > 0) {
             throw new pulumi.RunError(gateMessage(gate));
         }
@@ -257,9 +213,9 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         enablePatchForce: spec.kubernetes.adoptExisting,
     });
     // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
-    const retiring = withStackTraces(() => retiringRevisions(previous, spec));
+    const retiring = retiringRevisions(previous, spec);
     const observation = await observeNamespaces(spec, retiring.length > 0);
-    withStackTraces(() => refuseRetirementInUse(retiring, spec, previous, observation));
+    refuseRetirementInUse(retiring, spec, previous, observation);
     if (!spec.renderDirectory) {
         writeClusterAccess(pulumi.getStack(), spec.kubernetes);
     }

@@ -9,7 +9,7 @@ const fs = require("fs");
 const path = require("path");
 
 /** What the compiled program is made of: index.ts and what it imports, and the compiler options. */
-const SOURCES = ["index.ts", "startup.ts", "program.ts", "components", "istio", "model", "tsconfig.json", "tsconfig.build.json"];
+const SOURCES = ["index.ts", "program.ts", "components", "istio", "model", "tsconfig.json", "tsconfig.build.json"];
 const STAMP = path.join("bin", "sources.sha256");
 
 function files(root, entry) {
