@@ -6,11 +6,12 @@ import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
-import { IstioMesh } from "./components/mesh";
+import { GateCredentials } from "./components/healthGate";
+import { IstioMesh, IstioMeshArgs } from "./components/mesh";
 import { writeClusterAccess } from "./components/projectFiles";
 import {
-    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
-    rawConfigFromPulumi,
+    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
+    RawConfig, rawConfigFromPulumi,
 } from "./model/config";
 import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
@@ -151,7 +152,7 @@ function refuseRetirementInUse(retiring: readonly string[], spec: MeshSpec, prev
 }
 
 /** The health gate's Prometheus credentials, read as secrets (validation refused them in plain text). */
-function gateCredentials(raw: Record<string, unknown>): { bearerToken?: pulumi.Output<string>; headers?: pulumi.Output<string> } {
+function gateCredentials(raw: Record<string, unknown>): GateCredentials {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const secret = (key: string) => (raw[key] === GATE_SECRET.secret ? { value: config.requireSecret(key) } : undefined);
     const token = secret(GATE_SECRET_KEYS.bearerToken);
@@ -166,27 +167,34 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
- * The program; `observeNamespaces` reads the cluster (tests pass what it should see). An error that is not the
- * program's own is reported as an internal error.
+ * A mesh's config as the program reads it from the stack's config, or as a program of your own passes it (meshArgs).
  */
-export async function run(observeNamespaces: ObserveNamespaces = observeCluster) {
-    try {
-        return await mesh(observeNamespaces);
-    } catch (e) {
-        throw pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) ? e : internalError(e);
-    }
+interface MeshSource {
+    raw: RawConfig;
+    /** The secret `registryCredentials` is set (raw marks it, never its value). */
+    hasCredentials: boolean;
+    /** The config keys set as secrets: a problem under one shows "[secret]", never the value. */
+    secretKeys: readonly string[];
+    registryCredentials?: pulumi.Input<string>;
+    gateCredentials?: GateCredentials;
 }
 
-async function mesh(observeNamespaces: ObserveNamespaces) {
-    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
-    // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
-    const secretCluster = secretKeys.includes("kubernetes");
-    const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
-    // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
-    // registers no cluster object.
+/** What is known before the cluster is read: the validated spec and its facts, past every check of recorded state. */
+interface CheckedMesh {
+    spec: MeshSpec;
+    facts: MeshFacts;
+    previous?: MeshState;
+}
+
+/**
+ * The config validated against what the previous `up` recorded, the CRD downgrade and the promotion gate checked.
+ * Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
+ * registers no cluster object.
+ */
+async function checkMesh(source: MeshSource): Promise<CheckedMesh> {
     const previous = await previousState();
     const now = new Date();
-    const spec = validate(raw, previous, hasCredentials, secretKeys);
+    const spec = validate(source.raw, previous, source.hasCredentials, source.secretKeys);
     const facts = factsAt(spec, previous, now);
     const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
     if (downgrade) {
@@ -201,7 +209,105 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
             throw new pulumi.RunError(gateMessage(gate));
         }
     }
+    return { spec, facts, previous };
+}
 
+/**
+ * IstioMesh's args: the cluster read (what the bound namespaces run), a retirement refused while some pod uses the
+ * revision, and the cluster access the steps read at delete time recorded. Nothing that changes the cluster is
+ * registered before this succeeds.
+ */
+async function meshInputs({ spec, facts, previous }: CheckedMesh, source: MeshSource, observeNamespaces: ObserveNamespaces): Promise<IstioMeshArgs> {
+    const retiring = retiringRevisions(previous, spec);
+    const observation = await observeNamespaces(spec, retiring.length > 0);
+    refuseRetirementInUse(retiring, spec, previous, observation);
+    if (!spec.renderDirectory) {
+        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
+    }
+    return {
+        spec,
+        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
+        previous,
+        observation,
+        secretCluster: source.secretKeys.includes("kubernetes"),
+        registryCredentials: source.registryCredentials,
+        gateCredentials: spec.healthGate ? source.gateCredentials : undefined,
+    };
+}
+
+/** An error that is not the program's own (a RunError or ResourceError that says what to fix) as an internal error. */
+function ownOrInternal(e: unknown): unknown {
+    return pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) ? e : internalError(e);
+}
+
+/** What a program of your own passes to meshArgs besides the config object: the values that must stay secret. */
+export interface MeshArgsOptions {
+    /**
+     * Registry credentials, a dockerconfigjson, for the pull secret `registry.pullSecretName` (the stack config's
+     * secret `registryCredentials`). Made secret if it is not. Default: none.
+     */
+    registryCredentials?: pulumi.Input<string>;
+    /** The health gate's Prometheus credentials (the stack config's secret `healthGate.prometheus` keys). Default: none. */
+    gateCredentials?: { bearerToken?: pulumi.Input<string>; headers?: pulumi.Input<string> };
+}
+
+/**
+ * IstioMesh's args from a config object of your own, for a Pulumi program that is not this one (README, "As a
+ * library"): `config` has the stack config's keys without the `istio-mesh:` prefix (RawConfig, documented in the
+ * README's config reference). As the program does, it reads what this stack's last `up` recorded (the stack output
+ * `meshState`, which your program must export: IstioMesh's `meshState`), validates the config against it, checks
+ * the CRD downgrade and the promotion gate, reads what the bound namespaces run from `kubernetes` (the same cluster
+ * as your provider), and refuses a retirement still in use: each refusal a RunError naming the key, the value and
+ * the fix, before anything is registered.
+ */
+export async function meshArgs(config: RawConfig, options: MeshArgsOptions = {}, observeNamespaces: ObserveNamespaces = observeCluster): Promise<IstioMeshArgs> {
+    const secret = (value: pulumi.Input<string> | undefined) => (value === undefined ? undefined : pulumi.secret(value));
+    const token = secret(options.gateCredentials?.bearerToken);
+    const headers = secret(options.gateCredentials?.headers);
+    const source: MeshSource = {
+        // The secrets are marked as stack config marks them: their values never reach validation.
+        raw: {
+            ...config,
+            ...(options.registryCredentials !== undefined ? { [CREDENTIALS_KEY]: CREDENTIALS.secret } : {}),
+            ...(token ? { [GATE_SECRET_KEYS.bearerToken]: GATE_SECRET.secret } : {}),
+            ...(headers ? { [GATE_SECRET_KEYS.headers]: GATE_SECRET.secret } : {}),
+        },
+        hasCredentials: options.registryCredentials !== undefined,
+        secretKeys: [],
+        registryCredentials: secret(options.registryCredentials),
+        gateCredentials: { ...(token ? { bearerToken: token } : {}), ...(headers ? { headers } : {}) },
+    };
+    try {
+        return await meshInputs(await checkMesh(source), source, observeNamespaces);
+    } catch (e) {
+        throw ownOrInternal(e);
+    }
+}
+
+/**
+ * The program; `observeNamespaces` reads the cluster (tests pass what it should see). An error that is not the
+ * program's own is reported as an internal error.
+ */
+export async function run(observeNamespaces: ObserveNamespaces = observeCluster) {
+    try {
+        return await mesh(observeNamespaces);
+    } catch (e) {
+        throw ownOrInternal(e);
+    }
+}
+
+async function mesh(observeNamespaces: ObserveNamespaces) {
+    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
+    const source: MeshSource = {
+        raw, hasCredentials, secretKeys,
+        registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
+        gateCredentials: gateCredentials(raw),
+    };
+    const checked = await checkMesh(source);
+    const { spec } = checked;
+    // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
+    const secretCluster = secretKeys.includes("kubernetes");
+    const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
     const provider = new k8s.Provider("cluster", {
         kubeconfig: keepSecret(spec.kubernetes.kubeconfig),
         context: keepSecret(spec.kubernetes.context),
@@ -212,27 +318,14 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
         upsertExistingObjects: spec.kubernetes.adoptExisting,
         enablePatchForce: spec.kubernetes.adoptExisting,
     });
-    // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
-    const retiring = retiringRevisions(previous, spec);
-    const observation = await observeNamespaces(spec, retiring.length > 0);
-    refuseRetirementInUse(retiring, spec, previous, observation);
-    if (!spec.renderDirectory) {
-        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
-    }
-    const mesh = new IstioMesh("mesh", {
-        spec,
-        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
-        previous,
-        observation,
-        secretCluster,
-        registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
-        gateCredentials: spec.healthGate ? gateCredentials(raw) : undefined,
-    }, { providers: { kubernetes: provider } });
+    // The cluster is read while the engine starts the provider.
+    const mesh = new IstioMesh("mesh", await meshInputs(checked, source, observeNamespaces), { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
     pulumi.log.info(describeStep(mesh.upgradePlan));
     // The namespace patches are registered a few at a time (bindPaced): the program lasts until the last is sent.
     await mesh.namespacesBound;
+    const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
     return {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,
