@@ -18,7 +18,7 @@ import { RawConfig } from "../../model/config";
 import { LocalProject, PulumiResult, toolchainEnv, toolchainMissing } from "../../demo/local";
 
 /** The toolchain targets this test runs: no cluster binaries, no istioctl. */
-const NEEDED = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
+const NEEDED = /^(node|pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
 
 const STAGING = "organization/istio-mesh/staging";
 const PROD = "organization/istio-mesh/prod";
