@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/offline/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
 # outside the repo:
+#   node (Node.js NODE_MAJOR LTS, from the npm registry's per-platform build) when the machine's node is older,
 #   pulumi (CLI), and the real plugins pulumi-language-nodejs, pulumi-resource-kubernetes and
 #   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
@@ -16,10 +17,12 @@
 #   tools/offline/toolchain.sh --check       quick: exit 0 only if everything the e2e test needs is present;
 #                                      one line per missing item
 #   tools/offline/toolchain.sh --env         print `export ...` lines:  eval "$(tools/offline/toolchain.sh --env)"
+#                                      (the cache's node first on PATH when the machine's is older than NODE_MAJOR)
 #   tools/offline/toolchain.sh --list        print the targets with their versions
 #
 # Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 #   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
+#   node/bin/node  Node.js NODE_VERSION, only when the machine's node is older than NODE_MAJOR
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
 #   charts/<minor>/{base,istiod,gateway,cni,ztunnel}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
@@ -49,6 +52,7 @@ CHARTS=$CACHE/charts
 STAMPS=$BIN/.stamps
 TOOLCHAIN_PULUMI_HOME=$CACHE/pulumi-home
 TIMES=$CACHE/build-times.txt
+NODE_DIR=$CACHE/node
 
 ISTIO_MINORS=("$ISTIO_OLD_MINOR" "$ISTIO_NEW_MINOR")
 istio_module_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_MODULE_VERSION"; else echo "$ISTIO_NEW_MODULE_VERSION"; fi; }
@@ -63,7 +67,28 @@ declare -A PLUGIN_MAIN=(
 # Stamps say where a plugin came from, so a cache stamped by a stand-in build never matches.
 PLUGIN_ORIGIN=upstream
 
+# The first node on PATH other than the cache's own (a PATH set by --env already holds that one first).
+machine_node() {
+	local dir IFS=:
+	for dir in $PATH; do
+		if [[ $dir != "$NODE_DIR/bin" && -x $dir/node ]]; then
+			echo "$dir/node"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# True when the machine has no node or one older than NODE_MAJOR: then the toolchain installs and uses its own.
+node_needed() {
+	local node major
+	node=$(machine_node) || return 0
+	major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null) || return 0
+	((major < NODE_MAJOR))
+}
+
 targets() {
+	if node_needed; then echo "node|$NODE_VERSION|1|$NODE_DIR/bin/node"; fi
 	echo "pulumi|$PULUMI_VERSION|1|$BIN/pulumi"
 	echo "pulumi-language-nodejs|$PULUMI_VERSION+$PLUGIN_ORIGIN|1|$BIN/pulumi-language-nodejs"
 	echo "pulumi-resource-kubernetes|$KUBERNETES_PROVIDER_VERSION+$PLUGIN_ORIGIN|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
@@ -187,6 +212,29 @@ pulumi_wrapper() {
 	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" \
 		"	$from => ${to%@*} ${to#*@}" \
 		'	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"'
+}
+
+# Node.js from the npm registry (see toolchain.versions): npm pack checks the tarball against the registry's sha512.
+build_node() {
+	local arch dir=$SRC/node
+	case $(uname -m) in
+	x86_64) arch=x64 ;;
+	aarch64) arch=arm64 ;;
+	*)
+		echo "no Node.js build for $(uname -m) on the npm registry: install Node.js $NODE_MAJOR (nodejs.org or nvm)"
+		return 1
+		;;
+	esac
+	rm -rf "$dir" "$NODE_DIR.new"
+	mkdir -p "$dir" "$NODE_DIR.new/bin"
+	(cd "$dir" && npm pack --ignore-scripts --loglevel=warn "node-linux-$arch@$NODE_VERSION")
+	tar -xzf "$dir/node-linux-$arch-$NODE_VERSION.tgz" -C "$dir" package/bin/node package/LICENSE
+	install -m 0755 "$dir/package/bin/node" "$NODE_DIR.new/bin/node"
+	cp "$dir/package/LICENSE" "$NODE_DIR.new/LICENSE"
+	[[ "$("$NODE_DIR.new/bin/node" --version)" == "v$NODE_VERSION" ]]
+	rm -rf "$NODE_DIR" "$dir"
+	mv "$NODE_DIR.new" "$NODE_DIR"
+	"$NODE_DIR/bin/node" --version
 }
 
 build_pulumi() {
@@ -448,9 +496,11 @@ build_target() { # name
 # modes
 
 mode_env() {
+	local path=$BIN
+	if node_needed && stamp_ok node "$NODE_VERSION" "$NODE_DIR/bin/node"; then path=$NODE_DIR/bin:$BIN; fi
 	cat <<EOF
 export ISTIO_MESH_TOOLCHAIN='$CACHE'
-export PATH='$BIN':"\$PATH"
+export PATH='$path':"\$PATH"
 export PULUMI_HOME='$TOOLCHAIN_PULUMI_HOME'
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -477,7 +527,6 @@ mode_check() {
 			missing=1
 		fi
 	done < <(targets)
-	command -v node >/dev/null || { echo "missing: node (Node.js on PATH)"; missing=1; }
 	return $missing
 }
 
@@ -508,7 +557,7 @@ mode_build() {
 	rm -f "$BIN/pulumi-resource-kubernetes" "$BIN/pulumi-resource-command"
 	# Left by builds that used stand-in plugins (before the real ones were built from ../shared/vendor).
 	rm -rf "$CACHE/providers" "$SRC/nodejs-host" "$SRC/kubernetes-standin" "$SRC/command-standin"
-	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
+	[[ $only == node ]] || command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
 	# One build at a time per cache folder.
 	exec 9>"$CACHE/.build.lock"
 	if ! flock -n 9; then
