@@ -115,7 +115,7 @@ deadline=$((SECONDS + TIMEOUT_SECONDS))
 what="gateway $NAMESPACE/$GATEWAY (Deployment $DEPLOYMENT)"
 while :; do
   seen=$(k -n "$NAMESPACE" get deployment "$DEPLOYMENT" --ignore-not-found \
-    -o jsonpath='{.spec.template.metadata.annotations.istio\.io/rev} {.spec.template.spec.containers[?(@.name=="istio-proxy")].image}' 2>&1) || true
+    -o jsonpath='{.spec.template.metadata.annotations.istio\\.io/rev} {.spec.template.spec.containers[?(@.name=="istio-proxy")].image}' 2>&1) || true
   rev=\${seen%% *}
   image=\${seen#* }
   if [ "$rev" = "$REVISION" ] && [[ $image == *":$PROXY_TAG" ]]; then break; fi

@@ -50,6 +50,9 @@ describe("the Gateway rollout step (bash, stub kubectl)", function () {
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /gateway shop\/storefront \(Deployment storefront-istio\) rolled out from istiod-1-31/);
         assert.strictEqual(r.calls.filter(c => c.includes(" get deployment storefront-istio")).length, 2, "read again until re-deployed");
+        // What the real kubectl is asked: the pods' istio.io/rev annotation (its dots escaped) and the proxy's image.
+        assert.ok(r.calls[0].endsWith(String.raw`jsonpath={.spec.template.metadata.annotations.istio\.io/rev} {.spec.template.spec.containers[?(@.name=="istio-proxy")].image}`),
+            r.calls[0]);
         assert.ok(r.calls.some(c => /-n shop rollout status deployment\/storefront-istio --timeout=\d+s/.test(c)), r.calls.join("\n"));
     });
 

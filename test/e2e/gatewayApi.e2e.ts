@@ -88,6 +88,10 @@ describe("end to end: Gateway API gateways deployed by istiod, moved one at a ti
 
     it("2. up: the Gateway API CRDs at the chosen release, and each Gateway deployed by istiod-1-30, not by the program", () => {
         project.setConfig(config({ revisions: [OLD], defaultTag: "1-30", gatewayApi: "1.5.1", gateways: gateways("1-30", "1-30", "1-30") }));
+        // The first preview, before the cluster has any Gateway API CRD, plans the CRDs' step and each Gateway.
+        const planned = changes(project.previewSteps());
+        assert.ok(["create gateway-api-crds", "create gateway-api-shop/storefront", "create gateway-api-shop/storefront-rollout"].every(c => planned.includes(c)),
+            planned.join(", "));
         timed("up", () => project.up());
         assert.strictEqual(bundleVersion(), "v1.5.1");
         const crd = cluster.json("get", "crd", "gateways.gateway.networking.k8s.io", "--show-managed-fields");
