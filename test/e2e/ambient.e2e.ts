@@ -83,8 +83,8 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
             restartTimeout: "2m",
             cni: { enabled: true },
             ambient: { enabled: true, namespaces: ambientNamespaces ?? ["shop"], ztunnel: { drain: true, pauseBetween: "1s", drainTimeout: "2m", readyTimeout: "2m", ...ztunnel } },
-            // shop's waypoint, deployed by istiod of its revision.
-            gatewayApi: { version: GATEWAY_API, gateways: [{ name: "waypoint", namespace: "shop", revision: waypoint ?? "1-30", className: "istio-waypoint" }] },
+            // shop's waypoint (from step 7), deployed by istiod of its revision.
+            gatewayApi: { version: GATEWAY_API, gateways: waypoint ? [{ name: "waypoint", namespace: "shop", revision: waypoint, className: "istio-waypoint" }] : [] },
             ...rest,
         };
     }
@@ -133,6 +133,20 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         return JSON.parse(r.stdout);
     }
 
+    /** `pulumi up`; a failure says what istiod and the cluster show of the waypoint (istiod's log, the Gateway's status). */
+    function upExplained(): void {
+        const r = project.pulumi("up", "--yes", "--skip-preview");
+        if (r.code === 0) {
+            return;
+        }
+        const safe = (f: () => string) => { try { return f(); } catch (e) { return String(e); } };
+        const logs = cluster.istiods().map(i => `${i.revision}: ${safe(() => fs.readFileSync(i.log, "utf8").split("\n").filter(l => /gateway|waypoint|error/i.test(l)).slice(-25).join("\n"))}`);
+        throw new Error(`pulumi up failed (${r.code}):\n${(r.stdout + r.stderr).split("\n").filter(l => /istio-mesh|error|rollout/i.test(l)).join("\n")}\n` +
+            `gateways: ${safe(() => cluster.kubectl("get", "gateways.gateway.networking.k8s.io", "-A", "-o", "yaml"))}\n` +
+            `shop: ${safe(() => cluster.kubectl("get", "deployments,pods", "-n", "shop", "-o", "wide"))}\n` +
+            `gatewayclasses: ${safe(() => cluster.kubectl("get", "gatewayclasses", "-o", "wide"))}\nistiod logs:\n${logs.join("\n")}`);
+    }
+
     it("1. installs an ambient mesh: istiod, istio-cni (ambient), ztunnel on every node, shop enrolled without sidecars, catalog and search on sidecars", () => {
         project.setConfig(config({ revisions: [{ version: OLD }], tags: { default: "1-30" }, namespaces: { catalog: "default", search: "default" } }));
         const shopPods = podNames("shop");
@@ -151,8 +165,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.strictEqual(cniConfig.AMBIENT_ENABLED, "true", "istio-cni in its ambient setting");
         const istiod = cluster.json("get", "deployment", "istiod-1-30", "-n", "istio-system").spec.template.spec.containers[0].env;
         assert.ok(istiod.some((e: any) => e.name === "PILOT_ENABLE_AMBIENT" && e.value === "true"));
-        assert.deepStrictEqual(labels("shop"), { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
-        assert.deepStrictEqual(waypointRuns(), { revision: "1-30", image: OLD }, "the waypoint deployed by istiod-1-30");
+        assert.deepStrictEqual(labels("shop"), { "istio.io/dataplane-mode": "ambient" });
         assert.deepStrictEqual(labels("catalog"), { "istio.io/rev": "default" });
         assert.strictEqual(podNames("shop"), shopPods, "ambient pods need no restart to join");
         assert.ok(proxies("shop").every(p => p === "no sidecar"));
@@ -182,9 +195,9 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(cluster.json("get", "deployment", "istiod-1-31", "-n", "istio-system"));
     });
 
-    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag, the waypoint and the namespaces; a drain a PodDisruptionBudget blocks stops the step, naming the pods, and the next up resumes", () => {
+    it("4. upgrades in Istio's order: istio-cni, then ztunnel one node at a time (cordon, drain, replace, Ready, uncordon), then the tag and the namespaces; a drain a PodDisruptionBudget blocks stops the step, naming the pods, and the next up resumes", () => {
         project.setConfig(config({
-            revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31",
+            revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" },
             ztunnel: { drainTimeout: "30s" },
         }));
         const report = plan();
@@ -242,8 +255,6 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.ok(seen.some(e => e.kind === "Pod" && e.terminating && ["shop", "catalog", "search"].includes(e.namespace!)), "the drains evicted application pods");
         const tag = seen.find(e => e.kind === "MutatingWebhookConfiguration" && e.name === "istio-revision-tag-default" && e.services!.every(s => s === "istiod-1-31"));
         assert.ok(tag && tag.rv > lastUncordon, "the tag moved after ztunnel was on every node");
-        const waypoint = seen.find(e => e.kind === "Gateway" && e.name === "waypoint" && e.type === "MODIFIED" && e.labels?.["istio.io/rev"] === "1-31");
-        assert.ok(waypoint && waypoint.rv > lastUncordon, "the waypoint moved to 1-31 after ztunnel was on every node");
         const firstRestart = seen.find(e => e.kind === "Pod" && e.type === "ADDED" && ["catalog", "search"].includes(e.namespace!) && e.images!.some(i => i.includes(`proxyv2:${NEW}`)));
         assert.ok(firstRestart && firstRestart.rv > tag!.rv, "the namespaces following the tag restarted after it");
 
@@ -251,12 +262,11 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.deepStrictEqual(cordoned(), [], "no node left cordoned");
         assert.deepStrictEqual([...new Set([...proxies("catalog"), ...proxies("search")])], [`1-31@${NEW}`]);
         assert.ok(proxies("shop").every(p => p === "no sidecar"), "ambient pods stay without a sidecar");
-        assert.deepStrictEqual(waypointRuns(), { revision: "1-31", image: NEW }, "the waypoint re-deployed by istiod-1-31");
     });
 
     it("5. migrates catalog from sidecars to ambient: one label swap, its workloads restart without sidecars, the others untouched", () => {
         const before = { shop: podNames("shop"), search: podNames("search"), catalog: podNames("catalog") };
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { search: "default" }, ambientNamespaces: ["catalog", "shop"], waypoint: "1-31" }));
+        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { search: "default" }, ambientNamespaces: ["catalog", "shop"] }));
         const report = plan();
         assert.ok(report.upgrade.summary.includes("namespace catalog: default -> 1-31 (" + NEW + ") -> ambient (istio.io/dataplane-mode=ambient); its workloads restart so their sidecars go"),
             report.upgrade.summary.join("\n"));
@@ -271,7 +281,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
 
     it("6. and back to sidecars: the label swapped back, its workloads restart with 1-31's sidecar", () => {
         const before = podNames("catalog");
-        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
+        project.setConfig(config({ revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" } }));
         project.up();
         settled("catalog");
         assert.deepStrictEqual(labels("catalog"), { "istio.io/rev": "default" });
@@ -279,7 +289,22 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
         assert.deepStrictEqual([...new Set(proxies("catalog"))], [`1-31@${NEW}`]);
     });
 
-    it("7. retires the old control plane last: its istiod goes, no node or ztunnel is touched", () => {
+    it("7. a waypoint for shop, deployed by istiod-1-30 (pinned like any Gateway API gateway), then moved to 1-31: re-deployed by istiod-1-31", () => {
+        const both = { revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" } };
+        project.setConfig(config({ ...both, waypoint: "1-30" }));
+        upExplained();
+        assert.deepStrictEqual(labels("shop"), { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
+        assert.deepStrictEqual(waypointRuns(), { revision: "1-30", image: OLD }, "the waypoint deployed by istiod-1-30");
+        project.setConfig(config({ ...both, waypoint: "1-31" }));
+        const report = plan();
+        assert.ok(report.upgrade.summary.some((l: string) => l.startsWith(`Gateway API gateway shop/waypoint: 1-30 (${OLD}) -> 1-31 (${NEW})`)), report.upgrade.summary.join("\n"));
+        const before = ztunnelPods().map((p: any) => p.metadata.name).sort();
+        upExplained();
+        assert.deepStrictEqual(waypointRuns(), { revision: "1-31", image: NEW }, "the waypoint re-deployed by istiod-1-31");
+        assert.deepStrictEqual(ztunnelPods().map((p: any) => p.metadata.name).sort(), before, "moving a waypoint leaves ztunnel alone");
+    });
+
+    it("8. retires the old control plane last: its istiod goes, no node or ztunnel is touched", () => {
         project.setConfig(config({ revisions: [{ version: NEW }], tags: { default: "1-31" }, namespaces: { catalog: "default", search: "default" }, waypoint: "1-31" }));
         const done = watch();
         project.up();
