@@ -5,6 +5,8 @@
 import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CrdBundle } from "./istio";
+import { readGatewayApiBundle } from "./components/gatewayApiCrds";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
 import { GateCredentials } from "./components/healthGate";
 import { IstioMesh, IstioMeshArgs } from "./components/mesh";
@@ -16,6 +18,7 @@ import {
 import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { withLegacyInjection } from "./model/legacyInjection";
+import { gatewayApiCrdsProblem } from "./model/gatewayApi";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
@@ -43,6 +46,7 @@ export function localDisk(): Disk {
             }
         },
         isDirectory: p => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+        readText: p => (fs.statSync(p, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(p, "utf8") : undefined),
     };
 }
 
@@ -164,6 +168,16 @@ function gateCredentials(raw: Record<string, unknown>): GateCredentials {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
+/** The Gateway API manifests the config names, read before anything is registered (a missing release fails the preview). */
+function gatewayApiManifests(spec: MeshSpec): CrdBundle | undefined {
+    const { crds } = spec.gatewayApi;
+    try {
+        return crds && readGatewayApiBundle(crds.version, crds.channel);
+    } catch (e) {
+        throw new pulumi.RunError(`istio-mesh: ${(e as Error).message}`);
+    }
+}
+
 type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
@@ -184,6 +198,8 @@ interface CheckedMesh {
     spec: MeshSpec;
     facts: MeshFacts;
     previous?: MeshState;
+    /** The Gateway API manifests the config names, read from disk. */
+    gatewayApiBundle?: CrdBundle;
 }
 
 /**
@@ -196,10 +212,13 @@ async function checkMesh(source: MeshSource): Promise<CheckedMesh> {
     const now = new Date();
     const spec = validate(source.raw, previous, source.hasCredentials, source.secretKeys);
     const facts = factsAt(spec, previous, now);
-    const downgrade = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
-    if (downgrade) {
-        throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
+    const istio = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
+    const gatewayApi = gatewayApiCrdsProblem(previous, spec.gatewayApi.crds);
+    const downgrade = [...(istio ? [{ ...istio, key: `${CONFIG_NAMESPACE}:${istio.key}` }] : []), ...(gatewayApi ? [gatewayApi] : [])];
+    if (downgrade.length > 0) {
+        throw new pulumi.RunError(formatProblems(downgrade));
     }
+    const gatewayApiBundle = gatewayApiManifests(spec);
     const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
     const { promotion } = spec;
     if (promotion) {
@@ -209,7 +228,7 @@ async function checkMesh(source: MeshSource): Promise<CheckedMesh> {
             throw new pulumi.RunError(gateMessage(gate));
         }
     }
-    return { spec, facts, previous };
+    return { spec, facts, previous, gatewayApiBundle };
 }
 
 /**
@@ -217,7 +236,7 @@ async function checkMesh(source: MeshSource): Promise<CheckedMesh> {
  * revision, and the cluster access the steps read at delete time recorded. Nothing that changes the cluster is
  * registered before this succeeds.
  */
-async function meshInputs({ spec, facts, previous }: CheckedMesh, source: MeshSource, observeNamespaces: ObserveNamespaces): Promise<IstioMeshArgs> {
+async function meshInputs({ spec, facts, previous, gatewayApiBundle }: CheckedMesh, source: MeshSource, observeNamespaces: ObserveNamespaces): Promise<IstioMeshArgs> {
     const retiring = retiringRevisions(previous, spec);
     const observation = await observeNamespaces(spec, retiring.length > 0);
     refuseRetirementInUse(retiring, spec, previous, observation);
@@ -232,6 +251,7 @@ async function meshInputs({ spec, facts, previous }: CheckedMesh, source: MeshSo
         secretCluster: source.secretKeys.includes("kubernetes"),
         registryCredentials: source.registryCredentials,
         gateCredentials: spec.healthGate ? source.gateCredentials : undefined,
+        gatewayApiBundle,
     };
 }
 
@@ -308,18 +328,22 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
     // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
     const secretCluster = secretKeys.includes("kubernetes");
     const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
-    const provider = new k8s.Provider("cluster", {
+    const providerArgs = (adopt: boolean): k8s.ProviderArgs => ({
         kubeconfig: keepSecret(spec.kubernetes.kubeconfig),
         context: keepSecret(spec.kubernetes.context),
         renderYamlToDirectory: spec.renderDirectory,
         enableServerSideApply: true,
         // Pinned from config, never from the SDK's PULUMI_K8S_* fallbacks: an ambient variable would change the
         // provider's inputs, so a later run without it would show the provider as updated.
-        upsertExistingObjects: spec.kubernetes.adoptExisting,
-        enablePatchForce: spec.kubernetes.adoptExisting,
+        upsertExistingObjects: adopt,
+        enablePatchForce: adopt,
     });
-    // The cluster is read while the engine starts the provider.
-    const mesh = new IstioMesh("mesh", await meshInputs(checked, source, observeNamespaces), { providers: { kubernetes: provider } });
+    const provider = new k8s.Provider("cluster", providerArgs(spec.kubernetes.adoptExisting));
+    // The users' own Gateways (gatewayApi manifests) are adopted when they exist already: through a provider of their own.
+    const adoptProvider = spec.gatewayApi.gateways.some(g => g.manifest) && !spec.kubernetes.adoptExisting
+        ? new k8s.Provider("cluster-adopt", providerArgs(true)) : provider;
+    // The cluster is read while the engine starts the providers.
+    const mesh = new IstioMesh("mesh", { ...await meshInputs(checked, source, observeNamespaces), adoptProvider }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
     pulumi.log.info(describeStep(mesh.upgradePlan));

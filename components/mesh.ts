@@ -1,15 +1,18 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION } from "../istio";
+import { ANNOTATION, CrdBundle, gatewayDeploymentName, imageTag } from "../istio";
 import { CONFIG_NAMESPACE, MeshSpec } from "../model/config";
 import { gatewayId, gatewayResourceName, legacyGatewayName, MeshFacts, MeshState, planUpgrade, UpgradePlan } from "../model/facts";
-import { controlPlaneGate, formatGateRequest, gateSummary, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
+import { controlPlaneGate, formatGateRequest, gateSummary, gatewayApiGate, gatewayGate, planGates, tagGate, waveGate } from "../model/gate";
+import { parseDuration } from "../model/duration";
 import { LEGACY_INJECTION_STEP, legacyInjectionStep } from "../model/legacyInjection";
 import { formatRequest, labelChangedOutside, NamespaceTarget, Observation, planRollout, reportRollout } from "../model/rollout";
 import { IstioBase } from "./base";
 import { IstioCni } from "./cni";
 import { IstioGateway } from "./gateway";
+import { GatewayApiCrds } from "./gatewayApiCrds";
+import { GatewayApiGateway } from "./gatewayApiGateway";
 import { credentialEnvironment, GateCredentials, gateStart, gateStep } from "./healthGate";
 import {
     clusterAccessFile, clusterEnvironment, LEGACY_INJECTION_APPLY_SCRIPT, LEGACY_INJECTION_RESTORE_SCRIPT, NAMESPACE_PREFLIGHT_SCRIPT,
@@ -42,6 +45,13 @@ export interface IstioMeshArgs {
     registryCredentials?: pulumi.Input<string>;
     /** The health gate's Prometheus credentials (secret config), when set. */
     gateCredentials?: GateCredentials;
+    /** The manifests of the Gateway API release `spec.gatewayApi.crds` names (components/gatewayApiCrds.ts readGatewayApiBundle). */
+    gatewayApiBundle?: CrdBundle;
+    /**
+     * The provider that applies the users' own Gateways (gatewayApi manifests): one that takes over an existing
+     * object (upsertExistingObjects, enablePatchForce), so a Gateway created by hand is adopted. Default: the mesh's.
+     */
+    adoptProvider?: k8s.Provider;
 }
 
 /**
@@ -125,6 +135,14 @@ export class IstioMesh extends pulumi.ComponentResource {
             kubectl: kubectlEnvironment,
         }, { ...parent, dependsOn: [istioNamespace] });
 
+        const { crds: gatewayApiCrds } = spec.gatewayApi;
+        if (gatewayApiCrds && !args.gatewayApiBundle) {
+            throw new pulumi.ResourceError(`istio-mesh: the manifests of Gateway API ${gatewayApiCrds.version} were not handed to the mesh`, this);
+        }
+        const gatewayApiBase = gatewayApiCrds ? [new GatewayApiCrds("gateway-api-crds", {
+            ...gatewayApiCrds, bundle: args.gatewayApiBundle!, kubectl: kubectlEnvironment,
+        }, { ...parent, dependsOn: [istioNamespace] }).ready] : [];
+
         const revisions = new Map<string, IstioRevision>();
         for (const r of facts.revisions) {
             revisions.set(r.name, new IstioRevision(`istiod-${r.name}`, {
@@ -137,7 +155,7 @@ export class IstioMesh extends pulumi.ComponentResource {
                 kubernetesVersion: spec.kubernetesVersion,
                 values: r.values,
                 charts: spec.charts,
-            }, { ...parent, dependsOn: [base, ...ensurePullSecret(spec.istioNamespace)] }));
+            }, { ...parent, dependsOn: [base, ...gatewayApiBase, ...ensurePullSecret(spec.istioNamespace)] }));
         }
         const releaseOf = (revision: string) => revisions.get(revision)!.release;
         // The health gate (live stacks only): a gate after each control plane, that what moves to it waits for.
@@ -209,6 +227,48 @@ export class IstioMesh extends pulumi.ComponentResource {
             return gateway;
         });
 
+        // Gateway API gateways: each after its revision (and tag), those that move in waves, each wave's Deployments
+        // awaited (and the pause kept) before the next wave's Gateways are relabelled.
+        const gatewayApiPlan = planUpgrade(args.previous, facts, undefined, spec.rollout.parallelNamespaces).gatewayApi;
+        const timeoutSeconds = Math.ceil(parseDuration(spec.restartTimeout)! / 1000);
+        const pauseSeconds = Math.ceil((parseDuration(spec.rollout.pauseBetween, { zero: true }) ?? 0) / 1000);
+        const waveOf = new Map(gatewayApiPlan.waves.flatMap((w, i) => w.map(id => [id, i] as const)));
+        const gatewayApiGateways = new Map<string, GatewayApiGateway>();
+        /** Per Gateway, what the next wave waits for: its rollout step and, with the gate on, its gate. */
+        const awaited = new Map<string, pulumi.Resource[]>();
+        // Registered wave by wave (then the rest), so each wave can wait for the steps of the one before.
+        const inOrder = [...spec.gatewayApi.gateways.entries()].sort(([, a], [, b]) =>
+            (waveOf.get(gatewayId(a)) ?? Infinity) - (waveOf.get(gatewayId(b)) ?? Infinity));
+        for (const [i, gw] of inOrder) {
+            const id = gatewayId(gw);
+            const binding = facts.gatewayApi[id];
+            const wave = waveOf.get(id);
+            const before = wave !== undefined && wave > 0 ? gatewayApiPlan.waves[wave - 1].flatMap(g => awaited.get(g) ?? []) : [];
+            // With the gate on: when the Gateway's change began, for the gate's comparison with before.
+            const start = gate ? [gateStart(`health-gate-gateway-api-${id}`, `${binding.target} ${binding.revision}@${binding.version}`, parent)] : [];
+            const gateway = new GatewayApiGateway(`gateway-api-${id}`, {
+                gateway: gw,
+                binding,
+                configKey: `${CONFIG_NAMESPACE}:gatewayApi.gateways[${i}]`,
+                kubectl: kubectlEnvironment,
+                istioNamespace: spec.istioNamespace,
+                proxyTag: imageTag(spec.images, binding.version),
+                timeout: spec.restartTimeout,
+                timeoutSeconds,
+                pauseSeconds: wave !== undefined && wave < gatewayApiPlan.waves.length - 1 ? pauseSeconds : 0,
+                adopted: gw.manifest !== undefined,
+                ...(gw.manifest && args.adoptProvider ? { provider: args.adoptProvider } : {}),
+            }, {
+                ...parent,
+                dependsOn: [...readyOf(binding.revision), ...tagObjects(binding.target), ...gatewayApiBase, ...before, ...start],
+            });
+            gatewayApiGateways.set(id, gateway);
+            const rollout = gateway.rollout ? [gateway.rollout] : [];
+            awaited.set(id, [...rollout, ...(gate ? [gateStep(`health-gate-gateway-api-${id}`,
+                gatewayApiGate(gate, id, gatewayDeploymentName(gw.name, gw.className), binding.revision, binding.version),
+                args.gateCredentials, { parent: gateway, dependsOn: rollout }, start[0].stdout)] : [])]);
+        }
+
         // One check for all bound namespaces (they must exist), before any is labelled; their names go by stdin.
         const preflight = kubectlEnvironment && spec.namespaces.length > 0 ? [new command.local.Command("namespace-preflight", {
             create: NAMESPACE_PREFLIGHT_SCRIPT,
@@ -255,11 +315,15 @@ export class IstioMesh extends pulumi.ComponentResource {
         const cniChange = previousCni !== spec.cni?.version
             ? { ...(previousCni ? { from: previousCni } : {}), ...(spec.cni ? { to: spec.cni.version } : {}) } : undefined;
         const rolloutReport = reportRollout(rollout, spec.rollout.restarts, cniChange);
-        const plan = planUpgrade(args.previous, facts, rolloutReport);
+        const plan = planUpgrade(args.previous, facts, rolloutReport, spec.rollout.parallelNamespaces);
         const waveTargets = (names: readonly string[]) => names.map(namespace => ({ namespace, revision: facts.namespaces[namespace].revision }));
         const gatePlan = gate && planGates(gate, {
             ...plan, waves: rolloutReport.restarts === "auto" ? rolloutReport.waves.map(waveTargets) : [],
             namespacesOfTag: Object.fromEntries(spec.tags.map(t => [t.name, spec.namespaces.filter(n => n.target === t.name).map(n => n.name)])),
+            gatewayApiMoving: plan.gatewayApi.moving.map(m => {
+                const gw = spec.gatewayApi.gateways.find(g => gatewayId(g) === m.name);
+                return { ...m, deployment: gw ? gatewayDeploymentName(gw.name, gw.className) : m.name };
+            }),
         });
         this.upgradePlan = gatePlan ? { ...plan, healthGate: gatePlan, summary: [...plan.summary, ...gateSummary(gatePlan)] } : plan;
         if (gatePlan?.onNoData === "skip" && gatePlan.points.length > 0) {
@@ -298,7 +362,8 @@ export class IstioMesh extends pulumi.ComponentResource {
             // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
             const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
             const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
-                ...objects.flat(), ...(base.crds ? [base.crds] : []), tags, ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
+                ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
+                ...[...gatewayApiGateways.values()].map(g => g.gateway), ...[...awaited.values()].flat(), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
             ]);
             const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
             revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));

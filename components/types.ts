@@ -9,6 +9,8 @@ export const TYPE = {
     tags: "istio-mesh:index:RevisionTags",
     cni: "istio-mesh:index:IstioCni",
     gateway: "istio-mesh:index:IstioGateway",
+    gatewayApiCrds: "istio-mesh:index:GatewayApiCrds",
+    gatewayApiGateway: "istio-mesh:index:GatewayApiGateway",
     /** Former component around each namespace's patch: now only in the patches' aliases (namespaceBinding.ts). */
     namespaceBinding: "istio-mesh:index:NamespaceBinding",
 } as const;

@@ -13,7 +13,8 @@
  *     Kubernetes pod scrape labels istiod (app=istiod, istio_io_rev=<rev>); an istiod that exited stays listed, so
  *     Prometheus sees it down;
  *   - stops it (by pid) once the ConfigMap is gone, i.e. the revision is retired, and drops its route and target.
- * It only reads the cluster: istiod itself patches its webhooks' caBundle, as in a real cluster.
+ * It only reads the cluster: istiod itself patches its webhooks' caBundle and deploys the Gateways of its revision
+ * (Gateway API), as in a real cluster.
  * A revision whose istiod cannot run (no binary for its minor, or the process exited) is reported in
  * <dir>/istiods/state.json with the reason and is never restarted: LocalCluster fails on it.
  */
@@ -192,6 +193,10 @@ export class IstiodSupervisor {
                 ...this.env, REVISION: rev, POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: `${istiodName(rev)}-local`,
                 SERVICE_ACCOUNT: istiodName(rev), PILOT_CERT_PROVIDER: "istiod", CLUSTER_ID: "Kubernetes",
                 PILOT_ENABLE_ANALYSIS: "false", PLATFORM: "", GOMAXPROCS: "1",
+                // Its Gateway API controller, as in a cluster: it deploys each Gateway of its revision (the Deployment and
+                // Service of class `istio`, from the kube-gateway template of its injector ConfigMap) once the CRDs exist.
+                PILOT_ENABLE_GATEWAY_API: "true", PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: "true",
+                PILOT_ENABLE_GATEWAY_API_STATUS: "true", PILOT_ENABLE_GATEWAY_API_GATEWAYCLASS_CONTROLLER: "true",
             },
         });
         fs.closeSync(out);

@@ -9,3 +9,4 @@ export * from "./istioctl";
 export * from "./images";
 export * from "./injection";
 export * from "./owned-values";
+export * from "./gatewayApi";

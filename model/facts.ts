@@ -3,9 +3,10 @@
  * what the previous `up` recorded, and what this step changes in upgrade terms (the `upgradePlan`).
  * Components receive these facts; none re-derives them.
  */
-import { compareVersions, DEFAULT_TAG, revisionWithVersion } from "../istio";
+import { compareVersions, DEFAULT_TAG, GatewayApiChannel, revisionWithVersion } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
 import type { GatePlan } from "./gate";
+import { GatewayApiPlan, planGatewayApi } from "./gatewayApi";
 import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
 
@@ -33,6 +34,11 @@ export interface MeshState extends PreviousState {
     readonly gateways: Readonly<Record<string, Binding>>;
     readonly cni?: { readonly version: string };
     /**
+     * The Gateway API: the CRDs' release the program applied (absent: unmanaged) and where each Gateway of class
+     * istio points. Absent in states of older programs.
+     */
+    readonly gatewayApi?: GatewayApiState;
+    /**
      * The version of the CRDs installed (absent in states of older programs, see crdDowngrade); `step`: applied by the
      * `crds` step, outside the engine's resources (live stacks; absent where they are objects of the base chart).
      */
@@ -46,12 +52,19 @@ export interface MeshState extends PreviousState {
     readonly legacyInjection?: Readonly<Record<string, string>>;
 }
 
+/** The Gateway API part of the recorded state. */
+export interface GatewayApiState {
+    readonly crds?: { readonly version: string; readonly channel: GatewayApiChannel };
+    /** Per Gateway (namespace/name), its binding. */
+    readonly gateways: Readonly<Record<string, Binding>>;
+}
+
 export interface RevisionFacts extends RevisionSpec {
     /** The version this revision was upgraded in place from, when it was (sticky until the next in-place change). */
     readonly upgradedFrom?: string;
     readonly tags: readonly string[];
     readonly namespaces: readonly string[];
-    /** Gateways as namespace/name. */
+    /** Gateways as namespace/name: the gateway chart's and the Gateway API's. */
     readonly gateways: readonly string[];
 }
 
@@ -63,6 +76,8 @@ export interface MeshFacts {
     readonly defaultRevision?: string;
     readonly namespaces: Readonly<Record<string, Binding>>;
     readonly gateways: Readonly<Record<string, Binding>>;
+    /** Per Gateway API gateway (namespace/name), where it points. */
+    readonly gatewayApi: Readonly<Record<string, Binding>>;
     /** The state to record for the next run. */
     readonly state: MeshState;
 }
@@ -125,12 +140,16 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
     for (const gw of spec.gateways) {
         gateways[gatewayId(gw)] = bind(spec, gw.target);
     }
+    const gatewayApi: Record<string, Binding> = {};
+    for (const gw of spec.gatewayApi.gateways) {
+        gatewayApi[gatewayId(gw)] = bind(spec, gw.target);
+    }
     const revisions: RevisionFacts[] = spec.revisions.map(r => ({
         ...r,
         upgradedFrom: upgradedFrom(r, previous),
         tags: spec.tags.filter(t => t.revision === r.name).map(t => t.name),
         namespaces: Object.keys(namespaces).filter(n => namespaces[n].revision === r.name),
-        gateways: Object.keys(gateways).filter(g => gateways[g].revision === r.name),
+        gateways: [...Object.keys(gateways), ...Object.keys(gatewayApi)].filter(g => (gateways[g] ?? gatewayApi[g]).revision === r.name),
     }));
     const newest = [...spec.revisions].sort((a, b) => compareVersions(b.version, a.version))[0];
     const state: MeshState = {
@@ -140,11 +159,12 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         namespaces,
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
+        gatewayApi: { ...(spec.gatewayApi.crds ? { crds: spec.gatewayApi.crds } : {}), gateways: gatewayApi },
         crds: { version: newest.version, ...(spec.renderDirectory ? {} : { step: true }) },
         placement: spec.placement,
     };
     return {
-        revisions, newest, namespaces, gateways, state,
+        revisions, newest, namespaces, gateways, gatewayApi, state,
         defaultRevision: spec.tags.find(t => t.name === DEFAULT_TAG)?.revision,
     };
 }
@@ -191,6 +211,8 @@ export interface UpgradePlan {
     /** Namespaces no longer managed: their istio.io/rev label is removed; nothing restarts. */
     readonly namespacesReleased: readonly string[];
     readonly gatewaysMoving: readonly Move[];
+    /** The Gateway API: its CRDs, the Gateways that move (in waves) and those a tag move re-deploys. */
+    readonly gatewayApi: GatewayApiPlan;
     /** Namespaces whose legacy istio-injection label the program removes in this step, and those it gives back. */
     readonly legacyInjection: { readonly removed: readonly string[]; readonly givenBack: readonly string[] };
     readonly cni?: { readonly from?: string; readonly to?: string };
@@ -244,8 +266,11 @@ export function describeStep(plan: UpgradePlan): string {
     return `istio-mesh: this step (${n} change${n === 1 ? "" : "s"}, in order):\n${plan.summary.map((line, i) => `  ${i + 1}. ${line}`).join("\n")}`;
 }
 
-/** Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster. */
-export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport): UpgradePlan {
+/**
+ * Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster;
+ * `parallel` is how many Gateway API gateways move at once (the rollout's parallelNamespaces).
+ */
+export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport, parallel = 1): UpgradePlan {
     const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
     const now = facts.state;
     const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])
@@ -271,6 +296,7 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
         givenBack: Object.keys(before.legacyInjection ?? {}).filter(n => now.legacyInjection?.[n] === undefined),
     };
 
+    const gatewayApi = planGatewayApi(previous?.gatewayApi, now.gatewayApi ?? { gateways: {} }, tagsMoved, parallel);
     const summary: string[] = [];
     const crdsFrom = installedCrds(previous);
     if (now.crds && crdsFrom !== now.crds.version) {
@@ -281,6 +307,7 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
         summary.push("CRDs: applied by the crds step from now on (kubectl apply --server-side); their objects leave the stack's state " +
             "and stay in the cluster (the CRD deletions of this preview delete nothing)");
     }
+    summary.push(...(gatewayApi.crdsLine ? [gatewayApi.crdsLine] : []));
     revisionsAdded.forEach(r => summary.push(`add control plane ${r.name} (${r.version})`));
     revisionsUpgradedInPlace.forEach(r => summary.push(`upgrade control plane ${r.name} in place: ${r.from} -> ${r.to}`));
     if (cni) {
@@ -288,6 +315,7 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     }
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
+    summary.push(...gatewayApi.summary);
     summary.push(...namespaceLines(namespacesMoving.map(m => ({
         name: m.name, change: `${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only"),
     }))));
@@ -300,6 +328,6 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, legacyInjection, cni, ...(rollout ? { rollout } : {}), summary,
+        gatewaysMoving, gatewayApi, legacyInjection, cni, ...(rollout ? { rollout } : {}), summary,
     };
 }

@@ -20,6 +20,8 @@ const PHASE_OF_COMPONENT: Record<string, Phase> = {
     [TYPE.cni]: "CNI",
     [TYPE.tags]: "tags",
     [TYPE.gateway]: "gateways",
+    [TYPE.gatewayApiCrds]: "CRDs",
+    [TYPE.gatewayApiGateway]: "gateways",
 };
 
 export interface Change {
@@ -128,6 +130,7 @@ function skewRows(previous: MeshState | undefined, now: MeshState | undefined): 
     const groups: [string, Record<string, Binding> | undefined, Record<string, Binding> | undefined][] = [
         ["namespace", previous?.namespaces, now?.namespaces],
         ["gateway", previous?.gateways, now?.gateways],
+        ["Gateway API gateway", previous?.gatewayApi?.gateways, now?.gatewayApi?.gateways],
     ];
     for (const [kind, before, after] of groups) {
         const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort();

@@ -4,6 +4,7 @@ import { cniControlPlaneSkew } from "./cni";
 import { maxControlPlanes } from "./control-plane-count";
 import { controlPlaneSkew, inPlaceUpgradeSkew } from "./control-plane-skew";
 import { versionNotEndOfLife } from "./end-of-life";
+import { gatewayApiSupported } from "./gateway-api";
 import { kubernetesVersionSupported } from "./kubernetes-support";
 import { namespaceSingleInjectionLabel } from "./namespace-labels";
 import { podsNonRootUnprivileged } from "./pod-security";
@@ -34,4 +35,5 @@ export const istioMeshPolicies: Policies = [
     privateHubPullSecrets,
     webhooksRemovedWithRevision,
     promotionSoaked,
+    gatewayApiSupported,
 ];

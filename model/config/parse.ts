@@ -18,6 +18,7 @@ import { parseCharts, parseCni, parseImages } from "./sources";
 import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
+import { parseGatewayApi } from "./gatewayApi";
 
 function checkTimeout(c: Collector, key: string, timeout: string): void {
     if (parseDuration(timeout) === undefined) {
@@ -60,6 +61,10 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
     const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
     const cni = parseCni(c, section("cni"), istioNamespace, revisions);
+    const managedNamespaces = new Set([istioNamespace, ...namespaces.map(n => n.name), ...gateways.map(g => g.namespace), ...(cni ? [cni.namespace] : [])]);
+    const gatewayApi = rawRevisions
+        ? parseGatewayApi(c, section("gatewayApi"), { istioNamespace, managedNamespaces, helmGateways: gateways, targets, disk })
+        : { gateways: [] };
     // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
     const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : [])])].sort(compareVersions);
     const charts = parseCharts(c, section("charts"), versions, disk);
@@ -94,7 +99,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         throw new MeshConfigError(c.problems);
     }
     return {
-        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
+        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, gatewayApi, cni,
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
             requestTimeout,

@@ -3,7 +3,9 @@
  * Validation (check.ts), the `Pulumi.yaml` config block and the README's configuration reference (docs.ts) all
  * come from it, so adding a key is one entry here (plus its meaning in the parser that reads it).
  */
-import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
+import {
+    DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, GATEWAY_API_CHANNELS, GATEWAY_API_UNMANAGED, GATEWAY_CLASS, GATEWAY_LISTENER_PROTOCOLS, SERVICE_TYPES,
+} from "../../istio";
 import { DEFAULT_ROLLOUT } from "./rollout";
 import { DEFAULT_ISTIOD_SELECTOR } from "../../istio/metrics";
 import { BUILTIN_NAMES, BUILTINS, COMPARISONS } from "../gate/checks";
@@ -141,6 +143,71 @@ export const CONFIG_SCHEMA: ObjectNode = {
                         },
                     },
                     values: chartValues("gateway"),
+                },
+            },
+        },
+        gatewayApi: {
+            type: "object", default: {}, example: `gatewayApi: {version: "1.5.1", gateways: [{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}]}`,
+            doc: "The Kubernetes Gateway API: its CRDs, versioned with Istio, and Gateways whose Deployment and Service istiod deploys (README, Gateway API).",
+            fields: {
+                version: {
+                    type: "string", default: GATEWAY_API_UNMANAGED, example: `"1.5.1"`,
+                    doc: `The Gateway API release whose CRDs the program applies (server-side, before any control plane, never deleted), checked against each revision's Istio version; \`${GATEWAY_API_UNMANAGED}\`: someone else installs them.`,
+                },
+                channel: {
+                    type: "string", oneOf: GATEWAY_API_CHANNELS, default: "standard", example: "experimental",
+                    doc: "The CRD channel: standard, or experimental (alpha kinds and fields) only when you use them.",
+                },
+                gateways: {
+                    type: "list", default: [], example: "[{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}]",
+                    doc: "Gateway API Gateways, each pinned to its revision (istio.io/rev on the Gateway), so a tag move leaves it alone; moving one is its own change.",
+                    items: {
+                        type: "object", doc: "One Gateway.", example: "{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}",
+                        fields: {
+                            name: { type: "string", required: true, example: "storefront", doc: "The Gateway's name; istiod names its Deployment and Service `<name>-<className>`." },
+                            namespace: {
+                                type: "string", required: true, example: "shop",
+                                doc: "Where the Gateway is: the istio namespace, a namespace of istio-mesh:namespaces or of a gateway of istio-mesh:gateways.",
+                            },
+                            revision: {
+                                type: "string", required: true, example: "1-30",
+                                doc: "The revision that deploys the gateway. A tag works, with a warning: a tag move re-deploys every gateway following it at once (istio/istio#59959).",
+                            },
+                            className: {
+                                type: "string", default: GATEWAY_CLASS.istio, example: GATEWAY_CLASS.istio,
+                                doc: "The GatewayClass: a class whose controller is istiod (`istio`, or `istio-waypoint` for ambient waypoints).",
+                            },
+                            serviceType: {
+                                type: "string", oneOf: SERVICE_TYPES, default: DEFAULTS.gatewayServiceType, example: "ClusterIP",
+                                doc: "The type of the Service istiod deploys (Istio's networking.istio.io/service-type annotation).",
+                            },
+                            listeners: {
+                                type: "list", example: "[{port: 443, protocol: HTTPS, hostname: shop.example.com, certificate: shop-tls}]",
+                                doc: "The Gateway's listeners (or a manifest, not both).",
+                                items: {
+                                    type: "object", doc: "One listener.", example: "{port: 80}",
+                                    fields: {
+                                        name: { type: "string", defaultText: "`<protocol>-<port>`, lowercase, e.g. `http-80`", example: "web", doc: "The listener's name, unique in its Gateway." },
+                                        port: { type: "integer", required: true, example: "80", doc: "The port (1-65535)." },
+                                        protocol: { type: "string", oneOf: GATEWAY_LISTENER_PROTOCOLS, default: "HTTP", example: "HTTPS", doc: "The protocol." },
+                                        hostname: { type: "string", example: "shop.example.com", doc: "The host the listener serves (a wildcard `*.example.com` too); unset: any." },
+                                        certificate: {
+                                            type: "string", example: "shop-tls",
+                                            doc: "The TLS Secret (in the Gateway's namespace) an HTTPS or TLS listener terminates with; required for HTTPS, unset TLS passes through.",
+                                        },
+                                        routesFrom: {
+                                            type: "string", oneOf: ["Same", "All"], default: "Same", example: "All",
+                                            doc: "Which namespaces' routes may attach: the Gateway's own (Same), or any (All).",
+                                        },
+                                    },
+                                },
+                            },
+                            manifest: {
+                                type: "string", example: "./gateways/storefront.yaml",
+                                doc: "Instead of listeners: a file holding your own Gateway of this name and namespace, which the program applies with istio.io/rev set (an existing one is adopted).",
+                            },
+                        },
+                    },
                 },
             },
         },

@@ -1,5 +1,5 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
-import { ImageSettings, ServiceType } from "../../istio";
+import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType } from "../../istio";
 import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
@@ -40,6 +40,40 @@ export interface GatewaySpec {
     readonly values: Record<string, unknown>;
 }
 
+export interface GatewayListenerSpec {
+    readonly name: string;
+    readonly port: number;
+    readonly protocol: GatewayListenerProtocol;
+    readonly hostname?: string;
+    /** The TLS Secret an HTTPS or TLS listener terminates with; absent on TLS: passthrough. */
+    readonly certificate?: string;
+    /** Which namespaces' routes may attach. */
+    readonly routesFrom: "Same" | "All";
+}
+
+/** A Gateway API `Gateway` whose Deployment and Service istiod deploys. */
+export interface GatewayApiGatewaySpec {
+    readonly name: string;
+    readonly namespace: string;
+    /** The revision or tag written on the Gateway as istio.io/rev (a tag is advised against: istio/istio#59959). */
+    readonly target: string;
+    readonly className: string;
+    readonly serviceType: ServiceType;
+    /** The Gateway's listeners; absent when the Gateway comes from `manifest`. */
+    readonly listeners?: readonly GatewayListenerSpec[];
+    /**
+     * The user's own Gateway: the file as configured and the object read from it (with a disk to read; the program
+     * always has one). The program sets istio.io/rev on it.
+     */
+    readonly manifest?: { readonly path: string; readonly object?: Readonly<Record<string, unknown>> };
+}
+
+export interface GatewayApiSpec {
+    /** The CRDs the program applies; absent: `unmanaged`, someone else installs them. */
+    readonly crds?: { readonly version: string; readonly channel: GatewayApiChannel };
+    readonly gateways: readonly GatewayApiGatewaySpec[];
+}
+
 export interface CniSpec {
     readonly version: string;
     readonly chained: boolean;
@@ -70,6 +104,8 @@ export interface MeshSpec {
     readonly tags: readonly TagSpec[];
     readonly namespaces: readonly NamespaceSpec[];
     readonly gateways: readonly GatewaySpec[];
+    /** The Gateway API: its CRDs and the Gateways istiod deploys. */
+    readonly gatewayApi: GatewayApiSpec;
     readonly cni?: CniSpec;
     /** Render mode: write manifests here instead of applying them to a cluster. */
     readonly renderDirectory?: string;
@@ -104,6 +140,8 @@ export interface Disk {
     /** The path with every symbolic link resolved, or undefined when nothing is there. */
     realpath(p: string): string | undefined;
     isDirectory(p: string): boolean;
+    /** The text of a file, or undefined when there is none. */
+    readText?(p: string): string | undefined;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */

@@ -145,6 +145,16 @@ describe("plan report: events -> an upgrade step", () => {
         ]);
     });
 
+    it("lists Gateway API gateways in the skew table, before and after their move", () => {
+        const gw = (revision: string) => ({ gatewayApi: { gateways: [{ name: "storefront", namespace: "shop", revision, listeners: [{ port: 80 }] }] } });
+        const before = state({ ...moveShop, ...gw("1-29") }).facts.state;
+        const after = state({ ...moveShop, ...gw("1-30") }, before);
+        const r = buildReport(new Stream().outputs({ upgradePlan: after.plan, meshState: after.facts.state }).events, { stack: "staging", previous: before });
+        assert.deepStrictEqual(r.skew.filter(s => s.proxies.startsWith("Gateway API")).map(s => [s.proxies, s.before?.revision, s.after?.revision, s.ok]),
+            [["Gateway API gateway shop/storefront", "1-29", "1-30", true]]);
+        assert.match(renderText(r), /Gateway API gateway shop\/storefront: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\), deployed by istiod-1-30/);
+    });
+
     it("flags proxies left too far behind their control plane", () => {
         const now = { ...moved.facts.state, revisions: { ...moved.facts.state.revisions, "1-29": { version: "1.31.0" } } };
         const s = new Stream().outputs({ upgradePlan: moved.plan, meshState: now });

@@ -6,7 +6,9 @@
 #   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
 #   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni);
-#   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache).
+#   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache);
+#   the Gateway API CRD manifests of the releases the two Istio minors are built against (go mod download: the
+#   module cache, $(go env GOMODCACHE), not the cache folder; --env exports GOMODCACHE so the program finds them).
 #
 # Usage:
 #   tools/offline/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
@@ -104,6 +106,10 @@ targets() {
 		echo "charts-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/istiod/Chart.yaml"
 		echo "pilot-discovery-$m|$(istio_chart_version "$m")|1|$BIN/pilot-discovery-$m"
 	done
+	local v
+	for v in "${GATEWAY_API_VERSIONS[@]}"; do
+		echo "gateway-api-$v|$v|1|$GOMODCACHE/sigs.k8s.io/gateway-api@v$v/config/crd/standard/gateway.networking.k8s.io_gateways.yaml"
+	done
 	echo "egress-proxy|$(egress_proxy_version)|1|$BIN/egress-proxy"
 	echo "prometheus|$PROMETHEUS_DEB_VERSION|1|$BIN/prometheus"
 }
@@ -128,6 +134,9 @@ GOPROXY=${GOPROXY%|direct}
 if [[ -z $GOPROXY || $GOPROXY == direct ]]; then GOPROXY=https://proxy.golang.org; fi
 export GOPROXY
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+# Where `go mod download` leaves modules: the Gateway API manifests are read from there.
+GOMODCACHE=$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")
+export GOMODCACHE
 : "${GOMAXPROCS:=$(nproc)}"
 export GOMAXPROCS
 GOBUILD=(go build -p "$GOMAXPROCS")
@@ -461,6 +470,7 @@ build_target() { # name
 	istioctl-*) build_istioctl "${1#istioctl-}" ;;
 	charts-*) build_charts "${1#charts-}" ;;
 	pilot-discovery-*) build_pilot_discovery "${1#pilot-discovery-}" ;;
+	gateway-api-*) go mod download -x "sigs.k8s.io/gateway-api@v${1#gateway-api-}" ;;
 	*) "build_$1" ;;
 	esac
 }
@@ -479,6 +489,7 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export ISTIO_MESH_CHARTS='$CHARTS'
+export GOMODCACHE='$GOMODCACHE'
 export ISTIO_MESH_ISTIO_OLD='$ISTIO_OLD_CHART_VERSION' ISTIO_MESH_ISTIO_NEW='$ISTIO_NEW_CHART_VERSION'
 EOF
 }
