@@ -131,8 +131,7 @@ export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Prom
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])],
-            clusterWide, spec.ambient ? spec.istioNamespace : undefined);
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name), clusterWide);
     } catch (e) {
         throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
             `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
@@ -169,6 +168,16 @@ function gateCredentials(raw: Record<string, unknown>): GateCredentials {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
+/** The Gateway API manifests the config names, read before anything is registered (a missing release fails the preview). */
+function gatewayApiManifests(spec: MeshSpec): CrdBundle | undefined {
+    const { crds } = spec.gatewayApi;
+    try {
+        return crds && readGatewayApiBundle(crds.version, crds.channel);
+    } catch (e) {
+        throw new pulumi.RunError(`istio-mesh: ${(e as Error).message}`);
+    }
+}
+
 type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
@@ -184,21 +193,12 @@ interface MeshSource {
     gateCredentials?: GateCredentials;
 }
 
-/** The Gateway API manifests the config names, read before anything is registered (a missing release fails the preview). */
-function gatewayApiManifests(spec: MeshSpec): CrdBundle | undefined {
-    const { crds } = spec.gatewayApi;
-    try {
-        return crds && readGatewayApiBundle(crds.version, crds.channel);
-    } catch (e) {
-        throw new pulumi.RunError(`istio-mesh: ${(e as Error).message}`);
-    }
-}
-
 /** What is known before the cluster is read: the validated spec and its facts, past every check of recorded state. */
 interface CheckedMesh {
     spec: MeshSpec;
     facts: MeshFacts;
     previous?: MeshState;
+    /** The Gateway API manifests the config names, read from disk. */
     gatewayApiBundle?: CrdBundle;
 }
 
@@ -342,7 +342,7 @@ async function mesh(observeNamespaces: ObserveNamespaces) {
     // The users' own Gateways (gatewayApi manifests) are adopted when they exist already: through a provider of their own.
     const adoptProvider = spec.gatewayApi.gateways.some(g => g.manifest) && !spec.kubernetes.adoptExisting
         ? new k8s.Provider("cluster-adopt", providerArgs(true)) : provider;
-    // The cluster is read while the engine starts the provider.
+    // The cluster is read while the engine starts the providers.
     const mesh = new IstioMesh("mesh", { ...await meshInputs(checked, source, observeNamespaces), adoptProvider }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
