@@ -131,7 +131,8 @@ export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Prom
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name), clusterWide);
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])],
+            clusterWide, spec.ambient ? spec.istioNamespace : undefined);
     } catch (e) {
         throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
             `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
