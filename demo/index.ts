@@ -42,7 +42,9 @@ function main(): number {
         const namespaces = ["checkout", "catalog", "payments", "search"];
         cluster.apply(namespaces.flatMap(ns => appNamespace(ns, [`${ns}-api`], true)));
         cluster.traffic([...namespaces.map(namespace => ({ namespace, rps: 20, errorRatio: 0, latencyMs: 25 })),
-            { namespace: "istio-ingress", gateway: "istio-ingressgateway", rps: 80, errorRatio: 0, latencyMs: 10 }]);
+            { namespace: "istio-ingress", gateway: "istio-ingressgateway", rps: 80, errorRatio: 0, latencyMs: 10 },
+            // The Gateway API gateway's Deployment (named by istiod: <gateway>-<class>), which the gate watches after its move.
+            { namespace: "catalog", gateway: "storefront-istio", rps: 40, errorRatio: 0, latencyMs: 10 }]);
         project = LocalProject.create("local", env);
         const base = (step: Partial<RawConfig>): RawConfig => ({
             kubernetesVersion: "1.34",
