@@ -123,6 +123,17 @@ function factsAt(spec: MeshSpec, previous: MeshState | undefined, now: Date): Me
 }
 
 /**
+ * What the program reads of the cluster: the bound namespaces, sidecar and ambient (the restart decision's input), and
+ * in ambient mode the namespace of ztunnel's pods (with the nodes: the node-by-node plan).
+ */
+export function observedScope(spec: Pick<MeshSpec, "namespaces" | "ambient" | "istioNamespace">): { namespaces: string[]; ztunnelNamespace?: string } {
+    return {
+        namespaces: [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])],
+        ...(spec.ambient ? { ztunnelNamespace: spec.istioNamespace } : {}),
+    };
+}
+
+/**
  * What the bound namespaces run now, read with kubectl from the provider's cluster: the restart decision's input.
  * None in render mode. A failure stops the program: no restart is decided blind.
  */
@@ -131,8 +142,8 @@ export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Prom
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])],
-            clusterWide, spec.ambient ? spec.istioNamespace : undefined);
+        const scope = observedScope(spec);
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), scope.namespaces, clusterWide, scope.ztunnelNamespace);
     } catch (e) {
         throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
             `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);

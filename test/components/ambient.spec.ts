@@ -3,7 +3,8 @@
  * istio-cni in their ambient settings, ambient namespaces), in Istio's order, and the plan it reads from the nodes.
  */
 import * as assert from "assert";
-import { RawConfig } from "../../model/config";
+import { parseMeshConfig, RawConfig } from "../../model/config";
+import { observedScope } from "../../program";
 import { ZTUNNEL_CONFIG_ANNOTATION } from "../../model/ambient/nodes";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
@@ -144,5 +145,13 @@ describe("IstioMesh under mocks: ambient mode", () => {
         assert.ok(!rendered.resources.some(r => r.name === "ztunnel-rollout"));
         assert.deepStrictEqual(find(rendered, TYPES.namespacePatch, "namespace-catalog").inputs.metadata.labels["istio.io/dataplane-mode"], "ambient");
         assert.ok(!rendered.outputs.upgradePlan.ztunnelNodes, "no nodes read in render mode");
+    });
+});
+
+describe("what the program reads of the cluster in ambient mode", () => {
+    it("the ambient namespaces with the sidecar ones, and ztunnel's namespace (its pods and the nodes)", () => {
+        const spec = parseMeshConfig(config);
+        assert.deepStrictEqual(observedScope(spec), { namespaces: ["shop", "catalog"], ztunnelNamespace: "istio-system" });
+        assert.deepStrictEqual(observedScope(parseMeshConfig({ ...config, ambient: {}, gatewayApi: {} })), { namespaces: ["shop"] });
     });
 });
