@@ -44,11 +44,13 @@ async function main() {
     keepStackTracesShort();
     const config = benchMeshConfig(n);
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const run = await runProgram(config);
     const programMs = Number(process.hrtime.bigint() - start) / 1e6;
     if (what === "program") {
+        const used = process.cpuUsage(cpu);
         const maxRssMB = process.resourceUsage().maxRSS / 1024;
-        console.log(JSON.stringify({ ms: programMs, maxRssMB, resources: run.resources.length }));
+        console.log(JSON.stringify({ ms: programMs, cpuMs: (used.user + used.system) / 1000, maxRssMB, resources: run.resources.length }));
         return;
     }
     const { evaluatePolicies } = await import("../test/support/evaluate");
