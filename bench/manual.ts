@@ -34,15 +34,15 @@ export function objectsOf(manifest: string, kinds: readonly string[], except = f
 }
 
 /**
- * A JavaScript Pulumi project with the project's node_modules that registers `count` Command resources doing nothing
- * (`create: "true"`): the reference for a re-run of a stack of that many resources, each diffed by its provider.
- * `count` 0: a program that only imports both SDKs (the floor of any preview).
+ * A JavaScript Pulumi project with the project's node_modules that imports both SDKs and registers `count` empty
+ * component resources (no provider, no input): the reference for a re-run of a stack of that many resources, what the
+ * CLI and the engine cost for them alone. `count` 0: the floor of any preview.
  */
 export function referenceProject(dir: string, nodeModules: string, count: number): void {
     fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${path.basename(dir)}\nmain: index.js\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n`);
-    fs.writeFileSync(path.join(dir, "index.js"), 'const k8s = require("@pulumi/kubernetes");\nconst command = require("@pulumi/command");\n' +
-        `for (let i = 0; i < ${count}; i++) {\n    new command.local.Command(\`step-\${i}\`, { create: "true" });\n}\n` +
+    fs.writeFileSync(path.join(dir, "index.js"), 'const k8s = require("@pulumi/kubernetes");\nconst command = require("@pulumi/command");\nconst pulumi = require("@pulumi/pulumi");\n' +
+        `for (let i = 0; i < ${count}; i++) {\n    new pulumi.ComponentResource("bench:index:Empty", \`empty-\${i}\`);\n}\n` +
         "exports.sdks = [typeof k8s, typeof command];\n");
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: path.basename(dir), main: "index.js" }));
     fs.symlinkSync(nodeModules, path.join(dir, "node_modules"));

@@ -10,7 +10,7 @@
  *      rendered by istioctl, applied server-side, istiod awaited): within 1.5x. Each run undone before the next.
  *   3. `pulumi up` of "move 50 namespaces" at rollout.parallelNamespaces 1 and 5 against the runbook's loop (label,
  *      rollout restart, rollout status per namespace; 1 and 5 at a time) over 50 unbound namespaces: within 1.2x.
- *   4. `pulumi up` with nothing to do against the same of a program of as many Commands that do nothing: within 1.5x.
+ *   4. `pulumi up` with nothing to do against the same of a program of as many empty components: within 1.5x.
  *   6. The CLI's automatic logs, the project's .istio-mesh/ and the file backend before and after 100 previews.
  *   And the disruption of each step applied with `pulumi up`: pods replaced and workloads restarted inside the
  *   namespaces the step moved (the upgrade plan's namespacesMoving, from meshState before and after) and outside them (0).
@@ -475,7 +475,7 @@ export function runPreviewBench(): PreviewBenchResult {
         };
 
         // ---- Figure A: the preview of "add a canary revision". ----
-        settle("figure A");
+        settle("figure A", 120_000);
         p.setConfig(steps.canary);
         const manifest = path.join(scratch, `istiod-${newRev}.yaml`);
         // The same overlay the program's istioctl renderer gives istioctl.
@@ -572,10 +572,10 @@ export function runPreviewBench(): PreviewBenchResult {
         let canaryDisruption: StepDisruption | undefined;
         phase(`figure UP-A: ${UP_RUNS} x (manual install of ${newRev} and its removal, pulumi up of the canary and of the config before it)`, () => {
             for (let i = 0; i < UP_RUNS; i++) {
-                settle(`UP-A run ${i + 1}`, 60_000);
+                settle(`UP-A run ${i + 1}`, 20_000);
                 upA.manual.push(manualInstall());
                 manualUninstall();
-                settle(`UP-A run ${i + 1}, the up`, 60_000);
+                settle(`UP-A run ${i + 1}, the up`, 20_000);
                 if (i + 1 < UP_RUNS) {
                     upA.up.push(upTimed(steps.canary));
                     // Back to one revision (the CRDs stay at the new version, as the manual path leaves them).
@@ -591,7 +591,7 @@ export function runPreviewBench(): PreviewBenchResult {
         disruption.push(canaryDisruption!);
 
         // ---- Figure B: the preview of "move 50 namespaces". ----
-        settle("figure B");
+        settle("figure B", 120_000);
         p.setConfig(steps.move);
         const label = (args: string[]) => run("kubectl", ["label", ...args], kenv);
         const revert = () => label(["namespace", ...moving, `istio.io/rev=default`, "--overwrite"]);
@@ -626,24 +626,24 @@ export function runPreviewBench(): PreviewBenchResult {
             run("bash", ["-c", runbookScript(newRev, parallel)], kenv, [0], namespaces.join("\n") + "\n")).ms;
         const upB: { parallel: number; up: number; runbook: number }[] = [];
         for (const [parallel, cfg, set, manualSet] of [[1, steps.move, moving, manual.slice(0, MOVE)], [5, steps.move5, moving5, manual.slice(MOVE)]] as const) {
-            settle(`UP-B at parallelism ${parallel}, the runbook`);
+            settle(`UP-B at parallelism ${parallel}, the runbook`, 30_000);
             const ms = phase(`figure UP-B: the runbook's loop over ${manualSet.length} namespaces, ${parallel} at a time`, () => runbook([...manualSet], parallel));
-            settle(`UP-B at parallelism ${parallel}, the up`);
+            settle(`UP-B at parallelism ${parallel}, the up`, 30_000);
             const d = applyStep(`move ${set.length} namespaces to ${newRev}${parallel > 1 ? `, ${parallel} at a time (rollout.parallelNamespaces)` : ""}`, cfg);
             disruption.push(d);
             upB.push({ parallel, up: d.upMs, runbook: ms });
             log(`  UP-B parallelism ${parallel}: pulumi up ${sec(d.upMs)} s, runbook ${sec(ms)} s`);
         }
 
-        // ---- Figure UP-0: a re-run (`pulumi up` with nothing to do) against an empty program's on as many resources. ----
+        // ---- Figure UP-0: a re-run (`pulumi up` with nothing to do) against the re-run of an empty program of as many resources. ----
         const reference = path.join(scratch, "reference");
         referenceProject(reference, path.join(__dirname, "..", "node_modules"), resourceCount);
         const renv = { ...p.env, PULUMI_BACKEND_URL: `file://${path.join(reference, ".state")}` };
         const rerun = { up: [] as number[], reference: [] as number[], changes: -1 };
-        phase(`figure UP-0: ${RUNS} x (pulumi up with nothing to do, the same of a program of ${resourceCount} Commands that do nothing)`, () => {
+        phase(`figure UP-0: ${RUNS} x (pulumi up with nothing to do, the same of a program of ${resourceCount} empty components (the CLI and the engine alone))`, () => {
             run("pulumi", ["stack", "init", "reference", "--non-interactive", "--cwd", reference], renv);
             run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", reference], renv);
-            settle("figure UP-0", 60_000);
+            settle("figure UP-0", 30_000);
             for (let i = 0; i < RUNS; i++) {
                 const r = timed(() => run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", p.dir], p.env));
                 rerun.up.push(r.ms);
@@ -727,7 +727,7 @@ export function runPreviewBench(): PreviewBenchResult {
             `| 1. its first preview (renders the ${NEW} CRDs; the runs above reuse that render), one run | ${sec(a.first)} s | the same | ${verdict(ratioAFirst, TARGETS.previewCanaryFirst)} |`,
             `| 2. \`pulumi up\` of "add a canary revision", ${UP_RUNS} runs | ${fmt(UA.up)} | ${fmt(UA.manual)}: the base's CRDs and istiod ${newRev} rendered by istioctl, kubectl apply --server-side, wait for the CRDs and \`kubectl rollout status\` of istiod | ${verdict(ratioUpA, TARGETS.upCanary)} |`,
             ...upB.map(u => `| 3. \`pulumi up\` of "move ${MOVE} namespaces", ${u.parallel} at a time, one run | ${sec(u.up)} s | ${sec(u.runbook)} s: the runbook's loop (2 label calls, rollout restart, rollout status of each Deployment) over ${MOVE} namespaces, ${u.parallel} at a time | ${verdict(u.up / u.runbook, TARGETS.upMove)} |`),
-            `| 4. \`pulumi up\` with nothing to do, ${RUNS} runs | ${fmt(R0.up)} | ${fmt(R0.reference)}: \`pulumi up\` with nothing to do of a program of ${resourceCount} Commands that do nothing | ${verdict(ratioRerun, TARGETS.rerun)} |`,
+            `| 4. \`pulumi up\` with nothing to do, ${RUNS} runs | ${fmt(R0.up)} | ${fmt(R0.reference)}: \`pulumi up\` with nothing to do of a program of ${resourceCount} empty components (the CLI and the engine alone) | ${verdict(ratioRerun, TARGETS.rerun)} |`,
             `| (round one) preview of "move ${moving.length} namespaces", ${RUNS} runs | ${fmt(B.preview)} | ${fmt(B.runbook)}: the runbook's 2 kubectl label calls per namespace | ${verdict(ratioB, TARGETS.previewMove)} |`,
             "",
             `Every \`up\` is \`pulumi up --yes --skip-preview\` (a pipeline applying a reviewed preview), timed from the command's start to its end (istiod ready: the provider awaits its Deployment).`,
