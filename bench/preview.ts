@@ -47,6 +47,8 @@ const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
 const NODES = Number(process.env.BENCH_PREVIEW_NODES ?? 8);
 const HYGIENE_PREVIEWS = Number(process.env.BENCH_HYGIENE_PREVIEWS ?? 100);
+/** Namespaces restarted at a time by the steps that set the stage (not measured against a manual path). */
+const SETUP_PARALLEL = 10;
 const HUB = "registry.example.com/istio";
 /** What .istio-mesh/ may hold: KEPT_RENDERS + 1 bundles of about 0.9 MB, their records, the cluster access files. */
 const PROJECT_CACHE_BOUND = (KEPT_RENDERS + 1) * 1.2e6;
@@ -414,13 +416,15 @@ export function runPreviewBench(): PreviewBenchResult {
             tags: { default: defaultTag },
             namespaces: Object.fromEntries(names.map(n => [n, moved.has(n) ? newRev : "default"])),
         });
+        // The steps outside the figures restart SETUP_PARALLEL namespaces at a time (the first `up` restarts all 200).
         const steps = {
+            adopt: config([OLD], oldRev, new Set(), SETUP_PARALLEL),
             start: config([OLD], oldRev),
             canary: config([OLD, NEW], oldRev),
             move: config([OLD, NEW], oldRev, movingSet),
             move5: config([OLD, NEW], oldRev, new Set([...moving, ...moving5]), 5),
-            tag: config([OLD, NEW], newRev, nameSet),
-            retire: config([NEW], newRev, nameSet),
+            tag: config([OLD, NEW], newRev, nameSet, SETUP_PARALLEL),
+            retire: config([NEW], newRev, nameSet, SETUP_PARALLEL),
         };
 
         const timingFile = path.join(scratch, "timing.jsonl");
@@ -465,13 +469,27 @@ export function runPreviewBench(): PreviewBenchResult {
 
         // The starting state: one revision, the default tag on it, every namespace following the tag. Not a
         // canary step (the program adopts namespaces labelled by hand), but its restarts are recorded too.
-        const adoption = applyStep(`adopt: ${OLD} as ${oldRev}, ${NAMESPACES} namespaces on the default tag (first up, not a canary step)`, steps.start);
+        const adoption = applyStep(`adopt: ${OLD} as ${oldRev}, ${NAMESPACES} namespaces on the default tag (first up, ${SETUP_PARALLEL} at a time; not a canary step)`, steps.adopt);
+        // The figures' steps restart one namespace at a time (the default): the restart step's setting, before them.
+        up("pulumi up: rollout.parallelNamespaces back to 1", steps.start);
         const resourceCount = p.stateResources().length;
 
         const settled: Record<string, { ms: number; busy: number }> = {};
         const settle = (figure: string, maxMs?: number) => {
             settled[figure] = waitQuiet(maxMs);
             log(`  before ${figure}: machine quiet (${(settled[figure].busy * 100).toFixed(0)} % of the cores busy) after ${sec(settled[figure].ms)} s`);
+        };
+
+        // A figure that fails is reported as such with its reason; the run goes on with the next.
+        const failed: Record<string, string> = {};
+        const attempt = <T>(figure: string, fn: () => T): T | undefined => {
+            try {
+                return fn();
+            } catch (e) {
+                failed[figure] = String((e as Error).message ?? e).split("\n").slice(0, 12).join(" / ").slice(0, 1500);
+                log(`  figure ${figure} FAILED: ${failed[figure]}`);
+                return undefined;
+            }
         };
 
         // ---- Figure A: the preview of "add a canary revision". ----
@@ -570,7 +588,7 @@ export function runPreviewBench(): PreviewBenchResult {
         };
         const upA = { up: [] as number[], manual: [] as number[] };
         let canaryDisruption: StepDisruption | undefined;
-        phase(`figure UP-A: ${UP_RUNS} x (manual install of ${newRev} and its removal, pulumi up of the canary and of the config before it)`, () => {
+        attempt("2", () => phase(`figure UP-A: ${UP_RUNS} x (manual install of ${newRev} and its removal, pulumi up of the canary and of the config before it)`, () => {
             for (let i = 0; i < UP_RUNS; i++) {
                 settle(`UP-A run ${i + 1}`, 20_000);
                 upA.manual.push(manualInstall());
@@ -587,8 +605,9 @@ export function runPreviewBench(): PreviewBenchResult {
                 }
                 log(`  UP-A run ${i + 1}: pulumi up ${sec(upA.up[i])} s, manual install ${sec(upA.manual[i])} s`);
             }
-        });
-        disruption.push(canaryDisruption!);
+        }));
+        // The rest needs the canary installed, whatever happened above.
+        disruption.push(canaryDisruption ?? applyStep(`install ${newRev} alongside ${oldRev}`, steps.canary));
 
         // ---- Figure B: the preview of "move 50 namespaces". ----
         settle("figure B", 120_000);
@@ -627,12 +646,15 @@ export function runPreviewBench(): PreviewBenchResult {
         const upB: { parallel: number; up: number; runbook: number }[] = [];
         for (const [parallel, cfg, set, manualSet] of [[1, steps.move, moving, manual.slice(0, MOVE)], [5, steps.move5, moving5, manual.slice(MOVE)]] as const) {
             settle(`UP-B at parallelism ${parallel}, the runbook`, 30_000);
-            const ms = phase(`figure UP-B: the runbook's loop over ${manualSet.length} namespaces, ${parallel} at a time`, () => runbook([...manualSet], parallel));
+            const ms = attempt(`3 at parallelism ${parallel}`, () =>
+                phase(`figure UP-B: the runbook's loop over ${manualSet.length} namespaces, ${parallel} at a time`, () => runbook([...manualSet], parallel)));
             settle(`UP-B at parallelism ${parallel}, the up`, 30_000);
             const d = applyStep(`move ${set.length} namespaces to ${newRev}${parallel > 1 ? `, ${parallel} at a time (rollout.parallelNamespaces)` : ""}`, cfg);
             disruption.push(d);
-            upB.push({ parallel, up: d.upMs, runbook: ms });
-            log(`  UP-B parallelism ${parallel}: pulumi up ${sec(d.upMs)} s, runbook ${sec(ms)} s`);
+            if (ms !== undefined) {
+                upB.push({ parallel, up: d.upMs, runbook: ms });
+                log(`  UP-B parallelism ${parallel}: pulumi up ${sec(d.upMs)} s, runbook ${sec(ms)} s`);
+            }
         }
 
         // ---- Figure UP-0: a re-run (`pulumi up` with nothing to do) against the re-run of an empty program of as many resources. ----
@@ -640,7 +662,7 @@ export function runPreviewBench(): PreviewBenchResult {
         referenceProject(reference, path.join(__dirname, "..", "node_modules"), resourceCount);
         const renv = { ...p.env, PULUMI_BACKEND_URL: `file://${path.join(reference, ".state")}` };
         const rerun = { up: [] as number[], reference: [] as number[], changes: -1 };
-        phase(`figure UP-0: ${RUNS} x (pulumi up with nothing to do, the same of a program of ${resourceCount} empty components (the CLI and the engine alone))`, () => {
+        attempt("4", () => phase(`figure UP-0: ${RUNS} x (pulumi up with nothing to do, the same of a program of ${resourceCount} empty components (the CLI and the engine alone))`, () => {
             run("pulumi", ["stack", "init", "reference", "--non-interactive", "--cwd", reference], renv);
             run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", reference], renv);
             settle("figure UP-0", 30_000);
@@ -652,17 +674,17 @@ export function runPreviewBench(): PreviewBenchResult {
                 rerun.reference.push(timed(() => run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", reference], renv)).ms);
                 log(`  UP-0 run ${i + 1}: pulumi up with nothing to do ${sec(rerun.up[i])} s, the reference program's ${sec(rerun.reference[i])} s`);
             }
-        });
+        }));
 
         // ---- Disruption: the rest of the upgrade. ----
-        disruption.push(applyStep(`move the default tag to ${newRev} (the other ${NAMESPACES - 2 * MOVE} namespaces)`, steps.tag));
+        disruption.push(applyStep(`move the default tag to ${newRev} (the other ${NAMESPACES - 2 * MOVE} namespaces, ${SETUP_PARALLEL} at a time)`, steps.tag));
         disruption.push(applyStep(`retire ${oldRev}`, steps.retire));
 
         // ---- Figure H: what grows per preview (the CLI's automatic logs, the project's caches, the backend). ----
         const logsDir = path.join(env.PULUMI_HOME!, "logs");
         const caches = () => ({ logs: diskUse(logsDir), project: diskUse(path.join(p.dir, ".istio-mesh")), backend: diskUse(path.join(p.dir, ".state")) });
         const hygiene = { previews: HYGIENE_PREVIEWS, before: caches(), after: caches(), written: 0, largestLog: 0, maxLogsBytes: 0 };
-        phase(`figure H: ${HYGIENE_PREVIEWS} previews of the last step, the caches measured`, () => {
+        attempt("6", () => phase(`figure H: ${HYGIENE_PREVIEWS} previews of the last step, the caches measured`, () => {
             p.setConfig(steps.retire);
             hygiene.before = caches();
             for (let i = 0; i < HYGIENE_PREVIEWS; i++) {
@@ -676,7 +698,7 @@ export function runPreviewBench(): PreviewBenchResult {
                 hygiene.maxLogsBytes = Math.max(hygiene.maxLogsBytes, diskUse(logsDir).bytes);
             }
             hygiene.after = caches();
-        });
+        }));
 
         // ---- Report. ----
         const loadAtEnd = machineLoad(c.dir);
@@ -725,9 +747,11 @@ export function runPreviewBench(): PreviewBenchResult {
             `|---|---:|---:|---|`,
             `| 1. preview of "add a canary revision" (${newRev}), ${RUNS} runs | ${fmt(A.preview)} | ${fmt(A.baselineWithCrds)}: istioctl manifest generate of the revision and of the base chart's CRDs + kubectl diff --server-side of both | ${verdict(ratioA, TARGETS.previewCanary)} |`,
             `| 1. its first preview (renders the ${NEW} CRDs; the runs above reuse that render), one run | ${sec(a.first)} s | the same | ${verdict(ratioAFirst, TARGETS.previewCanaryFirst)} |`,
-            `| 2. \`pulumi up\` of "add a canary revision", ${UP_RUNS} runs | ${fmt(UA.up)} | ${fmt(UA.manual)}: the base's CRDs and istiod ${newRev} rendered by istioctl, kubectl apply --server-side, wait for the CRDs and \`kubectl rollout status\` of istiod | ${verdict(ratioUpA, TARGETS.upCanary)} |`,
+            failed["2"] ? `| 2. \`pulumi up\` of "add a canary revision" | FAILED: ${failed["2"]} | | |`
+                : `| 2. \`pulumi up\` of "add a canary revision", ${UP_RUNS} runs | ${fmt(UA.up)} | ${fmt(UA.manual)}: the base's CRDs and istiod ${newRev} rendered by istioctl, kubectl apply --server-side, wait for the CRDs and \`kubectl rollout status\` of istiod | ${verdict(ratioUpA, TARGETS.upCanary)} |`,
             ...upB.map(u => `| 3. \`pulumi up\` of "move ${MOVE} namespaces", ${u.parallel} at a time, one run | ${sec(u.up)} s | ${sec(u.runbook)} s: the runbook's loop (2 label calls, rollout restart, rollout status of each Deployment) over ${MOVE} namespaces, ${u.parallel} at a time | ${verdict(u.up / u.runbook, TARGETS.upMove)} |`),
-            `| 4. \`pulumi up\` with nothing to do, ${RUNS} runs | ${fmt(R0.up)} | ${fmt(R0.reference)}: \`pulumi up\` with nothing to do of a program of ${resourceCount} empty components (the CLI and the engine alone) | ${verdict(ratioRerun, TARGETS.rerun)} |`,
+            ...Object.entries(failed).filter(([k]) => k.startsWith("3 ")).map(([k, v]) => `| ${k.replace("3 at", "3. `pulumi up` of a move, the runbook at")} | FAILED: ${v} | | |`),
+            failed["4"] ? `| 4. \`pulumi up\` with nothing to do | FAILED: ${failed["4"]} | | |` : `| 4. \`pulumi up\` with nothing to do, ${RUNS} runs | ${fmt(R0.up)} | ${fmt(R0.reference)}: \`pulumi up\` with nothing to do of a program of ${resourceCount} empty components (the CLI and the engine alone) | ${verdict(ratioRerun, TARGETS.rerun)} |`,
             `| (round one) preview of "move ${moving.length} namespaces", ${RUNS} runs | ${fmt(B.preview)} | ${fmt(B.runbook)}: the runbook's 2 kubectl label calls per namespace | ${verdict(ratioB, TARGETS.previewMove)} |`,
             "",
             `Every \`up\` is \`pulumi up --yes --skip-preview\` (a pipeline applying a reviewed preview), timed from the command's start to its end (istiod ready: the provider awaits its Deployment).`,
@@ -744,7 +768,7 @@ export function runPreviewBench(): PreviewBenchResult {
             `| the project's .istio-mesh/ | ${mb(hygiene.before.project.bytes)} (${hygiene.before.project.files} files) | ${mb(hygiene.after.project.bytes)} (${hygiene.after.project.files} files) | ${mb(PROJECT_CACHE_BOUND)}: ${KEPT_RENDERS} renders and the bundles they name (components/crdFiles.ts) |`,
             `| the file backend (.state: checkpoint, history and backups of each \`up\`) | ${mb(hygiene.before.backend.bytes)} (${hygiene.before.backend.files} files) | ${mb(hygiene.after.backend.bytes)} (${hygiene.after.backend.files} files) | a preview writes none (pulumi's diy backend writes history and a backup per \`up\`) |`,
             "",
-            `target: the caches stay under their bound: ${hygieneOk ? "MET" : "MISSED"}`,
+            failed["6"] ? `target: the caches stay under their bound: FAILED: ${failed["6"]}` : `target: the caches stay under their bound: ${hygieneOk ? "MET" : "MISSED"}`,
             "",
             "Where a preview's time goes (median of the timed runs, seconds):",
             "",
@@ -791,7 +815,7 @@ export function runPreviewBench(): PreviewBenchResult {
                 namespaces: NAMESPACES, moved: moving.length, runs: RUNS, upRuns: UP_RUNS, nodes: NODES, resources: resourceCount, deviations,
                 figureA: { ...A, ratio: ratioA, first: a.first, ratioFirst: ratioAFirst, breakdown: bdA, breakdowns: a.breakdowns, changes: a.changes, baselineObjects: a.baselineObjects, variants: variantsA },
                 figureB: { ...B, ratio: ratioB, breakdown: bdB, breakdowns: b.breakdowns, changes: b.changes, variant: variantB },
-                upA: { ...UA, ratio: ratioUpA }, upB, rerun: { ...R0, ratio: ratioRerun, changes: rerun.changes }, hygiene,
+                failed, upA: { ...UA, ratio: ratioUpA }, upB, rerun: { ...R0, ratio: ratioRerun, changes: rerun.changes }, hygiene,
                 adoption, disruption, settled,
                 phases, totalMs,
             },

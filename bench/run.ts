@@ -116,7 +116,13 @@ function renderBench(): { lines: string[]; json: unknown } {
     if (missing) {
         return { lines: [title, "", `SKIPPED: the offline toolchain lacks ${missing}; build it with 'npm run toolchain'`], json: undefined };
     }
-    const previews = renderPreviews([1000, 10000], line => process.stderr.write(`${line}\n`));
+    let previews;
+    try {
+        previews = renderPreviews([1000, 10000], line => process.stderr.write(`${line}\n`));
+    } catch (e) {
+        process.exitCode = 1;
+        return { lines: [title, "", `FAILED: ${String((e as Error).message ?? e).slice(0, 3000)}`], json: undefined };
+    }
     const [k1, k10] = previews;
     const growth = k10.ms / k1.ms;
     return {
