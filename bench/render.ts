@@ -12,7 +12,7 @@ import { RawConfig } from "../model/config";
 /** The toolchain targets this figure needs (demo/local.ts toolchainMissing). */
 export const RENDER_NEEDS = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-.*)$/;
 
-export interface RenderPreview { namespaces: number; ms: number; creates: number }
+export interface RenderPreview { namespaces: number; ms: number; creates: number; error?: string }
 
 /** One timed preview per size (after an untimed one at the first size, which warms the caches). */
 export function renderPreviews(sizes: readonly number[], log: (line: string) => void): RenderPreview[] {
@@ -42,9 +42,16 @@ export function renderPreviews(sizes: readonly number[], log: (line: string) => 
         };
         preview(sizes[0]);
         return sizes.map(n => {
-            const p = preview(n);
-            log(`render-mode preview of ${n} namespaces: ${(p.ms / 1000).toFixed(1)} s, ${p.creates} to create`);
-            return p;
+            try {
+                const p = preview(n);
+                log(`render-mode preview of ${n} namespaces: ${(p.ms / 1000).toFixed(1)} s, ${p.creates} to create`);
+                return p;
+            } catch (e) {
+                // The first line of the engine's diagnostic says why (e.g. the config passed to node in one variable).
+                const error = (/error: (.*)/.exec(String((e as Error).message))?.[1] ?? String(e)).slice(0, 400);
+                log(`render-mode preview of ${n} namespaces FAILED: ${error}`);
+                return { namespaces: n, ms: NaN, creates: -1, error };
+            }
         });
     } finally {
         project.dispose();

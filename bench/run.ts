@@ -118,18 +118,18 @@ function renderBench(): { lines: string[]; json: unknown } {
     }
     let previews;
     try {
-        previews = renderPreviews([1000, 10000], line => process.stderr.write(`${line}\n`));
+        previews = renderPreviews([1000, 5000, 10000], line => process.stderr.write(`${line}\n`));
     } catch (e) {
         process.exitCode = 1;
         return { lines: [title, "", `FAILED: ${String((e as Error).message ?? e).slice(0, 3000)}`], json: undefined };
     }
-    const [k1, k10] = previews;
+    const [k1, , k10] = previews;
     const growth = k10.ms / k1.ms;
     return {
         lines: [title, "", "| namespaces | resources to create | pulumi preview (one run) |", "|---:|---:|---:|",
-            ...previews.map(p => `| ${p.namespaces} | ${p.creates} | ${(p.ms / 1000).toFixed(1)} s |`), "",
-            `target: under ${TARGETS.render10kMs / 1000} s at ${k10.namespaces} namespaces: ${(k10.ms / 1000).toFixed(1)} s, ${met(k10.ms < TARGETS.render10kMs)}; ` +
-            `growth x${growth.toFixed(1)} for 10x the namespaces (at most ${TARGETS.growthPer10x}x): ${met(growth <= TARGETS.growthPer10x)}`],
+            ...previews.map(p => `| ${p.namespaces} | ${p.creates} | ${p.error ? `FAILED: ${p.error}` : `${(p.ms / 1000).toFixed(1)} s`} |`), "",
+            `target: under ${TARGETS.render10kMs / 1000} s at ${k10.namespaces} namespaces: ` + (k10.error ? `MISSED: it cannot run (${k10.error})` :
+                `${(k10.ms / 1000).toFixed(1)} s, ${met(k10.ms < TARGETS.render10kMs)}; growth x${growth.toFixed(1)} for 10x the namespaces (at most ${TARGETS.growthPer10x}x): ${met(growth <= TARGETS.growthPer10x)}`)],
         json: previews,
     };
 }
