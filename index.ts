@@ -1,8 +1,3 @@
-// First, before anything loads Pulumi's SDK (startup.ts says why).
-import "./startup";
-import { dropSdkDebugMessages, keepStackTracesShort, run, stackOutputs } from "./program";
-
-keepStackTracesShort();
-dropSdkDebugMessages();
+import { run, stackOutputs } from "./program";
 
 export = async () => stackOutputs(await run());

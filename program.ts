@@ -5,47 +5,23 @@
 import * as fs from "fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CrdBundle } from "./istio";
+import { readGatewayApiBundle } from "./components/gatewayApiCrds";
 import { clusterEnvironment, Kubectl, observeAsync } from "./components/kubectl";
-import { IstioMesh } from "./components/mesh";
+import { GateCredentials } from "./components/healthGate";
+import { IstioMesh, IstioMeshArgs } from "./components/mesh";
 import { writeClusterAccess } from "./components/projectFiles";
 import {
-    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
-    rawConfigFromPulumi,
+    CONFIG_NAMESPACE, ConfigProblem, CREDENTIALS, CREDENTIALS_KEY, Disk, formatAdvisories, formatProblems, MeshConfigError, MeshSpec, parseMeshConfig,
+    RawConfig, rawConfigFromPulumi,
 } from "./model/config";
 import { GATE_SECRET, GATE_SECRET_KEYS } from "./model/gate";
 import { crdDowngrade, describeStep, MeshFacts, MeshState, meshFacts, planUpgrade } from "./model/facts";
 import { withLegacyInjection } from "./model/legacyInjection";
+import { gatewayApiCrdsProblem } from "./model/gatewayApi";
 import { retirementProblem, retiringRevisions, revisionUses, targetResolver } from "./model/retirement";
 import { Observation } from "./model/rollout";
 import { gateMessage, PromotionSpec, promotionGate, qualifiedSource, recordVersionsRun, SourceOutputs, StackName } from "./model/promotion";
-
-/**
- * Pulumi's SDK records a stack trace for every output of every resource (for its promise-leak report), and the
- * source maps Pulumi installs make each one costly: at 1,000 namespaces keeping them makes the program 2.6 times
- * slower (see the README's Performance section). The program's own errors carry their message without a stack
- * (RunError), so the traces are dropped, except in the program's own phases before it registers anything
- * (withStackTraces), where an internal error shows where it happened. Set ISTIO_MESH_STACK_TRACES=1 to keep them
- * everywhere while debugging.
- */
-export function keepStackTracesShort(): void {
-    if (!process.env.ISTIO_MESH_STACK_TRACES) {
-        Error.stackTraceLimit = 0;
-    }
-}
-
-/** The stack trace limit Node started with (this module loads before index.ts calls keepStackTracesShort). */
-const STACK_TRACE_LIMIT = Error.stackTraceLimit;
-
-/** Runs one of the program's own synchronous phases (no SDK outputs made there) with Node's stack traces. */
-function withStackTraces<T>(phase: () => T): T {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = Math.max(limit, STACK_TRACE_LIMIT);
-    try {
-        return phase();
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
-}
 
 /**
  * An error that is not the program's own (a RunError or ResourceError that says what to fix), as a bug of the
@@ -54,22 +30,8 @@ function withStackTraces<T>(phase: () => T): T {
 export function internalError(e: unknown): Error {
     const error = new Error(`istio-mesh: internal error (a bug in istio-mesh, please report it): ${String(e)}`);
     const frames = e instanceof Error ? (e.stack ?? "").split("\n").filter(line => /^\s+at /.test(line)) : [];
-    error.stack = [error.message, ...(frames.length > 0 ? frames : ["    (no stack recorded here: run with ISTIO_MESH_STACK_TRACES=1 to record it)"])].join("\n");
+    error.stack = [error.message, ...(frames.length > 0 ? frames : ["    (no stack recorded)"])].join("\n");
     return error;
-}
-
-/**
- * The Node SDK sends the engine debug messages for every resource it registers ("Registering resource", "RegisterResource
- * RPC prepared" and "finished"): three engine calls per resource, one at a time, each recorded by the CLI's
- * automatic log. At 200 namespaces that queue ran a quarter of a second past the program's last registration and
- * cost a preview 0.4 s (see the README's Performance section). They are dropped; set ISTIO_MESH_SDK_DEBUG=1 to keep
- * them (`pulumi preview --debug` shows them). The program's own messages are infos and warnings, never debug.
- */
-export function dropSdkDebugMessages(log: { debug: (...args: any[]) => Promise<void> } = require("@pulumi/pulumi/log"),
-                                     env: NodeJS.ProcessEnv = process.env): void {
-    if (!env.ISTIO_MESH_SDK_DEBUG) {
-        log.debug = () => Promise.resolve();
-    }
 }
 
 /** The disk the config checks look at: the engine runs the program in the project directory. */
@@ -84,6 +46,7 @@ export function localDisk(): Disk {
             }
         },
         isDirectory: p => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false,
+        readText: p => (fs.statSync(p, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(p, "utf8") : undefined),
     };
 }
 
@@ -168,7 +131,8 @@ export async function observeCluster(spec: MeshSpec, clusterWide: boolean): Prom
         return undefined;
     }
     try {
-        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), spec.namespaces.map(n => n.name), clusterWide);
+        return await observeAsync(new Kubectl(clusterEnvironment(spec.kubernetes)), [...spec.namespaces.map(n => n.name), ...(spec.ambient?.namespaces ?? [])],
+            clusterWide, spec.ambient ? spec.istioNamespace : undefined);
     } catch (e) {
         throw new pulumi.RunError(`istio-mesh: reading what the cluster runs failed, so no restart can be decided and no retirement judged: ` +
             `${e instanceof Error ? e.message : e}\nNothing was applied. Check istio-mesh:kubernetes (kubeconfig, context) and that kubectl reaches the cluster.`);
@@ -193,7 +157,7 @@ function refuseRetirementInUse(retiring: readonly string[], spec: MeshSpec, prev
 }
 
 /** The health gate's Prometheus credentials, read as secrets (validation refused them in plain text). */
-function gateCredentials(raw: Record<string, unknown>): { bearerToken?: pulumi.Output<string>; headers?: pulumi.Output<string> } {
+function gateCredentials(raw: Record<string, unknown>): GateCredentials {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const secret = (key: string) => (raw[key] === GATE_SECRET.secret ? { value: config.requireSecret(key) } : undefined);
     const token = secret(GATE_SECRET_KEYS.bearerToken);
@@ -208,6 +172,139 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 type ObserveNamespaces = (spec: MeshSpec, clusterWide: boolean) => Promise<Observation | undefined> | Observation | undefined;
 
 /**
+ * A mesh's config as the program reads it from the stack's config, or as a program of your own passes it (meshArgs).
+ */
+interface MeshSource {
+    raw: RawConfig;
+    /** The secret `registryCredentials` is set (raw marks it, never its value). */
+    hasCredentials: boolean;
+    /** The config keys set as secrets: a problem under one shows "[secret]", never the value. */
+    secretKeys: readonly string[];
+    registryCredentials?: pulumi.Input<string>;
+    gateCredentials?: GateCredentials;
+}
+
+/** The Gateway API manifests the config names, read before anything is registered (a missing release fails the preview). */
+function gatewayApiManifests(spec: MeshSpec): CrdBundle | undefined {
+    const { crds } = spec.gatewayApi;
+    try {
+        return crds && readGatewayApiBundle(crds.version, crds.channel);
+    } catch (e) {
+        throw new pulumi.RunError(`istio-mesh: ${(e as Error).message}`);
+    }
+}
+
+/** What is known before the cluster is read: the validated spec and its facts, past every check of recorded state. */
+interface CheckedMesh {
+    spec: MeshSpec;
+    facts: MeshFacts;
+    previous?: MeshState;
+    gatewayApiBundle?: CrdBundle;
+}
+
+/**
+ * The config validated against what the previous `up` recorded, the CRD downgrade and the promotion gate checked.
+ * Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
+ * registers no cluster object.
+ */
+async function checkMesh(source: MeshSource): Promise<CheckedMesh> {
+    const previous = await previousState();
+    const now = new Date();
+    const spec = validate(source.raw, previous, source.hasCredentials, source.secretKeys);
+    const facts = factsAt(spec, previous, now);
+    const istio = process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts);
+    const gatewayApi = gatewayApiCrdsProblem(previous, spec.gatewayApi.crds);
+    const downgrade = [...(istio ? [{ ...istio, key: `${CONFIG_NAMESPACE}:${istio.key}` }] : []), ...(gatewayApi ? [gatewayApi] : [])];
+    if (downgrade.length > 0) {
+        throw new pulumi.RunError(formatProblems(downgrade));
+    }
+    const gatewayApiBundle = gatewayApiManifests(spec);
+    const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
+    const { promotion } = spec;
+    if (promotion) {
+        const source = await promotionSource(promotion, self);
+        const gate = promotionGate({ promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now });
+        if (gate.problems.length > 0) {
+            throw new pulumi.RunError(gateMessage(gate));
+        }
+    }
+    return { spec, facts, previous, gatewayApiBundle };
+}
+
+/**
+ * IstioMesh's args: the cluster read (what the bound namespaces run), a retirement refused while some pod uses the
+ * revision, and the cluster access the steps read at delete time recorded. Nothing that changes the cluster is
+ * registered before this succeeds.
+ */
+async function meshInputs({ spec, facts, previous, gatewayApiBundle }: CheckedMesh, source: MeshSource, observeNamespaces: ObserveNamespaces): Promise<IstioMeshArgs> {
+    const retiring = retiringRevisions(previous, spec);
+    const observation = await observeNamespaces(spec, retiring.length > 0);
+    refuseRetirementInUse(retiring, spec, previous, observation);
+    if (!spec.renderDirectory) {
+        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
+    }
+    return {
+        spec,
+        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
+        previous,
+        observation,
+        secretCluster: source.secretKeys.includes("kubernetes"),
+        registryCredentials: source.registryCredentials,
+        gateCredentials: spec.healthGate ? source.gateCredentials : undefined,
+        gatewayApiBundle,
+    };
+}
+
+/** An error that is not the program's own (a RunError or ResourceError that says what to fix) as an internal error. */
+function ownOrInternal(e: unknown): unknown {
+    return pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) ? e : internalError(e);
+}
+
+/** What a program of your own passes to meshArgs besides the config object: the values that must stay secret. */
+export interface MeshArgsOptions {
+    /**
+     * Registry credentials, a dockerconfigjson, for the pull secret `registry.pullSecretName` (the stack config's
+     * secret `registryCredentials`). Made secret if it is not. Default: none.
+     */
+    registryCredentials?: pulumi.Input<string>;
+    /** The health gate's Prometheus credentials (the stack config's secret `healthGate.prometheus` keys). Default: none. */
+    gateCredentials?: { bearerToken?: pulumi.Input<string>; headers?: pulumi.Input<string> };
+}
+
+/**
+ * IstioMesh's args from a config object of your own, for a Pulumi program that is not this one (README, "As a
+ * library"): `config` has the stack config's keys without the `istio-mesh:` prefix (RawConfig, documented in the
+ * README's config reference). As the program does, it reads what this stack's last `up` recorded (the stack output
+ * `meshState`, which your program must export: IstioMesh's `meshState`), validates the config against it, checks
+ * the CRD downgrade and the promotion gate, reads what the bound namespaces run from `kubernetes` (the same cluster
+ * as your provider), and refuses a retirement still in use: each refusal a RunError naming the key, the value and
+ * the fix, before anything is registered.
+ */
+export async function meshArgs(config: RawConfig, options: MeshArgsOptions = {}, observeNamespaces: ObserveNamespaces = observeCluster): Promise<IstioMeshArgs> {
+    const secret = (value: pulumi.Input<string> | undefined) => (value === undefined ? undefined : pulumi.secret(value));
+    const token = secret(options.gateCredentials?.bearerToken);
+    const headers = secret(options.gateCredentials?.headers);
+    const source: MeshSource = {
+        // The secrets are marked as stack config marks them: their values never reach validation.
+        raw: {
+            ...config,
+            ...(options.registryCredentials !== undefined ? { [CREDENTIALS_KEY]: CREDENTIALS.secret } : {}),
+            ...(token ? { [GATE_SECRET_KEYS.bearerToken]: GATE_SECRET.secret } : {}),
+            ...(headers ? { [GATE_SECRET_KEYS.headers]: GATE_SECRET.secret } : {}),
+        },
+        hasCredentials: options.registryCredentials !== undefined,
+        secretKeys: [],
+        registryCredentials: secret(options.registryCredentials),
+        gateCredentials: { ...(token ? { bearerToken: token } : {}), ...(headers ? { headers } : {}) },
+    };
+    try {
+        return await meshInputs(await checkMesh(source), source, observeNamespaces);
+    } catch (e) {
+        throw ownOrInternal(e);
+    }
+}
+
+/**
  * The program; `observeNamespaces` reads the cluster (tests pass what it should see). An error that is not the
  * program's own is reported as an internal error.
  */
@@ -215,68 +312,44 @@ export async function run(observeNamespaces: ObserveNamespaces = observeCluster)
     try {
         return await mesh(observeNamespaces);
     } catch (e) {
-        throw pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) ? e : internalError(e);
+        throw ownOrInternal(e);
     }
 }
 
 async function mesh(observeNamespaces: ObserveNamespaces) {
-    const { raw, hasCredentials, secretKeys } = withStackTraces(() => rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret));
+    const { raw, hasCredentials, secretKeys } = rawConfigFromPulumi(pulumi.runtime.allConfig(), isConfigSecret);
+    const source: MeshSource = {
+        raw, hasCredentials, secretKeys,
+        registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
+        gateCredentials: gateCredentials(raw),
+    };
+    const checked = await checkMesh(source);
+    const { spec } = checked;
     // A kubeconfig (or context) set with --secret stays secret in the provider's state and in the recorded state.
     const secretCluster = secretKeys.includes("kubernetes");
     const keepSecret = <T>(value: T) => (secretCluster && value !== undefined ? pulumi.secret(value) : value);
-    // Only reads of stack outputs (this stack's last state, the promotion source's) precede validation: bad config
-    // registers no cluster object.
-    const previous = await previousState();
-    const now = new Date();
-    const { spec, facts, downgrade } = withStackTraces(() => {
-        const spec = validate(raw, previous, hasCredentials, secretKeys);
-        const facts = factsAt(spec, previous, now);
-        return { spec, facts, downgrade: process.env.ISTIO_MESH_ALLOW_CRD_DOWNGRADE === "1" ? undefined : crdDowngrade(previous, facts) };
-    });
-    if (downgrade) {
-        throw new pulumi.RunError(formatProblems([{ ...downgrade, key: `${CONFIG_NAMESPACE}:${downgrade.key}` }]));
-    }
-    const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
-    const { promotion } = spec;
-    if (promotion) {
-        const source = await promotionSource(promotion, self);
-        const gate = withStackTraces(() => promotionGate({ promotion, self, source, spec, plan: planUpgrade(previous, facts), state: facts.state, now }));
-        if (gate.problems.length > 0) {
-            throw new pulumi.RunError(gateMessage(gate));
-        }
-    }
-
-    const provider = new k8s.Provider("cluster", {
+    const providerArgs = (adopt: boolean): k8s.ProviderArgs => ({
         kubeconfig: keepSecret(spec.kubernetes.kubeconfig),
         context: keepSecret(spec.kubernetes.context),
         renderYamlToDirectory: spec.renderDirectory,
         enableServerSideApply: true,
         // Pinned from config, never from the SDK's PULUMI_K8S_* fallbacks: an ambient variable would change the
         // provider's inputs, so a later run without it would show the provider as updated.
-        upsertExistingObjects: spec.kubernetes.adoptExisting,
-        enablePatchForce: spec.kubernetes.adoptExisting,
+        upsertExistingObjects: adopt,
+        enablePatchForce: adopt,
     });
-    // Read while the engine starts the provider; nothing that changes the cluster is registered before the read succeeds.
-    const retiring = withStackTraces(() => retiringRevisions(previous, spec));
-    const observation = await observeNamespaces(spec, retiring.length > 0);
-    withStackTraces(() => refuseRetirementInUse(retiring, spec, previous, observation));
-    if (!spec.renderDirectory) {
-        writeClusterAccess(pulumi.getStack(), spec.kubernetes);
-    }
-    const mesh = new IstioMesh("mesh", {
-        spec,
-        facts: withLegacyInjection(facts, previous, observation?.namespaceInjection),
-        previous,
-        observation,
-        secretCluster,
-        registryCredentials: hasCredentials ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(CREDENTIALS_KEY) : undefined,
-        gateCredentials: spec.healthGate ? gateCredentials(raw) : undefined,
-    }, { providers: { kubernetes: provider } });
+    const provider = new k8s.Provider("cluster", providerArgs(spec.kubernetes.adoptExisting));
+    // The users' own Gateways (gatewayApi manifests) are adopted when they exist already: through a provider of their own.
+    const adoptProvider = spec.gatewayApi.gateways.some(g => g.manifest) && !spec.kubernetes.adoptExisting
+        ? new k8s.Provider("cluster-adopt", providerArgs(true)) : provider;
+    // The cluster is read while the engine starts the provider.
+    const mesh = new IstioMesh("mesh", { ...await meshInputs(checked, source, observeNamespaces), adoptProvider }, { providers: { kubernetes: provider } });
 
     // The step in upgrade terms, once, where a reviewer reads the preview (see stackOutputs for why not an output).
     pulumi.log.info(describeStep(mesh.upgradePlan));
     // The namespace patches are registered a few at a time (bindPaced): the program lasts until the last is sent.
     await mesh.namespacesBound;
+    const self = { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() };
     return {
         revisions: mesh.revisions,
         upgradePlan: mesh.upgradePlan,

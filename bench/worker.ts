@@ -9,7 +9,6 @@
  *                                    and the bake excluded: in the restart step (checks resolved, judged, logged) and
  *                                    in the program (the wave's gate planned)
  */
-import { keepStackTracesShort } from "../program";
 import { runProgram } from "../test/support/mocks";
 import { benchMeshConfig } from "./mesh";
 
@@ -59,12 +58,10 @@ async function main() {
         return;
     }
     if (what === "floor") {
-        keepStackTracesShort();
         console.log(JSON.stringify(await sdkFloor(n)));
         return;
     }
-    // As index.ts does for real runs. Module loading (ts-node, the SDKs) is done by now and not counted.
-    keepStackTracesShort();
+    // Module loading (ts-node, the SDKs) is done by now and not counted.
     const config = benchMeshConfig(n);
     const start = process.hrtime.bigint();
     const cpu = process.cpuUsage();

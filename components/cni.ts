@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CHART, cniValues, ImageSettings } from "../istio";
+import { ambientCniValues, CHART, cniValues, ImageSettings, mergeValues } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { Release, renderRelease } from "./release";
 import { TYPE } from "./types";
@@ -16,6 +16,8 @@ export interface IstioCniArgs {
     /** User overrides of the cni chart values, merged last. */
     values?: Record<string, unknown>;
     charts: ChartSourceSpec;
+    /** Ambient mode is on: istio-cni redirects the ambient pods' traffic to ztunnel. Default false. */
+    ambient?: boolean;
 }
 
 /** The istio-cni node agent (DaemonSet `istio-cni-node`); the only Istio component allowed to be privileged. */
@@ -28,7 +30,7 @@ export class IstioCni extends pulumi.ComponentResource {
             chart: CHART.cni, component: "cni", version: args.version, namespace: args.namespace, charts: args.charts,
             values: cniValues({
                 version: args.version, chained: args.chained ?? true, istioNamespace: args.istioNamespace,
-                images: args.images, overrides: args.values,
+                images: args.images, overrides: args.ambient ? mergeValues(ambientCniValues(args.version), args.values) : args.values,
             }),
         }, opts);
         this.registerOutputs({ version: args.version });

@@ -13,11 +13,12 @@ import {
 } from "../model/gate";
 import { formatRequest, NamespaceTarget, parseRequest } from "../model/rollout";
 import { Kubectl, TO_PROJECT_ROOT } from "./kubectl";
+import { packageDir } from "./projectFiles";
 import { prometheusHeaders, queryAt } from "./prometheus";
 import { exitStep } from "./stepExit";
 
 /** The Command's script: from the project's root, this file through ts-node, which the program itself runs with. */
-export const GATE_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only components/gateStep.ts`;
+export const GATE_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node --require ts-node/register/transpile-only ${packageDir()}components/gateStep.ts`;
 
 /** An instant query at a time in milliseconds. */
 export type Query = (query: string, atMs: number) => Promise<Answer>;

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION } from "../istio";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL, INJECTION_LABEL, SIDECAR_STATUS_ANNOTATION, ZTUNNEL_APP } from "../istio";
 import { DEFAULTS } from "../model/config/defaults";
 import { parseDuration } from "../model/duration";
 import { OBSERVED_KINDS, OBSERVED_RESOURCES, KubeObject, Observation } from "../model/rollout";
@@ -57,30 +57,84 @@ export function crdFile(version: string, digest: string): string {
 }
 
 /**
- * Applies the CRDs of $CRDS_VERSION (the file the program wrote, named by their digest $CRDS_DIGEST) with server-side
- * apply, taking over fields another manager set (the Helm chart or an earlier program), then waits until each is
- * Established, so no istiod starts before its CRDs serve. Never deletes a CRD: that would delete every object of its kind.
+ * A script that applies the CRD bundle `file` with server-side apply, taking over fields another manager set (a
+ * chart, an installer, an earlier program), then waits until its CRDs are Established (`wait`: kubectl wait's
+ * targets, `waitShown` as its errors show them), so no istiod starts before they serve. `what` names the bundle,
+ * `done` is the last line. Never deletes a CRD: that would delete every object of its kind.
  */
-export const CRDS_APPLY_SCRIPT = `${PRELUDE}${TO_PROJECT_ROOT}
-file="${crdFile("$CRDS_VERSION", "$CRDS_DIGEST")}"
-if [ ! -f "$file" ]; then
-  echo "istio-mesh: $PWD/$file (the CRDs of Istio $CRDS_VERSION) is missing: the program writes it on every run." >&2
+function crdApplyScript(file: string, what: string, wait: string, waitShown: string, done: string, setup = ""): string {
+    return `${PRELUDE}${TO_PROJECT_ROOT}
+file="${file}"
+${setup}if [ ! -f "$file" ]; then
+  echo "istio-mesh: $PWD/$file (${what}) is missing: the program writes it on every run." >&2
   echo "Run 'pulumi up' again from this project; nothing was applied." >&2
   exit 1
 fi
 if ! out=$(k apply --server-side --force-conflicts --field-manager=istio-mesh -f "$file" 2>&1); then
-  echo "istio-mesh: applying the CRDs of Istio $CRDS_VERSION failed (kubectl apply --server-side -f $file):" >&2
+  echo "istio-mesh: applying ${what} failed (kubectl apply --server-side -f $file):" >&2
   printf '%s\n' "$out" | sed 's/^/  /' >&2
   echo "No control plane was changed (they wait for the CRDs). Check access to CRDs (kubectl auth can-i patch customresourcedefinitions), then run 'pulumi up' again." >&2
   exit 1
 fi
-if ! wait_out=$(k wait --for=condition=Established --timeout=2m -f "$file" 2>&1); then
-  echo "istio-mesh: the CRDs of Istio $CRDS_VERSION were applied but are not Established after 2m (kubectl wait --for=condition=Established -f $file):" >&2
+if ! wait_out=$(k wait --for=condition=Established --timeout=2m ${wait} 2>&1); then
+  echo "istio-mesh: ${what} were applied but are not Established after 2m (kubectl wait --for=condition=Established ${waitShown}):" >&2
   printf '%s\n' "$wait_out" | sed 's/^/  /' >&2
   echo "No control plane was changed. See why in each CRD's status.conditions (kubectl get crd <name> -o yaml), then run 'pulumi up' again." >&2
   exit 1
 fi
-echo "CRDs of Istio $CRDS_VERSION applied and established ($CRDS_COUNT, digest $CRDS_DIGEST)"
+echo "${done}"
+`;
+}
+
+/** Applies the CRDs of $CRDS_VERSION (the file the program wrote, named by their digest $CRDS_DIGEST). */
+export const CRDS_APPLY_SCRIPT = crdApplyScript(crdFile("$CRDS_VERSION", "$CRDS_DIGEST"), "the CRDs of Istio $CRDS_VERSION", `-f "$file"`, "-f $file",
+    "CRDs of Istio $CRDS_VERSION applied and established ($CRDS_COUNT, digest $CRDS_DIGEST)");
+
+/** Where the program writes a Gateway API release's bundle for the `gateway-api-crds` step (beside Istio's CRDs). */
+export function gatewayApiCrdFile(version: string, channel: string, digest: string): string {
+    return crdFile(`gateway-api-${version}-${channel}`, digest);
+}
+
+/**
+ * Applies the Gateway API bundle of $GATEWAY_API_VERSION and $GATEWAY_API_CHANNEL (named by its digest $CRDS_DIGEST)
+ * as the Istio CRDs are, and waits for each CRD of $CRDS (space-separated; the bundle also holds an admission policy).
+ */
+export const GATEWAY_API_CRDS_APPLY_SCRIPT = crdApplyScript(gatewayApiCrdFile("$GATEWAY_API_VERSION", "$GATEWAY_API_CHANNEL", "$CRDS_DIGEST"),
+    "the Gateway API $GATEWAY_API_VERSION CRDs ($GATEWAY_API_CHANNEL channel)", `"\${crds[@]}"`, "$CRDS",
+    "Gateway API $GATEWAY_API_VERSION CRDs ($GATEWAY_API_CHANNEL channel) applied and established (\${#crds[@]} CRDs, digest $CRDS_DIGEST)",
+    `crds=()\nfor name in $CRDS; do crds+=("crd/$name"); done\n`);
+
+/**
+ * Waits until istiod-$REVISION has (re)deployed the Gateway $NAMESPACE/$GATEWAY: its Deployment $DEPLOYMENT (which
+ * istiod names and writes, never the program) carries the revision in its pods' istio.io/rev annotation and the
+ * proxy image tag $PROXY_TAG, then until that Deployment has rolled out, all within $TIMEOUT ($TIMEOUT_SECONDS); then
+ * pauses $PAUSE_SECONDS (the rollout's pause between waves, before the next wave's gateways move).
+ */
+export const GATEWAY_ROLLOUT_SCRIPT = `${PRELUDE}
+deadline=$((SECONDS + TIMEOUT_SECONDS))
+what="gateway $NAMESPACE/$GATEWAY (Deployment $DEPLOYMENT)"
+while :; do
+  seen=$(k -n "$NAMESPACE" get deployment "$DEPLOYMENT" --ignore-not-found \
+    -o jsonpath='{.spec.template.metadata.annotations.istio\.io/rev} {.spec.template.spec.containers[?(@.name=="istio-proxy")].image}' 2>&1) || true
+  rev=\${seen%% *}
+  image=\${seen#* }
+  if [ "$rev" = "$REVISION" ] && [[ $image == *":$PROXY_TAG" ]]; then break; fi
+  if (( SECONDS >= deadline )); then
+    echo "istio-mesh: istiod-$REVISION did not deploy $what within $TIMEOUT: its pods run revision '\${rev:-none}' with image '\${image:-none}', not $REVISION with tag $PROXY_TAG." >&2
+    echo "Check that istiod-$REVISION runs (kubectl -n $ISTIO_NAMESPACE get pods -l istio.io/rev=$REVISION) and the Gateway's status (kubectl -n $NAMESPACE describe gateway $GATEWAY); then run 'pulumi up' again." >&2
+    exit 1
+  fi
+  sleep 2
+done
+left=$((deadline - SECONDS)); (( left > 0 )) || left=1
+if ! out=$(k -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout="\${left}s" 2>&1); then
+  echo "istio-mesh: $what, deployed by istiod-$REVISION, did not roll out within $TIMEOUT:" >&2
+  printf '%s\n' "$out" | sed 's/^/  /' >&2
+  echo "Its next gateways were not moved. See its pods (kubectl -n $NAMESPACE get pods -l gateway.networking.k8s.io/gateway-name=$GATEWAY); revert its revision in istio-mesh:gatewayApi to move it back, then run 'pulumi up'." >&2
+  exit 1
+fi
+echo "$what rolled out from istiod-$REVISION"
+if [ "\${PAUSE_SECONDS:-0}" -gt 0 ]; then sleep "$PAUSE_SECONDS"; fi
 `;
 
 /** Where every run of the program writes the cluster access it used, relative to the project's root (git-ignored). */
@@ -163,15 +217,15 @@ export -f k
 export KUBE_CONTEXT="\${KUBE_CONTEXT:-}"
 request=$(cat)
 # "|" separates the fields: it is in no name or label value, and unlike a tab two in a row are not read as one.
-if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"\\n"}{end}' 2>&1); then
+if ! listing=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"|"}{.metadata.labels.istio\\.io/rev}{"|"}{.metadata.labels.${INJECTION_LABEL}}{"|"}{.metadata.labels.istio\\.io/dataplane-mode}{"\\n"}{end}' 2>&1); then
   echo "istio-mesh: listing the namespaces for their ${INJECTION_LABEL} labels failed (kubectl get namespaces): $listing" >&2
   echo "No label was changed. Run 'pulumi up' again once kubectl reaches the cluster." >&2
   exit 1
 fi
-declare -A exists=() revision=() legacy=()
-while IFS='|' read -r name rev value; do
+declare -A exists=() revision=() legacy=() mode=()
+while IFS='|' read -r name rev value dataplane; do
   [ -n "$name" ] || continue
-  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value
+  exists[$name]=1; revision[$name]=$rev; legacy[$name]=$value; mode[$name]=$dataplane
 done <<< "$listing"
 give_back() {
   local kind ns value
@@ -202,7 +256,8 @@ export const LEGACY_INJECTION_APPLY_SCRIPT = `${LEGACY_INJECTION_PRELUDE}give_ba
 unlabelled=() removing=()
 while read -r kind ns value; do
   [ "$kind" = hold ] && [ -n "\${legacy[$ns]:-}" ] || continue  # "again" lines only make the step run
-  if [ -z "\${revision[$ns]:-}" ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
+  # An ambient namespace (${DATAPLANE_MODE_LABEL}=${AMBIENT_MODE}) needs no revision label: its pods run without sidecars.
+  if [ -z "\${revision[$ns]:-}" ] && [ "\${mode[$ns]:-}" != ${AMBIENT_MODE} ]; then unlabelled+=("$ns"); else removing+=("$ns"); fi
 done <<< "$request"
 if [ \${#unlabelled[@]} -gt 0 ]; then
   echo "istio-mesh: namespaces \${unlabelled[*]} have no ${REV_LABEL} label, so their ${INJECTION_LABEL} label is kept (their pods would get no sidecar); no label was removed. Run 'pulumi up' again." >&2
@@ -454,7 +509,12 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
     const namespaceLabels: Record<string, string | undefined> = {};
     const namespaceVersions: Record<string, string> = {};
     const namespaceInjection: Record<string, string> = {};
+    const namespaceModes: Record<string, string> = {};
     for (const ns of nsObjects.filter(n => wanted.has(n.metadata.name))) {
+        const mode = ns.metadata.labels?.[DATAPLANE_MODE_LABEL];
+        if (mode !== undefined) {
+            namespaceModes[ns.metadata.name] = mode;
+        }
         namespaceLabels[ns.metadata.name] = ns.metadata.labels?.[REV_LABEL];
         namespaceVersions[ns.metadata.name] = ns.metadata.resourceVersion ?? "";
         const legacy = ns.metadata.labels?.[INJECTION_LABEL];
@@ -462,7 +522,7 @@ function observationOf(namespaces: readonly string[], nsRead: any, listed: reado
             namespaceInjection[ns.metadata.name] = legacy;
         }
     }
-    return { namespaceLabels, namespaceVersions, namespaceInjection, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
+    return { namespaceLabels, namespaceVersions, namespaceInjection, namespaceModes, objects: listed.filter(o => wanted.has(o.metadata.namespace ?? "")) };
 }
 
 const NOTHING_OBSERVED: Observation = { namespaceLabels: {}, objects: [] };
@@ -483,17 +543,28 @@ export function observe(kubectl: Kubectl, namespaces: readonly string[]): Observ
  * `clusterWide` (a step that retires a revision): the reads are never scoped, and every namespace and pod of the
  * cluster is kept in `cluster`, whatever is bound.
  */
-export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false): Promise<Observation> {
-    if (namespaces.length === 0 && !clusterWide) {
+export async function observeAsync(kubectl: Kubectl, namespaces: readonly string[], clusterWide = false, ztunnelNamespace?: string): Promise<Observation> {
+    if (namespaces.length === 0 && !clusterWide && !ztunnelNamespace) {
         return NOTHING_OBSERVED;
     }
     const scope = namespaces.length === 1 && !clusterWide ? `/namespaces/${namespaces[0]}` : "";
-    const [nsRead, ...lists] = await kubectl.getAll([
+    // Ambient mode: the nodes and ztunnel's pods too, in the same proxy's reads (the ztunnel step's plan).
+    const ztunnelReads = ztunnelNamespace ? ["/api/v1/nodes", `/api/v1/namespaces/${ztunnelNamespace}/pods?labelSelector=app%3D${ZTUNNEL_APP}`] : [];
+    const answers = await kubectl.getAll([
         `/api/v1${scope || "/namespaces"}`,
         ...OBSERVED_RESOURCES.map(r => `/${r.api}${scope}/${r.resource}`),
+        ...ztunnelReads,
     ]);
+    const [nodesRead, ztunnelRead] = ztunnelNamespace ? answers.splice(answers.length - 2, 2) : [];
+    const ztunnel = ztunnelNamespace ? {
+        ztunnel: {
+            nodes: (nodesRead.items ?? []).map((o: object) => ({ ...o, kind: "Node" })),
+            pods: (ztunnelRead.items ?? []).map((o: object) => ({ ...o, kind: "Pod" })),
+        },
+    } : {};
+    const [nsRead, ...lists] = answers;
     // An API list's items carry no kind: each list's is its resource's.
     const listed = lists.flatMap((list, i): KubeObject[] => (list.items ?? []).map((o: object) => ({ ...o, kind: OBSERVED_RESOURCES[i].kind })));
-    const observation = observationOf(namespaces, nsRead, listed);
+    const observation = { ...observationOf(namespaces, nsRead, listed), ...ztunnel };
     return clusterWide ? { ...observation, cluster: { namespaces: nsRead.items ?? [], pods: listed.filter(o => o.kind === "Pod") } } : observation;
 }

@@ -1,12 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { REV_LABEL } from "../istio";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, REV_LABEL, USE_WAYPOINT_LABEL } from "../istio";
 import { Binding } from "../model/facts";
 import { TYPE } from "./types";
 
-export interface NamespaceBindingArgs {
+/** Binds a namespace to sidecars of a revision (istio.io/rev), or to the ambient mesh (istio.io/dataplane-mode=ambient). */
+export type NamespaceBindingArgs = SidecarBindingArgs | {
+    namespace: string;
+    ambient: true;
+    /** The waypoint its traffic goes through (istio.io/use-waypoint). Default: none. */
+    useWaypoint?: string;
+};
+
+export interface SidecarBindingArgs {
     /** An existing application namespace: labelled, never created or deleted. */
     namespace: string;
+    ambient?: false;
     /** The revision or tag it is bound to, resolved. */
     binding: Binding;
     /**
@@ -37,17 +46,22 @@ export function formerBindingPatchUrn(name: string): string {
  * IstioMesh's `workload-restarts` step, one for all namespaces.
  */
 export function bindNamespace(name: string, args: NamespaceBindingArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.NamespacePatch {
+    // The patch applies only the labels it names: switching between the two drops the other (server-side apply removes
+    // the fields its manager no longer sets), so a namespace moved to ambient loses istio.io/rev in the same write.
+    const takenBackFrom = args.ambient ? undefined : args.takenBackFrom;
     return new k8s.core.v1.NamespacePatch(name, {
         metadata: {
             name: args.namespace,
-            labels: { [REV_LABEL]: args.binding.target },
+            labels: args.ambient
+                ? { [DATAPLANE_MODE_LABEL]: AMBIENT_MODE, ...(args.useWaypoint ? { [USE_WAYPOINT_LABEL]: args.useWaypoint } : {}) }
+                : { [REV_LABEL]: args.binding.target },
             // Take the label over from whoever set it by hand (kubectl label) before the program managed it.
-            annotations: { "pulumi.com/patchForce": "true", ...(args.takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: args.takenBackFrom } : {}) },
+            annotations: { "pulumi.com/patchForce": "true", ...(takenBackFrom ? { [TAKEN_BACK_ANNOTATION]: takenBackFrom } : {}) },
         },
     }, {
         ...opts,
         aliases: [formerBindingPatchUrn(name)],
-        ignoreChanges: args.takenBackFrom ? [] : [`metadata.annotations["${TAKEN_BACK_ANNOTATION}"]`],
+        ignoreChanges: takenBackFrom ? [] : [`metadata.annotations["${TAKEN_BACK_ANNOTATION}"]`],
     });
 }
 

@@ -18,6 +18,20 @@ export function projectRoot(): string {
     return dir;
 }
 
+/**
+ * Where this package's files are, from the project's root, with a trailing "/": "" when the project is this
+ * repository, "node_modules/istio-mesh/" in a program of your own that installed it (README, "As a library"). The
+ * steps' commands run from the project's root (TO_PROJECT_ROOT); a relative path keeps them the same on every machine.
+ */
+export function packageDir(): string {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "tools", "build", "step.js")) && path.dirname(dir) !== dir) {
+        dir = path.dirname(dir);
+    }
+    const relative = path.relative(projectRoot(), dir).split(path.sep).join("/");
+    return relative === "" ? "" : `${relative}/`;
+}
+
 /** Writes `text` to `file` whole under a temporary name, then renames it: a reader never sees half a file. */
 export function writeWhole(file: string, text: string, mode?: number): void {
     fs.mkdirSync(path.dirname(file), { recursive: true, ...(mode ? { mode: 0o700 } : {}) });

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { CHART, ImageSettings, istiodName, istiodValues } from "../istio";
+import { ambientIstiodValues, CHART, ImageSettings, istiodName, istiodValues, mergeValues } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { RETIREMENT_GUARD_SCRIPT } from "./kubectl";
 import { Release, renderRelease } from "./release";
@@ -22,6 +22,8 @@ export interface IstioRevisionArgs {
     /** User overrides of the istiod chart values, merged over the program's (its annotations excepted). */
     values?: Record<string, unknown>;
     charts: ChartSourceSpec;
+    /** Ambient mode is on: istiod serves ztunnel and deploys waypoints (istio/ambient.ts). Default false. */
+    ambient?: boolean;
 }
 
 /** One Istio control plane (istiod) of one revision, with its injector and validator webhooks. */
@@ -44,7 +46,8 @@ export class IstioRevision extends pulumi.ComponentResource {
             chart: CHART.istiod, component: "pilot", version: args.version, namespace: args.istioNamespace, charts: args.charts,
             values: istiodValues({
                 version: args.version, revision: args.revision, istioNamespace: args.istioNamespace, images: args.images,
-                cni: args.cni, upgradedFrom: args.upgradedFrom, kubernetesVersion: args.kubernetesVersion, overrides: args.values,
+                cni: args.cni, upgradedFrom: args.upgradedFrom, kubernetesVersion: args.kubernetesVersion,
+                overrides: args.ambient ? mergeValues(ambientIstiodValues(), args.values) : args.values,
             }),
         }, opts);
 

@@ -18,13 +18,14 @@ import { parseGateRequest, WaveGate } from "../model/gate";
 import { decideNamespace, labelProblem, NamespaceTarget, parseRequest, WorkloadDecision } from "../model/rollout";
 import { clusterRecord, REAL_CLOCK, stepQuery, waveHooks, WaveHooks } from "./gateStep";
 import { Kubectl, KubectlError, observe, TO_PROJECT_ROOT } from "./kubectl";
+import { packageDir } from "./projectFiles";
 import { exitStep } from "./stepExit";
 
 /**
  * The Command's script: from the project's root (where Pulumi.yaml is, whatever directory `pulumi` runs in), this
  * module's `main` as the program runs (compiled from bin/ when built from these sources), needing no dev dependency.
  */
-export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node tools/build/step.js components/rolloutStep`;
+export const ROLLOUT_STEP_COMMAND = `${TO_PROJECT_ROOT} && exec node ${packageDir()}tools/build/step.js components/rolloutStep`;
 
 export interface StepSettings {
     readonly request: string;
@@ -95,7 +96,8 @@ export async function runRollout(settings: StepSettings, kubectl: Kubectl, log: 
         try {
             for (const target of wave) {
                 const observation = observe(kubectl, [target.namespace]);
-                const problem = labelProblem(target, observation.namespaceLabels[target.namespace]);
+                const problem = labelProblem(target, observation.namespaceLabels[target.namespace], observation.namespaceModes?.[target.namespace],
+                    observation.namespaceInjection?.[target.namespace]);
                 if (problem) {
                     throw new RolloutError(`istio-mesh: ${problem}.`);
                 }

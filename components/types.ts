@@ -8,7 +8,10 @@ export const TYPE = {
     revision: "istio-mesh:index:IstioRevision",
     tags: "istio-mesh:index:RevisionTags",
     cni: "istio-mesh:index:IstioCni",
+    ztunnel: "istio-mesh:index:IstioZtunnel",
     gateway: "istio-mesh:index:IstioGateway",
+    gatewayApiCrds: "istio-mesh:index:GatewayApiCrds",
+    gatewayApiGateway: "istio-mesh:index:GatewayApiGateway",
     /** Former component around each namespace's patch: now only in the patches' aliases (namespaceBinding.ts). */
     namespaceBinding: "istio-mesh:index:NamespaceBinding",
 } as const;

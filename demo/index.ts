@@ -1,7 +1,7 @@
 /**
  * `npm start`: the main job on a local default. On a throwaway KWOK cluster (127.0.0.1), installs Istio
- * (the older minor) with this program, then shows the next canary step (add the newer minor, move two
- * namespaces) as `pulumi preview` and as `npm run plan` would print it. The health gate is on: the cluster's Prometheus
+ * (the older minor) with this program, with a Gateway API gateway (`storefront`, deployed by istiod), then shows the next
+ * canary step (add the newer minor, move two namespaces and the gateway) as `pulumi preview` and as `npm run plan` would print it. The health gate is on: the cluster's Prometheus
  * scrapes each istiod and the data-plane fixture (healthy traffic in every namespace), so `up` gates the control plane
  * and the plan lists each gate of the next step with its checks' values. Builds the offline toolchain first when it is
  * missing. KEEP=1 leaves the cluster and project running and says how to use them.
@@ -54,6 +54,11 @@ function main(): number {
             // Watched 10 s after each change (a real mesh: minutes), rates over 10 s: the local Prometheus scrapes every second.
             healthGate: { prometheus: { url: cluster.prometheusUrl }, bake: "10s", window: "10s" },
             ...step,
+            // A Gateway API gateway of class istio: its revision's istiod deploys it; the program pins it with istio.io/rev.
+            gatewayApi: {
+                version: (step.revisions as unknown[]).length > 1 ? "1.6.0" : "1.5.1",
+                gateways: [{ name: "storefront", namespace: "catalog", revision: (step.revisions as unknown[]).length > 1 ? "1-31" : "1-30", serviceType: "ClusterIP", listeners: [{ port: 80 }] }],
+            },
         });
         say(`pulumi up: Istio ${OLD} as revision 1-30, tag default, every namespace on it; the health gate watches the new control plane before anything moves to it`);
         project.setConfig(base({
@@ -65,7 +70,12 @@ function main(): number {
         say("Proxies, as istioctl proxy-status lists them: workload, pod, the revision that injected it, proxy version");
         process.stdout.write(proxyStatusLines(cluster.workloadPods(["checkout", "catalog", "payments", "search", "istio-ingress"])).join("\n") + "\n");
 
-        say(`The next step, as a config change: add ${NEW} as revision 1-31 and move checkout and catalog to it`);
+        const storefront = cluster.json("get", "deployment", "storefront-istio", "-n", "catalog");
+        say(`Gateway API gateway catalog/storefront: its Deployment storefront-istio was deployed by istiod-${storefront.spec.template.metadata.annotations["istio.io/rev"]} ` +
+            `(proxy ${storefront.spec.template.spec.containers[0].image})`);
+
+        say(`The next step, as a config change: add ${NEW} as revision 1-31 (and the Gateway API CRDs it is built against), move checkout and catalog ` +
+            "to it, and the storefront gateway on its own");
         project.setConfig(base({
             revisions: [{ version: OLD }, { version: NEW }], tags: { default: "1-30", canary: "1-31" },
             namespaces: { checkout: "1-31", catalog: "canary", payments: "default", search: "default" },

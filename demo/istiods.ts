@@ -5,15 +5,17 @@
  * Run by LocalCluster as its own process (`node demo/istiods.ts <cluster dir>`), since `pulumi up` blocks the
  * test's process while revisions come and go. Every second it lists the injector ConfigMaps
  * (`istio-sidecar-injector-<rev>`) and the Services of istio-system, then:
- *   - starts the revision's istiod once its ConfigMap exists (started earlier, istiod serves no /inject),
- *     every listener on a free 127.0.0.1 port, its pid in <dir>/istiods/<rev>/istiod.pid;
+ *   - starts the revision's istiod once its ConfigMap and Deployment exist (started earlier, istiod serves no /inject),
+ *     every listener on a free 127.0.0.1 port, its pid in <dir>/istiods/<rev>/istiod.pid, with the Deployment's
+ *     ambient switch (PASSED_ENV);
  *   - routes `<ClusterIP of istiod-<rev>>:<port>` to that istiod's webhook port in the egress proxy's routes
  *     file (kube-apiserver dials a webhook's Service at its ClusterIP, through the proxy);
  *   - lists its monitoring port (istiod's :15014, here a free port) for the cluster's Prometheus, labelled as a
  *     Kubernetes pod scrape labels istiod (app=istiod, istio_io_rev=<rev>); an istiod that exited stays listed, so
  *     Prometheus sees it down;
  *   - stops it (by pid) once the ConfigMap is gone, i.e. the revision is retired, and drops its route and target.
- * It only reads the cluster: istiod itself patches its webhooks' caBundle, as in a real cluster.
+ * It only reads the cluster: istiod itself patches its webhooks' caBundle and deploys the Gateways of its revision
+ * (Gateway API), as in a real cluster.
  * A revision whose istiod cannot run (no binary for its minor, or the process exited) is reported in
  * <dir>/istiods/state.json with the reason and is never restarted: LocalCluster fails on it.
  */
@@ -53,6 +55,19 @@ export interface IstiodState {
 export function injectorRevisions(names: readonly string[]): string[] {
     return names.filter(n => n.startsWith(INJECTOR_PREFIX) && n.length > INJECTOR_PREFIX.length)
         .map(n => n.slice(INJECTOR_PREFIX.length)).sort();
+}
+
+/**
+ * The environment the chart gives istiod that the local process must have too: ambient mode (PILOT_ENABLE_AMBIENT,
+ * istio/ambient.ts), which makes istiod serve ztunnel and deploy waypoints. Read from the revision's Deployment.
+ */
+export const PASSED_ENV = ["PILOT_ENABLE_AMBIENT"] as const;
+
+/** The PASSED_ENV variables the Deployment's `discovery` container sets with a plain value. */
+export function deploymentEnv(deployment: any): Record<string, string> {
+    const container = (deployment?.spec?.template?.spec?.containers ?? []).find((c: any) => c.name === "discovery");
+    return Object.fromEntries((container?.env ?? [])
+        .filter((e: any) => (PASSED_ENV as readonly string[]).includes(e.name) && typeof e.value === "string").map((e: any) => [e.name, e.value]));
 }
 
 /** The proxy targets of a revision: `<ClusterIP>:<port>` of each webhook port of its istiod Service. */
@@ -160,6 +175,7 @@ export class IstiodSupervisor {
         const log = path.join(dir, "istiod.log");
         // Read before the revision counts as running: if this fails, the next pass tries again.
         const cm = JSON.parse(this.kubectl("get", "configmap", injectorWebhookName(rev), "-n", ISTIO_NAMESPACE, "-o", "json"));
+        const env = deploymentEnv(JSON.parse(this.kubectl("get", "deployment", istiodName(rev), "-n", ISTIO_NAMESPACE, "-o", "json")));
         const state: IstiodState = { revision: rev, routes: [], ready: false, log };
         const r: Running = { state };
         this.running.set(rev, r);
@@ -192,6 +208,11 @@ export class IstiodSupervisor {
                 ...this.env, REVISION: rev, POD_NAMESPACE: ISTIO_NAMESPACE, POD_NAME: `${istiodName(rev)}-local`,
                 SERVICE_ACCOUNT: istiodName(rev), PILOT_CERT_PROVIDER: "istiod", CLUSTER_ID: "Kubernetes",
                 PILOT_ENABLE_ANALYSIS: "false", PLATFORM: "", GOMAXPROCS: "1",
+                // Its Gateway API controller, as in a cluster: it deploys each Gateway of its revision (the Deployment and
+                // Service of class `istio`, from the kube-gateway template of its injector ConfigMap) once the CRDs exist.
+                PILOT_ENABLE_GATEWAY_API: "true", PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: "true",
+                PILOT_ENABLE_GATEWAY_API_STATUS: "true", PILOT_ENABLE_GATEWAY_API_GATEWAYCLASS_CONTROLLER: "true",
+                ...env,
             },
         });
         fs.closeSync(out);

@@ -325,7 +325,7 @@ export class LocalProject {
     /** Replaces the stack's whole config: each step of an upgrade is a complete, reviewable config. */
     setConfig(config: RawConfig): void {
         const file = path.join(this.dir, `Pulumi.${this.stack}.yaml`);
-        const current = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+        const current = (yaml.loadAll(fs.readFileSync(file, "utf8"))[0] ?? {}) as Record<string, unknown>;
         current.config = Object.fromEntries(Object.entries(config).map(([k, v]) => [`istio-mesh:${k}`, v]));
         fs.writeFileSync(file, yaml.dump(current));
     }

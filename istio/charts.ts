@@ -20,6 +20,7 @@ export const CHART = {
     istiod: "istiod",
     gateway: "gateway",
     cni: "cni",
+    ztunnel: "ztunnel",
 } as const;
 export type ChartName = typeof CHART[keyof typeof CHART];
 
@@ -87,7 +88,7 @@ export function imageTag(images: ImageSettings, version: string): string {
     return forVersion(images.tag ?? VERSION_PLACEHOLDER, version);
 }
 
-function globalValues(images: ImageSettings, istioNamespace: string, version: string): Values {
+export function globalValues(images: ImageSettings, istioNamespace: string, version: string): Values {
     const global: Values = { istioNamespace, tag: imageTag(images, version) };
     if (images.hub) {
         global.hub = images.hub;

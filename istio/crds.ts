@@ -37,7 +37,8 @@ function isCrd(o: unknown): o is KubeObject & { metadata: { name: string } } {
  */
 function documents(manifest: string): { text: string; object: unknown }[] {
     return manifest.split(/^---[ \t]*$/m)
-        .map(text => ({ text, object: yaml.load(text) }))
+        // loadAll: a piece holding only a comment (or nothing) is no document, not an error.
+        .map(text => ({ text, object: yaml.loadAll(text)[0] }))
         .filter(d => d.object !== null && d.object !== undefined);
 }
 

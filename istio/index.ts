@@ -9,3 +9,5 @@ export * from "./istioctl";
 export * from "./images";
 export * from "./injection";
 export * from "./owned-values";
+export * from "./ambient";
+export * from "./gatewayApi";

@@ -26,7 +26,7 @@ export interface IstioOperatorOverlay {
 }
 
 /** The IstioOperator components istio-mesh renders with istioctl (gateways use the gateway chart, see the README). */
-export type IstioctlComponent = "base" | "pilot" | "cni";
+export type IstioctlComponent = "base" | "pilot" | "cni" | "ztunnel";
 
 /** The overlay rendering one component from `values`, its chart's values tree, into `namespace`. */
 export function istioctlOverlay(component: IstioctlComponent, namespace: string, values: Values): IstioOperatorOverlay {
@@ -34,8 +34,18 @@ export function istioctlOverlay(component: IstioctlComponent, namespace: string,
     // namespace of values.global.istioNamespace (the profile's unless set here: unvalidatedValues come later).
     const spec: IstioOperatorOverlay["spec"] = component === "base"
         ? { profile: "empty", components: { base: { enabled: true } }, values: { global: { istioNamespace: namespace } }, unvalidatedValues: values }
-        : { profile: "empty", components: { [component]: { enabled: true, namespace } }, unvalidatedValues: values };
+        : { profile: "empty", components: { [component]: { enabled: true, namespace } }, unvalidatedValues: component === "ztunnel" ? ztunnelTree(values) : values };
     return { apiVersion: "install.istio.io/v1alpha1", kind: "IstioOperator", spec };
+}
+
+/**
+ * ztunnel's chart values as istioctl takes them: under `ztunnel` (its component's values root, operator/pkg/component
+ * ToHelmValuesTreeRoot), where its profile's own defaults are; only `global` stays shared. At the top level istioctl
+ * lets the profile's ztunnel defaults win over them (the updateStrategy and annotations were lost).
+ */
+function ztunnelTree(values: Values): Values {
+    const { global, ...own } = values;
+    return { ...(global !== undefined ? { global } : {}), ztunnel: own };
 }
 
 /** The command line rendering the overlay given on stdin, istioctl's path quoted for a POSIX shell. */

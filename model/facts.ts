@@ -3,9 +3,10 @@
  * what the previous `up` recorded, and what this step changes in upgrade terms (the `upgradePlan`).
  * Components receive these facts; none re-derives them.
  */
-import { compareVersions, DEFAULT_TAG, revisionWithVersion } from "../istio";
+import { AMBIENT_MODE, compareVersions, DATAPLANE_MODE_LABEL, DEFAULT_TAG, GatewayApiChannel, revisionWithVersion } from "../istio";
 import { MeshSpec, PreviousState, RevisionSpec } from "./config";
 import type { GatePlan } from "./gate";
+import { GatewayApiPlan, planGatewayApi } from "./gatewayApi";
 import { groupInOrder } from "./group";
 import { RolloutReport, rolloutSummary } from "./rollout";
 
@@ -33,6 +34,11 @@ export interface MeshState extends PreviousState {
     readonly gateways: Readonly<Record<string, Binding>>;
     readonly cni?: { readonly version: string };
     /**
+     * The Gateway API: the CRDs' release the program applied (absent: unmanaged) and where each Gateway of class
+     * istio points. Absent in states of older programs.
+     */
+    readonly gatewayApi?: GatewayApiState;
+    /**
      * The version of the CRDs installed (absent in states of older programs, see crdDowngrade); `step`: applied by the
      * `crds` step, outside the engine's resources (live stacks; absent where they are objects of the base chart).
      */
@@ -46,12 +52,19 @@ export interface MeshState extends PreviousState {
     readonly legacyInjection?: Readonly<Record<string, string>>;
 }
 
+/** The Gateway API part of the recorded state. */
+export interface GatewayApiState {
+    readonly crds?: { readonly version: string; readonly channel: GatewayApiChannel };
+    /** Per Gateway (namespace/name), its binding. */
+    readonly gateways: Readonly<Record<string, Binding>>;
+}
+
 export interface RevisionFacts extends RevisionSpec {
     /** The version this revision was upgraded in place from, when it was (sticky until the next in-place change). */
     readonly upgradedFrom?: string;
     readonly tags: readonly string[];
     readonly namespaces: readonly string[];
-    /** Gateways as namespace/name. */
+    /** Gateways as namespace/name: the gateway chart's and the Gateway API's. */
     readonly gateways: readonly string[];
 }
 
@@ -63,6 +76,8 @@ export interface MeshFacts {
     readonly defaultRevision?: string;
     readonly namespaces: Readonly<Record<string, Binding>>;
     readonly gateways: Readonly<Record<string, Binding>>;
+    /** Per Gateway API gateway (namespace/name), where it points. */
+    readonly gatewayApi: Readonly<Record<string, Binding>>;
     /** The state to record for the next run. */
     readonly state: MeshState;
 }
@@ -125,12 +140,16 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
     for (const gw of spec.gateways) {
         gateways[gatewayId(gw)] = bind(spec, gw.target);
     }
+    const gatewayApi: Record<string, Binding> = {};
+    for (const gw of spec.gatewayApi.gateways) {
+        gatewayApi[gatewayId(gw)] = bind(spec, gw.target);
+    }
     const revisions: RevisionFacts[] = spec.revisions.map(r => ({
         ...r,
         upgradedFrom: upgradedFrom(r, previous),
         tags: spec.tags.filter(t => t.revision === r.name).map(t => t.name),
         namespaces: Object.keys(namespaces).filter(n => namespaces[n].revision === r.name),
-        gateways: Object.keys(gateways).filter(g => gateways[g].revision === r.name),
+        gateways: [...Object.keys(gateways), ...Object.keys(gatewayApi)].filter(g => (gateways[g] ?? gatewayApi[g]).revision === r.name),
     }));
     const newest = [...spec.revisions].sort((a, b) => compareVersions(b.version, a.version))[0];
     const state: MeshState = {
@@ -140,11 +159,15 @@ export function meshFacts(spec: MeshSpec, previous?: PreviousState): MeshFacts {
         namespaces,
         gateways,
         ...(spec.cni ? { cni: { version: spec.cni.version } } : {}),
+        ...(spec.ambient ? {
+            ambient: { ztunnel: { version: spec.ambient.ztunnel.version, revision: spec.ambient.ztunnel.revision }, namespaces: spec.ambient.namespaces },
+        } : {}),
+        gatewayApi: { ...(spec.gatewayApi.crds ? { crds: spec.gatewayApi.crds } : {}), gateways: gatewayApi },
         crds: { version: newest.version, ...(spec.renderDirectory ? {} : { step: true }) },
         placement: spec.placement,
     };
     return {
-        revisions, newest, namespaces, gateways, state,
+        revisions, newest, namespaces, gateways, gatewayApi, state,
         defaultRevision: spec.tags.find(t => t.name === DEFAULT_TAG)?.revision,
     };
 }
@@ -173,6 +196,12 @@ export function crdDowngrade(previous: MeshState | undefined, facts: MeshFacts):
     };
 }
 
+/** ztunnel as recorded: its version and the revision serving it. */
+export interface ZtunnelState {
+    readonly version: string;
+    readonly revision: string;
+}
+
 /** A namespace or gateway whose effective revision or version changes. */
 export interface Move {
     readonly name: string;
@@ -191,9 +220,20 @@ export interface UpgradePlan {
     /** Namespaces no longer managed: their istio.io/rev label is removed; nothing restarts. */
     readonly namespacesReleased: readonly string[];
     readonly gatewaysMoving: readonly Move[];
+    /** The Gateway API: its CRDs, the Gateways that move (in waves) and those a tag move re-deploys. */
+    readonly gatewayApi: GatewayApiPlan;
     /** Namespaces whose legacy istio-injection label the program removes in this step, and those it gives back. */
     readonly legacyInjection: { readonly removed: readonly string[]; readonly givenBack: readonly string[] };
     readonly cni?: { readonly from?: string; readonly to?: string };
+    /** ztunnel's version and revision before and after, when either changes. */
+    readonly ztunnel?: { readonly from?: ZtunnelState; readonly to?: ZtunnelState };
+    /** ztunnel per node as observed when the program ran (live stacks in ambient mode): what each node runs, what moves, what is cordoned. */
+    readonly ztunnelNodes?: {
+        readonly nodes: readonly { readonly name: string; readonly version?: string; readonly actions: readonly string[]; readonly cordonedByUs: boolean }[];
+        readonly version: string;
+    };
+    /** Namespaces entering the ambient mesh (with the sidecar binding they leave, if any) and leaving it (to sidecars, or unmanaged). */
+    readonly ambientNamespaces: { readonly enrolled: readonly Move[]; readonly left: readonly Move[] };
     /** The workload restarts, decided from what the cluster runs (model/rollout/decide.ts); absent when not computed. */
     readonly rollout?: RolloutReport;
     /** One line per change, in the order `up` carries them out; empty when nothing changes. */
@@ -212,6 +252,10 @@ function sameBinding(a?: Binding, b?: Binding): boolean {
  */
 export function needsRestart(from: Binding | undefined, to: Binding): boolean {
     return !from || from.revision !== to.revision || from.version !== to.version;
+}
+
+function describeZtunnel(z: ZtunnelState): string {
+    return `${z.version} (served by ${z.revision})`;
 }
 
 function describe(b?: Binding): string {
@@ -244,8 +288,13 @@ export function describeStep(plan: UpgradePlan): string {
     return `istio-mesh: this step (${n} change${n === 1 ? "" : "s"}, in order):\n${plan.summary.map((line, i) => `  ${i + 1}. ${line}`).join("\n")}`;
 }
 
-/** Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster. */
-export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport): UpgradePlan {
+/**
+ * Compares the recorded previous state with the new facts; `rollout` adds the restarts observed on the cluster;
+ * `parallel` is how many Gateway API gateways move at once (the rollout's parallelNamespaces); `nodes`, ztunnel's nodes
+ * (their lines follow ztunnel's).
+ */
+export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFacts, "state">, rollout?: RolloutReport, parallel = 1,
+                            nodes?: { lines: readonly string[]; report: NonNullable<UpgradePlan["ztunnelNodes"]> }): UpgradePlan {
     const before = previous ?? { revisions: {}, tags: {}, namespaces: {}, gateways: {} };
     const now = facts.state;
     const revisionsAdded = Object.entries(now.revisions).filter(([n]) => !before.revisions[n])
@@ -261,16 +310,28 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     const namespacesMoving = Object.entries(now.namespaces)
         .filter(([n, to]) => needsRestart(before.namespaces?.[n], to) || !sameBinding(before.namespaces?.[n], to))
         .map(([name, to]) => ({ name, from: before.namespaces?.[name], to }));
-    const namespacesReleased = Object.keys(before.namespaces ?? {}).filter(n => !now.namespaces[n]);
+    // A namespace moving to ambient leaves the sidecar bindings too: it is listed as enrolled, not released.
+    const namespacesReleased = Object.keys(before.namespaces ?? {}).filter(n => !now.namespaces[n] && !(now.ambient?.namespaces ?? []).includes(n));
     const gatewayIds = [...new Set([...Object.keys(before.gateways ?? {}), ...Object.keys(now.gateways)])].sort();
     const gatewaysMoving = gatewayIds.filter(g => !sameBinding(before.gateways?.[g], now.gateways[g]))
         .map(name => ({ name, from: before.gateways?.[name], to: now.gateways[name] }));
     const cni = before.cni?.version !== now.cni?.version ? { from: before.cni?.version, to: now.cni?.version } : undefined;
+    const zBefore = before.ambient?.ztunnel;
+    const zNow = now.ambient?.ztunnel;
+    const ztunnel = zBefore?.version !== zNow?.version || zBefore?.revision !== zNow?.revision
+        ? { ...(zBefore ? { from: zBefore } : {}), ...(zNow ? { to: zNow } : {}) } : undefined;
+    const ambientBefore = new Set(before.ambient?.namespaces ?? []);
+    const ambientNow = new Set(now.ambient?.namespaces ?? []);
+    const ambientNamespaces = {
+        enrolled: [...ambientNow].filter(n => !ambientBefore.has(n)).map(name => ({ name, from: before.namespaces?.[name] })),
+        left: [...ambientBefore].filter(n => !ambientNow.has(n)).map(name => ({ name, to: now.namespaces[name] })),
+    };
     const legacyInjection = {
         removed: Object.keys(now.legacyInjection ?? {}).filter(n => before.legacyInjection?.[n] === undefined),
         givenBack: Object.keys(before.legacyInjection ?? {}).filter(n => now.legacyInjection?.[n] === undefined),
     };
 
+    const gatewayApi = planGatewayApi(previous?.gatewayApi, now.gatewayApi ?? { gateways: {} }, tagsMoved, parallel);
     const summary: string[] = [];
     const crdsFrom = installedCrds(previous);
     if (now.crds && crdsFrom !== now.crds.version) {
@@ -281,16 +342,29 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
         summary.push("CRDs: applied by the crds step from now on (kubectl apply --server-side); their objects leave the stack's state " +
             "and stay in the cluster (the CRD deletions of this preview delete nothing)");
     }
+    summary.push(...(gatewayApi.crdsLine ? [gatewayApi.crdsLine] : []));
     revisionsAdded.forEach(r => summary.push(`add control plane ${r.name} (${r.version})`));
     revisionsUpgradedInPlace.forEach(r => summary.push(`upgrade control plane ${r.name} in place: ${r.from} -> ${r.to}`));
     if (cni) {
         summary.push(`istio-cni: ${cni.from ?? "(none)"} -> ${cni.to ?? "(removed)"}`);
     }
+    if (ztunnel) {
+        summary.push(`ztunnel: ${ztunnel.from ? describeZtunnel(ztunnel.from) : "(none)"} -> ${ztunnel.to ? describeZtunnel(ztunnel.to) : "(removed)"}`);
+    }
+    summary.push(...(nodes?.lines ?? []));
     tagsMoved.forEach(t => summary.push(`tag ${t.tag}: ${t.from ?? "(new)"} -> ${t.to ?? "(removed)"}`));
     gatewaysMoving.forEach(g => summary.push(`gateway ${g.name}: ${describe(g.from)} -> ${g.to ? describe(g.to) : "(removed)"}`));
+    summary.push(...gatewayApi.summary);
     summary.push(...namespaceLines(namespacesMoving.map(m => ({
-        name: m.name, change: `${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only"),
+        name: m.name, change: ambientBefore.has(m.name)
+            ? `ambient -> ${describe(m.to)}; its workloads restart to get sidecars`
+            : `${describe(m.from)} -> ${describe(m.to)}` + (needsRestart(m.from, m.to!) ? "" : "; label only"),
     }))));
+    summary.push(...namespaceLines(ambientNamespaces.enrolled.map(m => ({
+        name: m.name, change: `${m.from ? describe(m.from) : "(none)"} -> ambient (${DATAPLANE_MODE_LABEL}=${AMBIENT_MODE})` +
+            (m.from ? "; its workloads restart so their sidecars go" : "; no restart needed"),
+    }))));
+    summary.push(...namespaceLines(ambientNamespaces.left.filter(m => !m.to).map(m => ({ name: m.name, change: "ambient -> no longer managed (label removed, no restart)" }))));
     summary.push(...namespaceLines(legacyInjection.removed.map(name => ({
         name, change: `istio-injection=${now.legacyInjection![name]} removed as istio.io/rev is set (given back when released)`,
     }))));
@@ -300,6 +374,7 @@ export function planUpgrade(previous: MeshState | undefined, facts: Pick<MeshFac
     revisionsRetired.forEach(r => summary.push(`retire control plane ${r.name} (${r.version}) once no running pod uses it`));
     return {
         revisionsAdded, revisionsRetired, revisionsUpgradedInPlace, tagsMoved, namespacesMoving, namespacesReleased,
-        gatewaysMoving, legacyInjection, cni, ...(rollout ? { rollout } : {}), summary,
+        gatewaysMoving, gatewayApi, legacyInjection, cni, ...(ztunnel ? { ztunnel } : {}), ...(nodes ? { ztunnelNodes: nodes.report } : {}), ambientNamespaces,
+        ...(rollout ? { rollout } : {}), summary,
     };
 }

@@ -9,12 +9,13 @@ import type { MeshFacts, MeshState } from "./facts";
 export const LEGACY_INJECTION_STEP = "legacy-injection";
 
 /**
- * The facts with the legacy istio-injection labels the program holds: each bound namespace's as observed on the cluster
+ * The facts with the legacy istio-injection labels the program holds: each bound namespace's (sidecar or ambient) as observed on the cluster
  * now, else as the previous `up` recorded it (the program removed it then). A released namespace's is not held: its
  * label is given back.
  */
 export function withLegacyInjection(facts: MeshFacts, previous: MeshState | undefined, observed: Readonly<Record<string, string>> = {}): MeshFacts {
-    const held = Object.fromEntries(Object.keys(facts.namespaces)
+    // Ambient namespaces too: the legacy label would inject sidecars there (and moving one to ambient must not give it back).
+    const held = Object.fromEntries([...Object.keys(facts.namespaces), ...(facts.state.ambient?.namespaces ?? [])]
         .map(ns => [ns, observed[ns] ?? previous?.legacyInjection?.[ns]] as const)
         .filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
     return Object.keys(held).length === 0 ? facts : { ...facts, state: { ...facts.state, legacyInjection: held } };

@@ -3,7 +3,7 @@
  * of every namespace and pod, so a refused retirement fails `pulumi preview`, `npm run plan` and `pulumi up` before
  * anything is applied. The retirement guards (components/kubectl.ts RETIREMENT_GUARD_SCRIPT) are the second line.
  */
-import { podProxy, revisionWithVersion, webhookTarget } from "../istio";
+import { gatewayPod, podProxy, revisionWithVersion, webhookTarget } from "../istio";
 import { CONFIG_NAMESPACE, ConfigProblem, MeshSpec } from "./config";
 import { MeshState } from "./facts";
 import { ClusterPods } from "./rollout";
@@ -49,6 +49,14 @@ export function revisionUses(retiring: readonly string[], resolve: (target: stri
             continue;
         }
         const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+        // A Gateway's pod is istiod's own render, not an injection: the revision that deployed it is in its annotation.
+        const gateway = gatewayPod(pod);
+        if (gateway) {
+            if (retired.has(gateway.revision)) {
+                uses.push({ pod: name, revision: gateway.revision, how: `gateway ${pod.metadata.namespace}/${gateway.gateway}, deployed by ${gateway.revision}` });
+            }
+            continue;
+        }
         const injected = podProxy(pod).revision;
         if (injected && retired.has(injected)) {
             uses.push({ pod: name, revision: injected, how: `injected by ${injected}` });
@@ -87,7 +95,7 @@ export function retirementProblem(uses: readonly RevisionUse[], previous: MeshSt
         value: revisions,
         message: `${each.join("; ")}. Nothing was applied`,
         fix: `keep ${revisions.join(", ")} in istio-mesh:revisions for this step; move the namespaces (istio-mesh:namespaces) and gateways ` +
-            `(istio-mesh:gateways) that use it to another revision and let them restart with 'pulumi up'; relabel or delete the pods this ` +
+            `(istio-mesh:gateways, istio-mesh:gatewayApi.gateways) that use it to another revision and let them restart with 'pulumi up'; relabel or delete the pods this ` +
             "stack does not manage (`kubectl get pods -A -o wide` and their namespaces' istio.io/rev and istio-injection labels); " +
             "then retire it in a later step",
     };

@@ -3,13 +3,13 @@
  * the preview and gathers what this needs; everything here is tested on recorded event streams.
  */
 import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
-import { checkProxySkew } from "../istio";
+import { checkNodeAgentSkew, checkProxySkew } from "../istio";
 import { DECOMMISSION_LOCK, TYPE } from "../components/types";
 import { Binding, MeshState, UpgradePlan } from "../model/facts";
 import type { GateValues } from "./gate";
 
 /** The order `up` carries the phases out in (the dependency order IstioMesh wires). */
-export const PHASES = ["CRDs", "control planes", "CNI", "tags", "gateways", "namespaces", "retirements", "other"] as const;
+export const PHASES = ["CRDs", "control planes", "CNI", "ztunnel", "tags", "gateways", "namespaces", "retirements", "other"] as const;
 export type Phase = typeof PHASES[number];
 
 const NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch";
@@ -18,8 +18,11 @@ const PHASE_OF_COMPONENT: Record<string, Phase> = {
     [TYPE.base]: "CRDs",
     [TYPE.revision]: "control planes",
     [TYPE.cni]: "CNI",
+    [TYPE.ztunnel]: "ztunnel",
     [TYPE.tags]: "tags",
     [TYPE.gateway]: "gateways",
+    [TYPE.gatewayApiCrds]: "CRDs",
+    [TYPE.gatewayApiGateway]: "gateways",
 };
 
 export interface Change {
@@ -128,6 +131,7 @@ function skewRows(previous: MeshState | undefined, now: MeshState | undefined): 
     const groups: [string, Record<string, Binding> | undefined, Record<string, Binding> | undefined][] = [
         ["namespace", previous?.namespaces, now?.namespaces],
         ["gateway", previous?.gateways, now?.gateways],
+        ["Gateway API gateway", previous?.gatewayApi?.gateways, now?.gatewayApi?.gateways],
     ];
     for (const [kind, before, after] of groups) {
         const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].sort();
@@ -144,6 +148,19 @@ function skewRows(previous: MeshState | undefined, now: MeshState | undefined): 
                 ...(verdict.ok ? {} : { reason: verdict.reason }),
             });
         }
+    }
+    // ztunnel (ambient mode): one DaemonSet, against the revision that serves it.
+    const [zb, za] = [previous?.ambient?.ztunnel, now?.ambient?.ztunnel];
+    if (zb || za) {
+        const servedBy = za ? now?.revisions[za.revision]?.version : undefined;
+        const verdict = za && servedBy ? checkNodeAgentSkew("ztunnel", za.version, { revision: za.revision, version: servedBy }) : { ok: true as const };
+        rows.push({
+            proxies: "ztunnel (every node)",
+            before: zb && { revision: zb.revision, version: zb.version },
+            after: za && { revision: za.revision, version: za.version },
+            ok: verdict.ok,
+            ...(verdict.ok ? {} : { reason: verdict.reason }),
+        });
     }
     return rows;
 }

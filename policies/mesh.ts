@@ -6,6 +6,7 @@
  */
 import { ANNOTATION, DEFAULT_ISTIO_NAMESPACE, DEFAULT_TAG, INJECTION_LABEL, istiodName, REV_LABEL, TAG_LABEL, tagWebhookName } from "../istio/names";
 import { compareVersions } from "../istio/versions";
+import { ZTUNNEL_APP, ZTUNNEL_IMAGE } from "../istio/ambient";
 import { heldByRequest, LEGACY_INJECTION_STEP } from "../model/legacyInjection";
 import {
     CNI_DAEMONSET, CNI_IMAGE, imageName, imageVersion, INJECT_LABEL, ISTIOD_APP, ISTIOD_CONTAINER, istiodServiceTarget,
@@ -60,6 +61,14 @@ export interface CniObservation {
     seenIn: Origin[];
 }
 
+/** ztunnel (ambient mode): its version, and the revision whose istiod serves it (the chart's `revision`). */
+export interface ZtunnelObservation {
+    namespace: string;
+    version?: string;
+    revision?: string;
+    seenIn: Origin[];
+}
+
 export interface WebhookObservation {
     kind: "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration";
     name: string;
@@ -81,6 +90,7 @@ export interface MeshObservation {
     namespaces: Map<string, NamespaceObservation>;
     proxies: ProxyObservation[];
     cni: CniObservation[];
+    ztunnel: ZtunnelObservation[];
     webhooks: WebhookObservation[];
     /** istiod Services declared as objects: "namespace/name" (or "name" when the namespace is not set). */
     istiodServices: Set<string>;
@@ -97,7 +107,7 @@ export interface MeshObservation {
 
 function emptyMesh(): MeshObservation {
     return {
-        revisions: new Map(), tags: new Map(), namespaces: new Map(), proxies: [], cni: [], webhooks: [],
+        revisions: new Map(), tags: new Map(), namespaces: new Map(), proxies: [], cni: [], ztunnel: [], webhooks: [],
         istiodServices: new Set(), defaultRevisionRefs: [], incomplete: false, declaresIstio: false, legacyInjectionRemoved: new Set(),
     };
 }
@@ -175,6 +185,15 @@ class MeshBuilder {
         return proxy;
     }
 
+    private ztunnel(namespace: string): ZtunnelObservation {
+        let z = this.mesh.ztunnel.find(x => x.namespace === namespace);
+        if (!z) {
+            z = { namespace, seenIn: [] };
+            this.mesh.ztunnel.push(z);
+        }
+        return z;
+    }
+
     private cni(namespace: string): CniObservation {
         let cni = this.cniByNamespace.get(namespace);
         if (!cni) {
@@ -196,6 +215,8 @@ class MeshBuilder {
                 return this.addGatewayChart(release);
             case "cni":
                 return this.addCniChart(release);
+            case "ztunnel":
+                return this.addZtunnelChart(release);
         }
     }
 
@@ -238,6 +259,13 @@ class MeshBuilder {
         const cni = this.cni(release.namespace ?? "default");
         cni.seenIn.push(release.origin);
         cni.version ??= chartVersion(release);
+    }
+
+    private addZtunnelChart(release: ChartRelease): void {
+        const z = this.ztunnel(release.namespace ?? "default");
+        z.seenIn.push(release.origin);
+        z.version ??= chartVersion(release);
+        z.revision ??= nonEmptyString(release.values.revision);
     }
 
     private addObject(object: KubeObject): void {
@@ -307,6 +335,15 @@ class MeshBuilder {
         if (role === "istiod") {
             return this.addIstiodDeployment(object, pod.labels, containers);
         }
+        if (role === "ztunnel") {
+            this.mesh.declaresIstio = true;
+            const z = this.ztunnel(object.namespace ?? "default");
+            z.seenIn.unshift(object.origin);
+            const image = containers.find(c => isImageNamed(c, ZTUNNEL_IMAGE))?.image;
+            z.version = (image && imageVersion(image)) || z.version;
+            z.revision = nonEmptyString(pod.annotations[REV_LABEL]) ?? z.revision;
+            return;
+        }
         if (role === "cni") {
             this.mesh.declaresIstio = true;
             const cni = this.cni(object.namespace ?? "default");
@@ -357,8 +394,11 @@ function isImageNamed(container: Record<string, any>, name: string): boolean {
     return typeof container.image === "string" && imageName(container.image) === name;
 }
 
-/** What part of Istio a workload is: istiod, the CNI node agent, or a gateway (a pod with its own istio-proxy container). */
-export type IstioRole = "istiod" | "cni" | "gateway";
+/**
+ * What part of Istio a workload is: istiod, the CNI node agent, ztunnel (ambient's node proxy: its container is named
+ * istio-proxy too), or a gateway (a pod with its own istio-proxy container).
+ */
+export type IstioRole = "istiod" | "cni" | "ztunnel" | "gateway";
 
 /** The workload's pod template and containers, and its Istio role if it has one. */
 export function istioWorkloadOf(object: KubeObject):
@@ -374,6 +414,8 @@ export function istioWorkloadOf(object: KubeObject):
         role = "istiod";
     } else if (object.kind === "DaemonSet" && (object.name === CNI_DAEMONSET || containers.some(c => isImageNamed(c, CNI_IMAGE)))) {
         role = "cni";
+    } else if (object.kind === "DaemonSet" && (pod.labels.app === ZTUNNEL_APP || containers.some(c => isImageNamed(c, ZTUNNEL_IMAGE)))) {
+        role = "ztunnel";
     } else if (containers.some(c => c.name === PROXY_CONTAINER)) {
         role = "gateway";
     }

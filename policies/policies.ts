@@ -4,6 +4,7 @@ import { cniControlPlaneSkew } from "./cni";
 import { maxControlPlanes } from "./control-plane-count";
 import { controlPlaneSkew, inPlaceUpgradeSkew } from "./control-plane-skew";
 import { versionNotEndOfLife } from "./end-of-life";
+import { gatewayApiSupported } from "./gateway-api";
 import { kubernetesVersionSupported } from "./kubernetes-support";
 import { namespaceSingleInjectionLabel } from "./namespace-labels";
 import { podsNonRootUnprivileged } from "./pod-security";
@@ -13,6 +14,7 @@ import { revisionReferencesInstalled } from "./references";
 import { imagesFromAllowedRegistries, privateHubPullSecrets } from "./registries";
 import { revisionNameMatchesVersion } from "./revision-names";
 import { webhooksRemovedWithRevision } from "./webhooks";
+import { ztunnelControlPlaneSkew } from "./ztunnel";
 
 export const PACK_NAME = "istio-mesh";
 /** The level of a policy that sets none; every policy here sets its own. */
@@ -25,6 +27,7 @@ export const istioMeshPolicies: Policies = [
     revisionReferencesInstalled,
     namespaceSingleInjectionLabel,
     cniControlPlaneSkew,
+    ztunnelControlPlaneSkew,
     kubernetesVersionSupported,
     versionNotEndOfLife,
     revisionNameMatchesVersion,
@@ -34,4 +37,5 @@ export const istioMeshPolicies: Policies = [
     privateHubPullSecrets,
     webhooksRemovedWithRevision,
     promotionSoaked,
+    gatewayApiSupported,
 ];

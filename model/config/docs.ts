@@ -96,7 +96,7 @@ export function referenceTable(): string {
 /** Pulumi.yaml with its `config:` block (the last top-level key) replaced by the generated one. */
 export function renderPulumiYaml(text: string): string {
     const head = text.replace(/^config:[\s\S]*$/m, "").trimEnd();
-    return `${head}\n${yaml.dump({ config: pulumiConfigBlock() }, { lineWidth: 118, noRefs: true, quotingType: "\"" })}`;
+    return `${head}\n${yaml.dump({ config: pulumiConfigBlock() }, { lineWidth: 118, noRefs: true, quoteStyle: "double" })}`;
 }
 
 /** README.md with the text between the reference marks replaced by the generated table. */

@@ -8,6 +8,7 @@ import { parseDuration } from "../duration";
 import { GATE_SECRET_KEYS, parseHealthGate } from "../gate/config";
 import { parsePromotion } from "../promotion";
 import { parseRollout } from "./rollout";
+import { checkAmbientCni, parseAmbient } from "./ambient";
 import { checkShape } from "./check";
 import { DEFAULTS } from "./defaults";
 import { checkPlacement, checkRenderDirectory, Placement } from "./live";
@@ -18,6 +19,7 @@ import { parseCharts, parseCni, parseImages } from "./sources";
 import { Disk, MeshSpec, PreviousState, RawConfig } from "./spec";
 import { checkOwnedValues } from "./values";
 import { parseGateways, parseNamespaces, Targets } from "./workloads";
+import { parseGatewayApi } from "./gatewayApi";
 
 function checkTimeout(c: Collector, key: string, timeout: string): void {
     if (parseDuration(timeout) === undefined) {
@@ -59,9 +61,30 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
     const targets: Targets = { revisions, tags, retired };
     const namespaces = rawRevisions ? parseNamespaces(c, section("namespaces"), istioNamespace, targets) : [];
     const gateways = rawRevisions ? parseGateways(c, rawGateways, istioNamespace, targets) : [];
-    const cni = parseCni(c, section("cni"), istioNamespace, revisions);
+    const ambient = rawRevisions && ok.has("ambient")
+        ? parseAmbient(c, section("ambient"), revisions, tags, namespaces, istioNamespace, previous) : undefined;
+    const cni = parseCni(c, section("cni"), istioNamespace, revisions, ambient?.ztunnel.version);
+    if (ambient && !cni && section<Record<string, unknown>>("cni").enabled !== true) {
+        c.add("cni.enabled", section<Record<string, unknown>>("cni").enabled, "is not true, but ambient mode needs istio-cni (it redirects the ambient pods' traffic to ztunnel)",
+            "set cni.enabled: true (istio-cni then follows ztunnel's version)");
+    }
+    // An unset cni.version follows ztunnel, whose skew is checked already.
+    if (ambient && cni && section<Record<string, unknown>>("cni").version !== undefined) {
+        checkAmbientCni(c, cni.version, ambient, revisions);
+    }
+    const managedNamespaces = new Set([istioNamespace, ...namespaces.map(n => n.name), ...gateways.map(g => g.namespace), ...(cni ? [cni.namespace] : []), ...(ambient?.namespaces ?? [])]);
+    const gatewayApi = rawRevisions
+        ? parseGatewayApi(c, section("gatewayApi"), { istioNamespace, managedNamespaces, helmGateways: gateways, targets, disk })
+        : { gateways: [] };
+    gatewayApi.gateways.forEach(g => {
+        if (g.waypointFor && !ambient) {
+            const i = (section<{ gateways?: { name?: string; namespace?: string }[] }>("gatewayApi").gateways ?? []).findIndex(e => e.name === g.name && e.namespace === g.namespace);
+            c.add(`gatewayApi.gateways[${i}].className`, g.className, "is a waypoint's, but ambient mode is off: no ztunnel sends traffic through it",
+                "set ambient.enabled: true (and enrol its namespace in ambient.namespaces), or use className istio");
+        }
+    });
     // The versions the config runs: those of the revisions (and gateways, which run their revision's) and CNI.
-    const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : [])])].sort(compareVersions);
+    const versions = [...new Set([...revisions.map(r => r.version), ...(cni ? [cni.version] : []), ...(ambient ? [ambient.ztunnel.version] : [])])].sort(compareVersions);
     const charts = parseCharts(c, section("charts"), versions, disk);
     const { images, pullSecretName } = parseImages(c, section("registry"), versions, config[CREDENTIALS_KEY], hasCredentials);
     checkOwnedValues(c, { istioNamespace, images, cni },
@@ -94,7 +117,7 @@ export function parseMeshConfig(raw: RawConfig, previous?: PreviousState, hasCre
         throw new MeshConfigError(c.problems);
     }
     return {
-        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, cni,
+        istioNamespace, kubernetesVersion, images, pullSecretName, charts, revisions, tags, namespaces, gateways, gatewayApi, cni, ...(ambient ? { ambient } : {}),
         renderDirectory, restartTimeout, kubernetes: {
             kubeconfig: kubernetes.kubeconfig || undefined, context: kubernetes.context || undefined, adoptExisting: kubernetes.adoptExisting === true,
             requestTimeout,

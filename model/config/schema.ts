@@ -3,12 +3,15 @@
  * Validation (check.ts), the `Pulumi.yaml` config block and the README's configuration reference (docs.ts) all
  * come from it, so adding a key is one entry here (plus its meaning in the parser that reads it).
  */
-import { DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, SERVICE_TYPES } from "../../istio";
+import {
+    DEFAULT_CHART_REPOSITORY, DEFAULT_ISTIO_NAMESPACE, GATEWAY_API_CHANNELS, GATEWAY_API_UNMANAGED, GATEWAY_CLASS, GATEWAY_LISTENER_PROTOCOLS, SERVICE_TYPES,
+} from "../../istio";
 import { DEFAULT_ROLLOUT } from "./rollout";
 import { DEFAULT_ISTIOD_SELECTOR } from "../../istio/metrics";
 import { BUILTIN_NAMES, BUILTINS, COMPARISONS } from "../gate/checks";
 import { GATE_DEFAULTS, GATE_SECRET_KEYS } from "../gate/config";
-import { DEFAULTS } from "./defaults";
+import { DEFAULTS, ZTUNNEL_DEFAULTS } from "./defaults";
+import { WAYPOINT_FOR } from "../../istio/ambient";
 
 /** The project's config namespace: keys are `istio-mesh:<key>`. */
 export const CONFIG_NAMESPACE = "istio-mesh";
@@ -144,6 +147,75 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 },
             },
         },
+        gatewayApi: {
+            type: "object", default: {}, example: `gatewayApi: {version: "1.5.1", gateways: [{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}]}`,
+            doc: "The Kubernetes Gateway API: its CRDs, versioned with Istio, and Gateways whose Deployment and Service istiod deploys (README, Gateway API).",
+            fields: {
+                version: {
+                    type: "string", default: GATEWAY_API_UNMANAGED, example: `"1.5.1"`,
+                    doc: `The Gateway API release whose CRDs the program applies (server-side, before any control plane, never deleted), checked against each revision's Istio version; \`${GATEWAY_API_UNMANAGED}\`: someone else installs them.`,
+                },
+                channel: {
+                    type: "string", oneOf: GATEWAY_API_CHANNELS, default: "standard", example: "experimental",
+                    doc: "The CRD channel: standard, or experimental (alpha kinds and fields) only when you use them.",
+                },
+                gateways: {
+                    type: "list", default: [], example: "[{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}]",
+                    doc: "Gateway API Gateways, each pinned to its revision (istio.io/rev on the Gateway), so a tag move leaves it alone; moving one is its own change.",
+                    items: {
+                        type: "object", doc: "One Gateway.", example: "{name: storefront, namespace: shop, revision: 1-30, listeners: [{port: 80}]}",
+                        fields: {
+                            name: { type: "string", required: true, example: "storefront", doc: "The Gateway's name; istiod names its Deployment and Service `<name>-<className>`." },
+                            namespace: {
+                                type: "string", required: true, example: "shop",
+                                doc: "Where the Gateway is: the istio namespace, a namespace of istio-mesh:namespaces or of a gateway of istio-mesh:gateways.",
+                            },
+                            revision: {
+                                type: "string", required: true, example: "1-30",
+                                doc: "The revision that deploys the gateway. A tag works, with a warning: a tag move re-deploys every gateway following it at once (istio/istio#59959).",
+                            },
+                            className: {
+                                type: "string", default: GATEWAY_CLASS.istio, example: GATEWAY_CLASS.istio,
+                                doc: "The GatewayClass: a class whose controller is istiod (`istio`, or `istio-waypoint` for ambient waypoints).",
+                            },
+                            serviceType: {
+                                type: "string", oneOf: SERVICE_TYPES, default: DEFAULTS.gatewayServiceType, example: "ClusterIP",
+                                doc: "The type of the Service istiod deploys (Istio's networking.istio.io/service-type annotation).",
+                            },
+                            listeners: {
+                                type: "list", example: "[{port: 443, protocol: HTTPS, hostname: shop.example.com, certificate: shop-tls}]",
+                                doc: "The Gateway's listeners (or a manifest, not both).",
+                                items: {
+                                    type: "object", doc: "One listener.", example: "{port: 80}",
+                                    fields: {
+                                        name: { type: "string", defaultText: "`<protocol>-<port>`, lowercase, e.g. `http-80`", example: "web", doc: "The listener's name, unique in its Gateway." },
+                                        port: { type: "integer", required: true, example: "80", doc: "The port (1-65535)." },
+                                        protocol: { type: "string", oneOf: GATEWAY_LISTENER_PROTOCOLS, default: "HTTP", example: "HTTPS", doc: "The protocol." },
+                                        hostname: { type: "string", example: "shop.example.com", doc: "The host the listener serves (a wildcard `*.example.com` too); unset: any." },
+                                        certificate: {
+                                            type: "string", example: "shop-tls",
+                                            doc: "The TLS Secret (in the Gateway's namespace) an HTTPS or TLS listener terminates with; required for HTTPS, unset TLS passes through.",
+                                        },
+                                        routesFrom: {
+                                            type: "string", oneOf: ["Same", "All"], default: "Same", example: "All",
+                                            doc: "Which namespaces' routes may attach: the Gateway's own (Same), or any (All).",
+                                        },
+                                    },
+                                },
+                            },
+                            manifest: {
+                                type: "string", example: "./gateways/storefront.yaml",
+                                doc: "Instead of listeners: a file holding your own Gateway of this name and namespace, which the program applies with istio.io/rev set (an existing one is adopted).",
+                            },
+                            waypointFor: {
+                                type: "string", oneOf: WAYPOINT_FOR, defaultText: "`service` for className istio-waypoint", example: "workload",
+                                doc: "A waypoint (className istio-waypoint, ambient mode; its listener is Istio's HBONE mesh:15008, no listeners needed): the traffic it takes (istio.io/waypoint-for). An ambient namespace with one waypoint is labelled istio.io/use-waypoint with it.",
+                            },
+                        },
+                    },
+                },
+            },
+        },
         cni: {
             type: "object", default: {}, example: "cni: {enabled: true}",
             doc: "istio-cni: one DaemonSet, upgraded in place after the control planes.",
@@ -153,6 +225,43 @@ export const CONFIG_SCHEMA: ObjectNode = {
                 version: { type: "string", defaultText: "the oldest revision's version", example: `"1.30.2"`, doc: "The istio-cni release." },
                 namespace: { type: "string", defaultText: "the istio namespace", example: "kube-system", doc: "Where the DaemonSet runs." },
                 values: chartValues("cni"),
+            },
+        },
+        ambient: {
+            type: "object", default: {}, example: "ambient: {enabled: true, namespaces: [shop]}",
+            doc: "Ambient mode: ztunnel on every node, istio-cni in its ambient setting, namespaces enrolled with istio.io/dataplane-mode=ambient (README, Ambient). Needs cni.enabled.",
+            fields: {
+                enabled: { type: "boolean", default: false, example: "true", doc: "Install ztunnel and turn ambient on in istiod and istio-cni. Without it, the other ambient keys are refused." },
+                namespaces: {
+                    type: "list", default: [], example: "[shop, catalog]",
+                    doc: "Application namespaces enrolled in the ambient mesh (labelled istio.io/dataplane-mode=ambient, no istio.io/rev); never created or deleted. A namespace is here or in `namespaces`, not both: moving it is the migration, and its workloads restart so their sidecars go (or come back).",
+                    items: { type: "string", doc: "A namespace name.", example: "shop" },
+                },
+                ztunnel: {
+                    type: "object", default: {}, example: "ztunnel: {revision: 1-31, rollout: nodeByNode, drain: true}",
+                    doc: "ztunnel: one DaemonSet, upgraded in place after istio-cni and before the tags move.",
+                    fields: {
+                        revision: {
+                            type: "string", defaultText: "the `default` tag's revision, else the newest", example: "1-31",
+                            doc: "The revision whose istiod serves ztunnel (certificates and config: istiod-<revision>). A revision, not a tag. By default ztunnel moves with the default tag (before it, in Istio's order), so adding a revision leaves every node alone.",
+                        },
+                        version: { type: "string", defaultText: "its revision's version", example: `"1.31.0"`, doc: "The ztunnel release: never newer than its revision's control plane, at most one minor behind it." },
+                        values: chartValues("ztunnel"),
+                        rollout: {
+                            type: "string", oneOf: ["nodeByNode", "rolling"], default: ZTUNNEL_DEFAULTS.rollout, example: "rolling",
+                            doc: "nodeByNode: the DaemonSet is OnDelete and the program's step replaces ztunnel one node (or nodesAtOnce) at a time, optionally cordoned and drained; rolling: the DaemonSet's own rolling update.",
+                        },
+                        nodesAtOnce: { type: "integer", default: ZTUNNEL_DEFAULTS.nodesAtOnce, example: "2", doc: "Nodes taken at the same time (nodeByNode)." },
+                        cordon: { type: "boolean", default: ZTUNNEL_DEFAULTS.cordon, example: "false", doc: "Cordon each node while its ztunnel is replaced, uncordoned after (nodeByNode)." },
+                        drain: {
+                            type: "boolean", default: ZTUNNEL_DEFAULTS.drain, example: "true",
+                            doc: "Drain each node first through the Eviction API, respecting PodDisruptionBudgets (nodeByNode; Istio advises it for zero downtime: restarting ztunnel cuts the node's connections).",
+                        },
+                        drainTimeout: { type: "string", default: ZTUNNEL_DEFAULTS.drainTimeout, example: `"10m"`, doc: "How long a node's drain may take; past it the step stops, naming the pods left." },
+                        readyTimeout: { type: "string", default: ZTUNNEL_DEFAULTS.readyTimeout, example: `"2m"`, doc: "How long a node's new ztunnel pod may take to be Ready." },
+                        pauseBetween: { type: "string", default: ZTUNNEL_DEFAULTS.pauseBetween, example: `"30s"`, doc: "Pause after each node (or group of nodes) before the next (0s: none)." },
+                    },
+                },
             },
         },
         registry: {

@@ -27,7 +27,12 @@ export function advisePrerelease(c: Collector, key: string, version: string): vo
 /** The cni keys that mean something only with `cni.enabled: true`. */
 const CNI_SETTINGS = ["chained", "version", "namespace", "values"] as const;
 
-export function parseCni(c: Collector, cni: Record<string, unknown>, istioNamespace: string, revisions: readonly RevisionSpec[]): CniSpec | undefined {
+/**
+ * The `cni` section. `ambientVersion`: ztunnel's version when ambient mode is on, which an unset cni.version follows
+ * (in ambient mode istio-cni serves ztunnel and moves with it, before it: istio/ambient.ts).
+ */
+export function parseCni(c: Collector, cni: Record<string, unknown>, istioNamespace: string, revisions: readonly RevisionSpec[],
+                         ambientVersion?: string): CniSpec | undefined {
     if (cni.enabled !== true) {
         // A setting of a CNI that is not installed says its writer expects one: refused rather than ignored.
         for (const key of CNI_SETTINGS.filter(k => cni[k] !== undefined && !(k === "values" && Object.keys(cni.values as object).length === 0))) {
@@ -38,8 +43,8 @@ export function parseCni(c: Collector, cni: Record<string, unknown>, istioNamesp
     }
     let version: string | undefined;
     if (cni.version === undefined) {
-        // CNI must not be newer than any control plane: follow the oldest one.
-        version = revisions.map(r => r.version).sort(compareVersions)[0];
+        // CNI must not be newer than any control plane: follow the oldest one (in ambient mode, ztunnel).
+        version = ambientVersion ?? revisions.map(r => r.version).sort(compareVersions)[0];
     } else if (parseVersion(cni.version as string)) {
         version = parseVersion(cni.version as string)!.raw;
         advisePrerelease(c, "cni.version", version);

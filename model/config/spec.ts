@@ -1,5 +1,5 @@
 /** The validated mesh spec: what the parsers produce from stack config and the components consume. */
-import { ImageSettings, ServiceType } from "../../istio";
+import { GatewayApiChannel, GatewayListenerProtocol, ImageSettings, ServiceType, WaypointFor, ZtunnelRollout } from "../../istio";
 import type { ConfigProblem } from "./problems";
 import type { PromotionSpec } from "../promotion";
 import type { RolloutSpec } from "./rollout";
@@ -40,11 +40,71 @@ export interface GatewaySpec {
     readonly values: Record<string, unknown>;
 }
 
+export interface GatewayListenerSpec {
+    readonly name: string;
+    readonly port: number;
+    readonly protocol: GatewayListenerProtocol;
+    readonly hostname?: string;
+    /** The TLS Secret an HTTPS or TLS listener terminates with; absent on TLS: passthrough. */
+    readonly certificate?: string;
+    /** Which namespaces' routes may attach. */
+    readonly routesFrom: "Same" | "All";
+}
+
+/** A Gateway API `Gateway` whose Deployment and Service istiod deploys. */
+export interface GatewayApiGatewaySpec {
+    readonly name: string;
+    readonly namespace: string;
+    /** The revision or tag written on the Gateway as istio.io/rev (a tag is advised against: istio/istio#59959). */
+    readonly target: string;
+    readonly className: string;
+    readonly serviceType: ServiceType;
+    /** The Gateway's listeners; absent when the Gateway comes from `manifest`. */
+    readonly listeners?: readonly GatewayListenerSpec[];
+    /**
+     * The user's own Gateway: the file as configured and the object read from it (with a disk to read; the program
+     * always has one). The program sets istio.io/rev on it.
+     */
+    readonly manifest?: { readonly path: string; readonly object?: Readonly<Record<string, unknown>> };
+    /** A waypoint (class istio-waypoint): the traffic it takes (istio.io/waypoint-for); its listener is Istio's HBONE one. */
+    readonly waypointFor?: WaypointFor;
+}
+
+export interface GatewayApiSpec {
+    /** The CRDs the program applies; absent: `unmanaged`, someone else installs them. */
+    readonly crds?: { readonly version: string; readonly channel: GatewayApiChannel };
+    readonly gateways: readonly GatewayApiGatewaySpec[];
+}
+
 export interface CniSpec {
     readonly version: string;
     readonly chained: boolean;
     readonly namespace: string;
     readonly values: Record<string, unknown>;
+}
+
+/** ztunnel: one DaemonSet, upgraded in place after istio-cni (istio/ambient.ts). */
+export interface ZtunnelSpec {
+    readonly version: string;
+    /** The revision whose istiod serves ztunnel (its CA and xDS address). */
+    readonly revision: string;
+    readonly values: Record<string, unknown>;
+    /** rolling: the DaemonSet's own update; nodeByNode: the program's step, one node (or nodesAtOnce) at a time. */
+    readonly rollout: ZtunnelRollout;
+    readonly nodesAtOnce: number;
+    readonly cordon: boolean;
+    readonly drain: boolean;
+    /** kubectl durations. */
+    readonly drainTimeout: string;
+    readonly readyTimeout: string;
+    readonly pauseBetween: string;
+}
+
+/** The ambient data plane: ztunnel, and the namespaces enrolled with istio.io/dataplane-mode=ambient. */
+export interface AmbientSpec {
+    /** Sorted; none of them is in MeshSpec.namespaces (a namespace runs sidecars or ambient). */
+    readonly namespaces: readonly string[];
+    readonly ztunnel: ZtunnelSpec;
 }
 
 export type Renderer = "helm" | "istioctl";
@@ -70,7 +130,11 @@ export interface MeshSpec {
     readonly tags: readonly TagSpec[];
     readonly namespaces: readonly NamespaceSpec[];
     readonly gateways: readonly GatewaySpec[];
+    /** The Gateway API: its CRDs and the Gateways istiod deploys. */
+    readonly gatewayApi: GatewayApiSpec;
     readonly cni?: CniSpec;
+    /** Ambient mode (ztunnel, ambient namespaces); absent when off. */
+    readonly ambient?: AmbientSpec;
     /** Render mode: write manifests here instead of applying them to a cluster. */
     readonly renderDirectory?: string;
     /** How long a restart waits for each workload's rollout (kubectl duration). */
@@ -104,6 +168,8 @@ export interface Disk {
     /** The path with every symbolic link resolved, or undefined when nothing is there. */
     realpath(p: string): string | undefined;
     isDirectory(p: string): boolean;
+    /** The text of a file, or undefined when there is none. */
+    readText?(p: string): string | undefined;
 }
 
 /** What was deployed by the previous `up` of this stack, as recorded in its `meshState` output. */
@@ -111,6 +177,11 @@ export interface PreviousState {
     readonly revisions: Readonly<Record<string, { version: string; upgradedFrom?: string }>>;
     /** Where the mesh ran (model/config/live.ts); absent in states of older versions of the program. */
     readonly placement?: Placement;
+    /** ztunnel and the ambient namespaces, when ambient mode ran. */
+    readonly ambient?: {
+        readonly ztunnel: { readonly version: string; readonly revision: string };
+        readonly namespaces: readonly string[];
+    };
 }
 
 /** The raw stack config, as read from Pulumi config (structured values already parsed from YAML). */

@@ -14,7 +14,7 @@ export interface Targets {
     readonly retired: readonly string[];
 }
 
-function targetProblem(c: Collector, key: string, target: unknown, t: Targets, what: string): boolean {
+export function targetProblem(c: Collector, key: string, target: unknown, t: Targets, what: string): boolean {
     const valid = [...t.revisions.map(r => r.name), ...t.tags.map(x => x.name)];
     if (typeof target === "string" && valid.includes(target)) {
         return false;

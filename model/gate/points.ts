@@ -83,6 +83,8 @@ export interface GatedChanges {
     readonly revisionsUpgradedInPlace: readonly { name: string; to: string }[];
     readonly tagsMoved: readonly { tag: string; to?: string }[];
     readonly gatewaysMoving: readonly { name: string; to?: { revision: string; version: string } }[];
+    /** Gateway API gateways that move (namespace/name), each with the Deployment istiod names after it. */
+    readonly gatewayApiMoving?: readonly { name: string; deployment: string; to?: { revision: string; version: string } }[];
     /** Namespaces per restart wave, each with the revision it moves to. */
     readonly waves: readonly (readonly { namespace: string; revision: string }[])[];
     /** Namespaces per tag (what a tag move touches). */
@@ -107,6 +109,17 @@ export function gatewayGate(gate: HealthGateSpec, gateway: string, revision: str
         { revisions: [revision], namespaces: [], gateways: [{ name, namespace, revision }] });
 }
 
+/**
+ * The gate of a Gateway API gateway (`gateway` as namespace/name) after istiod re-deployed it: its Deployment's
+ * traffic (`deployment`, the workload its metrics name) and its revision's istiods.
+ */
+export function gatewayApiGate(gate: HealthGateSpec, gateway: string, deployment: string, revision: string, version: string): GateRequest {
+    const [namespace] = gateway.split("/");
+    return gateRequest(gate, `Gateway API gateway ${gateway} -> ${revisionWithVersion({ revision, version })}`,
+        `the gateway's revision in istio-mesh:gatewayApi.gateways (${gateway})`,
+        { revisions: [revision], namespaces: [], gateways: [{ name: deployment, namespace, revision }] });
+}
+
 /** Every gate of a step, in the order `up` passes them. */
 export function planGates(gate: HealthGateSpec, changes: GatedChanges): GatePlan {
     const short = (r: GateRequest): GatePoint => ({ point: r.point, checks: r.checks.map(({ description: _d, ...c }) => c) });
@@ -115,6 +128,7 @@ export function planGates(gate: HealthGateSpec, changes: GatedChanges): GatePlan
         ...changes.revisionsUpgradedInPlace.map(r => controlPlaneGate(gate, r.name, r.to)),
         ...changes.tagsMoved.filter(t => t.to).map(t => tagGate(gate, t.tag, t.to!, changes.namespacesOfTag[t.tag] ?? [])),
         ...changes.gatewaysMoving.filter(g => g.to).map(g => gatewayGate(gate, g.name, g.to!.revision, g.to!.version)),
+        ...(changes.gatewayApiMoving ?? []).filter(g => g.to).map(g => gatewayApiGate(gate, g.name, g.deployment, g.to!.revision, g.to!.version)),
     ].map(short);
     const wave = waveGate(gate);
     changes.waves.forEach((targets, i) => points.push({

@@ -9,7 +9,7 @@
  * its pod template, written by the same patch that restarts it). Pods with no sidecar at all (injector down, or a
  * namespace new to the mesh) are judged by that record alone.
  */
-import { optsOutOfInjection, PodLike, podProxy, REV_LABEL, revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../../istio";
+import { AMBIENT_TARGET, optsOutOfInjection, PodLike, podProxy, REV_LABEL, revisionWithVersion, ROLLED_ONTO_ANNOTATION, rolledOntoValue } from "../../istio";
 import type { RolloutSpec } from "../config/rollout";
 import { KubeObject, Observation } from "./observation";
 
@@ -115,9 +115,49 @@ function replicasOf(w: KubeObject): number {
     return w.kind === "DaemonSet" ? (w.status?.desiredNumberScheduled ?? 0) : (w.spec?.replicas ?? 1);
 }
 
+/**
+ * The target of a namespace in the ambient mesh: no revision injects it; the record its restart writes names ztunnel's
+ * version only for the reader (an ambient pod does not restart for a ztunnel upgrade).
+ */
+export function ambientTarget(namespace: string, ztunnelVersion: string): NamespaceTarget {
+    return { namespace, label: AMBIENT_TARGET, revision: AMBIENT_TARGET, version: `ztunnel-${ztunnelVersion}` };
+}
+
+/** An ambient namespace's target: its pods run without a sidecar (ztunnel carries their traffic). */
+export function isAmbientTarget(target: Pick<NamespaceTarget, "revision">): boolean {
+    return target.revision === AMBIENT_TARGET;
+}
+
+/**
+ * A workload of an ambient namespace: it restarts when its pods still have a sidecar (moved from sidecars), never for
+ * ztunnel's version (ambient pods need no restart when ztunnel is upgraded: their traffic goes through the node's ztunnel).
+ */
+function decideAmbientWorkload(w: KubeObject, pods: readonly PodLike[], ref: Omit<WorkloadDecision, "verdict" | "reason">): WorkloadDecision {
+    const record = w.spec?.template?.metadata?.annotations?.[ROLLED_ONTO_ANNOTATION];
+    const rolled = typeof record === "string" && record.startsWith(`${AMBIENT_TARGET}@`);
+    if (rolled && isRolling(w)) {
+        return { ...ref, verdict: "rolling", reason: "already rolling into the ambient mesh" };
+    }
+    const withSidecar = pods.map(podProxy).filter(p => p.injected).length;
+    if (withSidecar === 0) {
+        return { ...ref, verdict: "on-target", reason: pods.length === 0 ? "no running pods" : "runs in the ambient mesh (no sidecar; a ztunnel upgrade needs no restart)" };
+    }
+    const restart = `${withSidecar} pod(s) still have a sidecar in an ambient namespace`;
+    if (w.kind === "Deployment" && w.spec?.paused) {
+        return { ...ref, verdict: "paused", reason: `${restart}; paused: resume it (kubectl -n ${w.metadata.namespace} rollout resume deployment/${w.metadata.name}) and run up again` };
+    }
+    if ((w.kind === "StatefulSet" || w.kind === "DaemonSet") && w.spec?.updateStrategy?.type === "OnDelete") {
+        return { ...ref, verdict: "on-delete", reason: `${restart}; updateStrategy OnDelete: delete its pods one at a time to move them` };
+    }
+    return { ...ref, verdict: "restart", reason: restart };
+}
+
 /** Decides one workload from its object and its running pods. */
 export function decideWorkload(w: KubeObject, pods: readonly PodLike[], target: NamespaceTarget): WorkloadDecision {
     const ref = { kind: w.kind as RestartableKind, name: w.metadata.name, generation: w.metadata.generation, replicas: replicasOf(w) };
+    if (isAmbientTarget(target)) {
+        return decideAmbientWorkload(w, pods, ref);
+    }
     const template: PodLike = w.spec?.template ?? {};
     const want = rolledOntoValue(target.revision, target.version);
     const record = template.metadata?.annotations?.[ROLLED_ONTO_ANNOTATION];
@@ -206,7 +246,8 @@ export function decideNamespace(target: NamespaceTarget, observation: Observatio
             continue;
         }
         const off = pods.filter(p => !optsOutOfInjection(p)).map(podProxy)
-            .filter(p => !p.injected || p.revision !== target.revision || (p.version !== undefined && p.version !== target.version));
+            .filter(p => isAmbientTarget(target) ? p.injected
+                : !p.injected || p.revision !== target.revision || (p.version !== undefined && p.version !== target.version));
         if (off.length > 0) {
             manual.push({ namespace: target.namespace, owner: key, pods: off.length, command: manualCommand(target.namespace, kind, name) });
         }

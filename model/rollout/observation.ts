@@ -23,10 +23,14 @@ export interface Observation {
     readonly namespaceLabels: Readonly<Record<string, string | undefined>>;
     /** The legacy istio-injection label of each observed namespace that carries one. */
     readonly namespaceInjection?: Readonly<Record<string, string>>;
+    /** The istio.io/dataplane-mode label of each observed namespace that carries one (ambient mode). */
+    readonly namespaceModes?: Readonly<Record<string, string>>;
     /** Each observed namespace's metadata.resourceVersion: names one state of its labels. */
     readonly namespaceVersions?: Readonly<Record<string, string>>;
     /** Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Pods and PodDisruptionBudgets. */
     readonly objects: readonly KubeObject[];
+    /** The cluster's nodes and ztunnel's pods: read only in ambient mode (model/ambient/nodes.ts). */
+    readonly ztunnel?: { readonly nodes: readonly KubeObject[]; readonly pods: readonly KubeObject[] };
     /** Every namespace and pod of the cluster: read only when the step retires a revision (model/retirement.ts). */
     readonly cluster?: ClusterPods;
 }

@@ -1,8 +1,8 @@
 /**
  * The restart request the program hands to the restart step (its stdin), and the namespace-label checks around it.
  */
-import { REV_LABEL, rolledOntoValue } from "../../istio";
-import { NamespaceTarget, RolloutPlan, restarts } from "./decide";
+import { AMBIENT_MODE, DATAPLANE_MODE_LABEL, INJECTION_LABEL, REV_LABEL, rolledOntoValue } from "../../istio";
+import { isAmbientTarget, NamespaceTarget, RolloutPlan, restarts } from "./decide";
 import { Observation } from "./observation";
 
 /**
@@ -44,8 +44,20 @@ export function labelChangedOutside(namespace: string, target: string, previousT
     return observed === target ? undefined : `${observed ?? "(none)"}@${observation.namespaceVersions?.[namespace] ?? "?"}`;
 }
 
-/** The namespace label the restart step requires before restarting (a hand relabel must be taken back first). */
-export function labelProblem(ns: NamespaceTarget, observedLabel: string | undefined): string | undefined {
+/**
+ * The namespace labels the restart step requires before restarting (a hand relabel must be taken back first). An
+ * ambient namespace must carry istio.io/dataplane-mode=ambient and nothing that injects sidecars: restarting it
+ * otherwise would bring the sidecars back.
+ */
+export function labelProblem(ns: NamespaceTarget, observedLabel: string | undefined, observedMode?: string, legacyInjection?: string): string | undefined {
+    if (isAmbientTarget(ns)) {
+        const injects = observedLabel !== undefined ? `${REV_LABEL}=${observedLabel}` : legacyInjection !== undefined ? `${INJECTION_LABEL}=${legacyInjection}` : undefined;
+        return observedMode === AMBIENT_MODE && !injects ? undefined
+            : `namespace ${ns.namespace} is in istio-mesh:ambient.namespaces but is labelled ${DATAPLANE_MODE_LABEL}=${observedMode ?? "(none)"}` +
+              `${injects ? ` and ${injects}, which injects sidecars` : ""}: restarting now would not take its pods into the ambient mesh. ` +
+              (injects && observedLabel === undefined ? `Remove the label (kubectl label namespace ${ns.namespace} ${INJECTION_LABEL}-) and run 'pulumi up' again`
+                  : "Run 'pulumi up' again (or 'pulumi up --refresh') so its labels are taken back, then its workloads restart");
+    }
     return observedLabel === ns.label ? undefined
         : `namespace ${ns.namespace} is labelled ${REV_LABEL}=${observedLabel ?? "(none)"}, not ${ns.label} as istio-mesh:namespaces.${ns.namespace} says ` +
           `(relabelled outside the program while up ran?): restarting now would inject the wrong revision. Run 'pulumi up' again (or 'pulumi up --refresh') so the label is taken back, then its workloads restart`;

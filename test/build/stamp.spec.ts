@@ -72,7 +72,7 @@ describe("build stamp: the compiled program runs only when built from the source
             for (const file of ["stamp.js", "step.js"]) {
                 fs.copyFileSync(path.join(REPO, "tools", "build", file), path.join(root, "tools", "build", file));
             }
-            fs.writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "commonjs" } }));
+            fs.writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "commonjs", target: "es2020", rootDir: "." } }));
             fs.writeFileSync(path.join(root, "components", "step.ts"), `export function main(): void { process.stdout.write("sources\\n"); }\n`);
             fs.mkdirSync(path.join(root, "bin", "components"), { recursive: true });
             fs.writeFileSync(path.join(root, "bin", "components", "step.js"), `exports.main = () => process.stdout.write("compiled\\n");\n`);
@@ -84,6 +84,18 @@ describe("build stamp: the compiled program runs only when built from the source
         it("built from these sources: the compiled step runs, without ts-node", () => {
             const r = runStep(projectWithStep());
             assert.deepStrictEqual([r.status, r.stdout, r.stderr], [0, "compiled\n", ""]);
+        });
+
+        it("with Node's module compile cache on, under the temp directory (main.js and the steps enable it)", () => {
+            const root = projectWithStep();
+            const tmp = path.join(root, "tmp");
+            fs.mkdirSync(tmp);
+            const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+            delete env.NODE_COMPILE_CACHE;
+            delete env.NODE_DISABLE_COMPILE_CACHE;
+            const r = spawnSync(process.execPath, ["tools/build/step.js", "components/step"], { cwd: root, encoding: "utf8", env });
+            assert.deepStrictEqual([r.status, r.stdout], [0, "compiled\n"], r.stderr);
+            assert.ok(fs.readdirSync(path.join(tmp, "node-compile-cache")).length > 0, "the cache holds the compiled modules");
         });
 
         it("stale, with ts-node installed: the sources run, and the step says so", () => {

@@ -217,6 +217,12 @@ describe("kubectl steps", () => {
         assert.ok(r.calls.length < 12, `${r.calls.length} kubectl calls`);
     });
 
+    it("legacy label: removed from an ambient namespace too (istio.io/dataplane-mode=ambient, no revision label): it would inject sidecars there", () => {
+        const r = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE: "shop||enabled|ambient;cart|1-30|enabled" }, undefined, "hold cart enabled\nhold shop enabled\n");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.calls.slice(1), ["label namespace cart shop istio-injection-"]);
+    });
+
     it("legacy label: kept everywhere while a held namespace has no revision label, or when kubectl fails, saying why", () => {
         const unlabelled = runScript(LEGACY_INJECTION_APPLY_SCRIPT, { FAKE_NS_STATE: nsState(["shop", "", "enabled"], ["cart", "1-30", "enabled"]) }, undefined, "hold cart enabled\nhold shop enabled\n");
         assert.strictEqual(unlabelled.code, 1);

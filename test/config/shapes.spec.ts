@@ -18,7 +18,21 @@ const FULL: RawConfig = {
         name: "ingress", namespace: "istio-ingress", revision: "default", serviceType: "LoadBalancer", awaitLoadBalancer: true, replicas: 2,
         podDisruptionBudget: { minAvailable: 1 }, values: { labels: { team: "edge" } },
     }, { name: "egress", revision: "default", replicas: 3, podDisruptionBudget: { maxUnavailable: "34%" } }],
+    gatewayApi: {
+        version: "1.5.1", channel: "standard", gateways: [{
+            name: "storefront", namespace: "shop", revision: "1-30", className: "istio", serviceType: "ClusterIP",
+            listeners: [{ name: "web", port: 443, protocol: "HTTPS", hostname: "shop.example.com", certificate: "shop-tls", routesFrom: "Same" }],
+        }, { name: "edge", namespace: "shop", revision: "1-30", manifest: "gateways/edge.yaml" },
+        { name: "waypoint", namespace: "catalog", revision: "1-30", className: "istio-waypoint", waypointFor: "service" }],
+    },
     cni: { enabled: true, chained: true, version: "1.29.3", namespace: "kube-system", values: { resources: {} } },
+    ambient: {
+        enabled: true, namespaces: ["catalog"],
+        ztunnel: {
+            revision: "1-29", version: "1.29.3", values: { logLevel: "info" }, rollout: "nodeByNode", nodesAtOnce: 1, cordon: true, drain: true,
+            drainTimeout: "5m", readyTimeout: "5m", pauseBetween: "0s",
+        },
+    },
     registry: { hub: "registry.example.com/istio", tag: "{version}-distroless", imagePullSecrets: ["istio-pull"], pullSecretName: "registry-credentials" },
     registryCredentials: CREDENTIALS.secret,
     charts: { renderer: "helm", repository: "oci://registry.example.com/charts", localDir: "/srv/istio/{version}", istioctl: "/opt/istio-{version}/bin/istioctl" },
@@ -56,7 +70,7 @@ function concrete(schemaPath: string): string {
     if (list < 0) {
         return path;
     }
-    const items = valueAt(FULL, path.slice(0, list)) as unknown[];
+    const items = (valueAt(FULL, path.slice(0, list)) ?? []) as unknown[];
     const found = items.map((_, i) => concrete(`${path.slice(0, list)}[${i}]${path.slice(list + 2)}`)).find(k => valueAt(FULL, k) !== undefined);
     return found ?? path.replace(/\[\]/g, "[0]");
 }

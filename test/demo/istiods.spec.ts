@@ -1,10 +1,19 @@
 import * as assert from "assert";
-import { injectorRevisions, istiodsReady, IstiodState, routesFile, webhookTargets } from "../../demo/istiods";
+import { deploymentEnv, injectorRevisions, istiodsReady, IstiodState, routesFile, webhookTargets } from "../../demo/istiods";
 
 describe("local istiod supervisor: what it runs and routes", () => {
     it("runs one istiod per injector ConfigMap, named by its revision", () => {
         assert.deepStrictEqual(injectorRevisions(["istio-1-31", "istio-sidecar-injector-1-31", "istio-ca-root-cert", "istio-sidecar-injector-1-30", "istio-sidecar-injector"]),
             ["1-30", "1-31"]);
+    });
+
+    it("runs the local istiod with the Deployment's ambient switch, and nothing else of its environment", () => {
+        const deployment = (env: object[]) => ({ spec: { template: { spec: { containers: [{ name: "discovery", env }] } } } });
+        assert.deepStrictEqual(deploymentEnv(deployment([
+            { name: "PILOT_ENABLE_AMBIENT", value: "true" }, { name: "PILOT_TRACE_SAMPLING", value: "1" },
+            { name: "REVISION", valueFrom: { fieldRef: { fieldPath: "metadata.labels['istio.io/rev']" } } },
+        ])), { PILOT_ENABLE_AMBIENT: "true" });
+        assert.deepStrictEqual(deploymentEnv(deployment([{ name: "PILOT_TRACE_SAMPLING", value: "1" }])), {});
     });
 
     it("routes the ClusterIP of istiod's Service at each webhook port (targetPort 15017), and nothing else", () => {

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalProject, toolchainEnv, toolchainMissing } from "../../demo/local";
 
-const missing = toolchainMissing(/^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubectl)$/);
+const missing = toolchainMissing(/^(node|pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|kubectl)$/);
 const PROMPT = "To sign in, use a web browser to open https://login.example.com/device and enter the code ABCD-1234 to authenticate.";
 
 describe("end to end: the preview's cluster read is bounded, and its proxy never outlives the preview", function () {

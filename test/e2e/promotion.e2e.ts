@@ -18,7 +18,7 @@ import { RawConfig } from "../../model/config";
 import { LocalProject, PulumiResult, toolchainEnv, toolchainMissing } from "../../demo/local";
 
 /** The toolchain targets this test runs: no cluster binaries, no istioctl. */
-const NEEDED = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
+const NEEDED = /^(node|pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
 
 const STAGING = "organization/istio-mesh/staging";
 const PROD = "organization/istio-mesh/prod";
@@ -74,7 +74,7 @@ describe("end to end: prod promoted from staging through the real engine", funct
     /** Writes a stack's config file, keeping what `pulumi stack init` put there (the passphrase's salt). */
     function setConfig(stack: "staging" | "prod", raw: RawConfig): void {
         const file = path.join(project.dir, `Pulumi.${stack}.yaml`);
-        const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as Record<string, unknown>;
+        const doc = (yaml.loadAll(fs.readFileSync(file, "utf8"))[0] ?? {}) as Record<string, unknown>;
         doc.config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`istio-mesh:${k}`, v]));
         fs.writeFileSync(file, yaml.dump(doc));
     }

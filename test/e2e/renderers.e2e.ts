@@ -19,7 +19,7 @@ import { RawConfig } from "../../model/config";
 import { LocalProject, toolchainEnv, toolchainMissing } from "../../demo/local";
 
 /** The toolchain targets this test runs (tools/offline/toolchain.sh --list): no cluster binaries. */
-const NEEDED = /^(pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|istioctl-[\d.]+|charts-[\d.]+)$/;
+const NEEDED = /^(node|pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|istioctl-[\d.]+|charts-[\d.]+)$/;
 
 type K8sObject = Record<string, any>;
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
-import { baseValues, cniValues, istioctlCommand, istioctlOverlay, istiodValues, overlayText } from "../../istio";
+import { baseValues, cniValues, istioctlCommand, istioctlOverlay, istiodValues, overlayText, ztunnelValues } from "../../istio";
 
 describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
     const images = { hub: "registry.example.com/istio", imagePullSecrets: ["pull"] };
@@ -37,6 +37,15 @@ describe("istio/istioctl: the values tree as an IstioOperator overlay", () => {
         const overlay = istioctlOverlay("cni", "kube-system", cni);
         assert.deepStrictEqual(overlay.spec.components, { cni: { enabled: true, namespace: "kube-system" } });
         assert.deepStrictEqual(overlay.spec.unvalidatedValues, { chained: false, cniBinDir: "/home/kubernetes/bin", global: cni.global });
+    });
+
+    it("ztunnel: its own values under its component's root (ztunnel), global shared", () => {
+        const z = ztunnelValues({ version: "1.31.0", revision: "1-31", rollout: "nodeByNode", istioNamespace: "mesh", images });
+        const overlay = istioctlOverlay("ztunnel", "mesh", z);
+        assert.deepStrictEqual(overlay.spec.components, { ztunnel: { enabled: true, namespace: "mesh" } });
+        assert.deepStrictEqual(overlay.spec.unvalidatedValues, {
+            global: z.global, ztunnel: { revision: "1-31", updateStrategy: { type: "OnDelete" }, annotations: { "pulumi.com/skipAwait": "true" } },
+        });
     });
 
     it("the text istioctl reads is the overlay exactly: strings that look like numbers stay strings", () => {

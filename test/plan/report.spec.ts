@@ -145,6 +145,32 @@ describe("plan report: events -> an upgrade step", () => {
         ]);
     });
 
+    it("lists Gateway API gateways in the skew table, before and after their move", () => {
+        const gw = (revision: string) => ({ gatewayApi: { gateways: [{ name: "storefront", namespace: "shop", revision, listeners: [{ port: 80 }] }] } });
+        const before = state({ ...moveShop, ...gw("1-29") }).facts.state;
+        const after = state({ ...moveShop, ...gw("1-30") }, before);
+        const r = buildReport(new Stream().outputs({ upgradePlan: after.plan, meshState: after.facts.state }).events, { stack: "staging", previous: before });
+        assert.deepStrictEqual(r.skew.filter(s => s.proxies.startsWith("Gateway API")).map(s => [s.proxies, s.before?.revision, s.after?.revision, s.ok]),
+            [["Gateway API gateway shop/storefront", "1-29", "1-30", true]]);
+        assert.match(renderText(r), /Gateway API gateway shop\/storefront: 1-29 \(1\.29\.3\) -> 1-30 \(1\.30\.2\), deployed by istiod-1-30/);
+    });
+
+    it("ambient mode: ztunnel's row against the revision serving it, and its changes in a phase of their own, between CNI and tags", () => {
+        const ambient: RawConfig = { revisions: [{ version: "1.29.3" }, { version: "1.30.2" }], tags: { default: "1-30" }, cni: { enabled: true }, ambient: { enabled: true, namespaces: ["shop"] } };
+        const before = state({ ...ambient, tags: { default: "1-29" } }).facts.state;
+        const after = state(ambient, before);
+        const s = new Stream().step("update", [MESH, TYPE.ztunnel, "kubernetes:helm.sh/v4:Chart"], "ztunnel")
+            .step("update", [MESH, TYPE.ztunnel, "command:local:Command"], "ztunnel-rollout").outputs({ upgradePlan: after.plan, meshState: after.facts.state });
+        const r = buildReport(s.events, { stack: "staging", previous: before });
+        assert.deepStrictEqual(r.skew.filter(x => x.proxies.startsWith("ztunnel")), [
+            { proxies: "ztunnel (every node)", before: { revision: "1-29", version: "1.29.3" }, after: { revision: "1-30", version: "1.30.2" }, ok: true },
+        ]);
+        assert.deepStrictEqual(r.phases.map(p => [p.phase, p.changes.map(c => c.name)]), [["ztunnel", ["ztunnel", "ztunnel-rollout"]]]);
+        const behind = { ...after.facts.state, ambient: { ...after.facts.state.ambient!, ztunnel: { version: "1.28.4", revision: "1-30" } } };
+        const flagged = buildReport(new Stream().outputs({ upgradePlan: after.plan, meshState: behind }).events, { stack: "staging", previous: before });
+        assert.match(flagged.skew.find(x => x.proxies.startsWith("ztunnel"))!.reason!, /ztunnel 1\.28\.4 is 2 minors behind its control plane 1-30/);
+    });
+
     it("flags proxies left too far behind their control plane", () => {
         const now = { ...moved.facts.state, revisions: { ...moved.facts.state.revisions, "1-29": { version: "1.31.0" } } };
         const s = new Stream().outputs({ upgradePlan: moved.plan, meshState: now });

@@ -68,7 +68,7 @@ describe("the policy pack under the Pulumi policy runtime", function () {
         assert.strictEqual(info.getName(), "istio-mesh");
         assert.strictEqual(info.getVersion(), "0.1.0");
         const policies = info.getPoliciesList();
-        assert.strictEqual(policies.length, 15);
+        assert.strictEqual(policies.length, 17);
         const byName = new Map(policies.map((p: any) => [p.getName(), p]));
         assert.strictEqual((byName.get("istio-version-not-end-of-life") as any).getEnforcementlevel(), pb.EnforcementLevel.ADVISORY);
         assert.strictEqual((byName.get("istio-control-plane-skew") as any).getEnforcementlevel(), pb.EnforcementLevel.MANDATORY);

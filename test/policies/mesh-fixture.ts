@@ -6,7 +6,7 @@
 import * as yaml from "js-yaml";
 import {
     baseValues, cniValues, gatewayValues, injectorWebhookName, istiodName, istiodValues, tagWebhook, validatorWebhookName,
-    DEFAULT_VALIDATOR_NAME,
+    DEFAULT_VALIDATOR_NAME, ztunnelValues,
 } from "../../istio";
 import { ANNOTATION } from "../../istio/names";
 import { ResourceLike } from "../../policies/resources";
@@ -30,6 +30,8 @@ export interface MeshSpec {
     namespaces: NamespaceSpec[];
     workloads: WorkloadSpec[];
     cni?: { version: string; namespace: string };
+    /** Ambient mode's ztunnel, served by `revision`. */
+    ztunnel?: { version: string; revision: string };
 }
 
 export function happySpec(): MeshSpec {
@@ -55,6 +57,11 @@ export function happySpec(): MeshSpec {
         workloads: [{ name: "checkout", namespace: "shop", proxyImage: "registry.example.com/istio/proxyv2:1.29.3" }],
         cni: { version: "1.29.3", namespace: "istio-system" },
     };
+}
+
+/** The happy mesh in ambient mode, mid-upgrade in Istio's order: CNI and ztunnel on 1.30, served by 1-30; 1-29 not retired yet. */
+export function ambientSpec(): MeshSpec {
+    return { ...happySpec(), cni: { version: "1.30.2", namespace: "istio-system" }, ztunnel: { version: "1.30.2", revision: "1-30" } };
 }
 
 /** How the plan shows the mesh. */
@@ -182,6 +189,25 @@ function cniDaemonSet(spec: MeshSpec, cni: NonNullable<MeshSpec["cni"]>): Record
     };
 }
 
+function ztunnelDaemonSet(spec: MeshSpec, z: NonNullable<MeshSpec["ztunnel"]>): Record<string, any> {
+    return {
+        apiVersion: "apps/v1", kind: "DaemonSet",
+        metadata: { name: "ztunnel", namespace: spec.istioNamespace, annotations: { "istio.io/rev": z.revision } },
+        spec: {
+            updateStrategy: { type: "OnDelete" },
+            template: {
+                metadata: { labels: { app: "ztunnel", "sidecar.istio.io/inject": "false" }, annotations: { "istio.io/rev": z.revision } },
+                spec: {
+                    containers: [{
+                        name: "istio-proxy", image: `${spec.hub}/ztunnel:${z.version}`,
+                        securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: true, capabilities: { add: ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"] } },
+                    }],
+                },
+            },
+        },
+    };
+}
+
 function defaultValidator(spec: MeshSpec, defaultRevision: string): Record<string, any> {
     const service = defaultRevision === "default" ? "istiod" : istiodName(defaultRevision);
     return {
@@ -226,6 +252,12 @@ function charts(spec: MeshSpec): ResourceLike[] {
             values: cniValues({ version: spec.cni.version, chained: true, istioNamespace: spec.istioNamespace, images }),
         }));
     }
+    if (spec.ztunnel) {
+        out.push(resource(T.chart, "ztunnel", {
+            chart: "oci://ghcr.io/istio/release/charts/ztunnel", version: spec.ztunnel.version, namespace: spec.istioNamespace,
+            values: ztunnelValues({ version: spec.ztunnel.version, revision: spec.ztunnel.revision, rollout: "nodeByNode", istioNamespace: spec.istioNamespace, images }),
+        }));
+    }
     return out;
 }
 
@@ -235,6 +267,7 @@ function otherChildren(spec: MeshSpec): Array<Record<string, any>> {
         ...(spec.base?.defaultRevision ? [defaultValidator(spec, spec.base.defaultRevision)] : []),
         ...spec.gateways.map(g => gatewayDeployment(spec, g)),
         ...(spec.cni ? [cniDaemonSet(spec, spec.cni)] : []),
+        ...(spec.ztunnel ? [ztunnelDaemonSet(spec, spec.ztunnel)] : []),
     ];
 }
 

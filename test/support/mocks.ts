@@ -16,6 +16,8 @@ export interface Registered {
     dependencies: string[];
     /** Registered with `protect` (the engine refuses to delete it). */
     protect: boolean;
+    /** Registered with `retainOnDelete` (the engine forgets it without deleting it). */
+    retainOnDelete: boolean;
 }
 
 /** The error of a program that failed under mocks, with the resources it registered before failing. */
@@ -69,11 +71,14 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     const resources: Registered[] = [];
     const calls: ProgramRun["calls"] = [];
     // The mocks' newResource is not given the dependencies and options; the monitor's request carries them.
-    const dependencies = new Map<string, { dependencies: string[]; protect: boolean }>();
+    const dependencies = new Map<string, { dependencies: string[]; protect: boolean; retainOnDelete: boolean }>();
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
             const sent = dependencies.get(`${args.type}::${args.name}`);
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: sent?.dependencies ?? [], protect: sent?.protect ?? false });
+            resources.push({
+                type: args.type, name: args.name, inputs: args.inputs, dependencies: sent?.dependencies ?? [], protect: sent?.protect ?? false,
+                retainOnDelete: sent?.retainOnDelete ?? false,
+            });
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -99,7 +104,8 @@ export async function runProgram(config: RawConfig, previous?: MeshState, secret
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: unknown) => {
-        dependencies.set(`${req.getType()}::${req.getName()}`, { dependencies: req.getDependenciesList(), protect: req.getProtect() });
+        dependencies.set(`${req.getType()}::${req.getName()}`,
+            { dependencies: req.getDependenciesList(), protect: req.getProtect(), retainOnDelete: req.getRetainondelete() === true });
         return register(req, callback);
     };
     const all: Record<string, string> = {};

@@ -8,8 +8,8 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
-/** What the compiled program is made of: index.ts and what it imports, and the compiler options. */
-const SOURCES = ["index.ts", "startup.ts", "program.ts", "components", "istio", "model", "tsconfig.json", "tsconfig.build.json"];
+/** What the compiled program is made of: index.ts, the library entries (lib/) and what they import, and the compiler options. */
+const SOURCES = ["index.ts", "program.ts", "lib", "components", "istio", "model", "policies", "tsconfig.json", "tsconfig.build.json"];
 const STAMP = path.join("bin", "sources.sha256");
 
 function files(root, entry) {
@@ -17,7 +17,9 @@ function files(root, entry) {
     if (!fs.statSync(full).isDirectory()) {
         return [entry];
     }
-    return fs.readdirSync(full).sort().flatMap(e => files(root, path.join(entry, e)));
+    // What npm never packs is left out, so a package installed from `npm pack` (README, "As a library") has the same
+    // digest: a dependency folder (an install inside policies/) and npm's own settings.
+    return fs.readdirSync(full).sort().filter(e => e !== "node_modules" && e !== ".npmrc").flatMap(e => files(root, path.join(entry, e)));
 }
 
 /** sha256 over each source's path and content, in a fixed order. */

@@ -4,6 +4,8 @@
  * `npm ci --omit=dev && npm run build`, and never runs a stale build (tools/build/stamp.js requireProgram).
  */
 "use strict";
+// Node's module compile cache, as main.js enables it (it says why).
+require("module").enableCompileCache();
 const path = require("path");
 const { requireProgram } = require("./stamp");
 

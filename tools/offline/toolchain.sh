@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # tools/offline/toolchain.sh: build, offline, everything the end-to-end test needs, into a cache folder
 # outside the repo:
+#   node (Node.js NODE_MAJOR LTS, from the npm registry's per-platform build) when the machine's node is older,
 #   pulumi (CLI), and the real plugins pulumi-language-nodejs, pulumi-resource-kubernetes and
 #   pulumi-resource-command built from their upstream sources in ../shared/vendor (providers installed into PULUMI_HOME),
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok, kwokctl,
-#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni);
-#   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache).
+#   istioctl for two Istio minors, and those minors' Helm charts (base, istiod, gateway, cni, ztunnel);
+#   prometheus (the health gate's, from Debian's package: apt-get download, unpacked into the cache);
+#   the Gateway API CRD manifests of the releases the two Istio minors are built against (go mod download: the
+#   module cache, $(go env GOMODCACHE), not the cache folder; --env exports GOMODCACHE so the program finds them).
 #
 # Usage:
 #   tools/offline/toolchain.sh               build what is missing (resumable; a failure of one binary does not stop
@@ -14,12 +17,14 @@
 #   tools/offline/toolchain.sh --check       quick: exit 0 only if everything the e2e test needs is present;
 #                                      one line per missing item
 #   tools/offline/toolchain.sh --env         print `export ...` lines:  eval "$(tools/offline/toolchain.sh --env)"
+#                                      (the cache's node first on PATH when the machine's is older than NODE_MAJOR)
 #   tools/offline/toolchain.sh --list        print the targets with their versions
 #
 # Cache: ${ISTIO_MESH_TOOLCHAIN:-$HOME/.cache/istio-mesh-toolchain}
 #   bin/           the binaries (bin/.stamps/<name> records the version each was built at)
+#   node/bin/node  Node.js NODE_VERSION, only when the machine's node is older than NODE_MAJOR
 #   pulumi-home/   PULUMI_HOME, with the provider plugins installed (no download is ever attempted)
-#   charts/<minor>/{base,istiod,gateway,cni}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
+#   charts/<minor>/{base,istiod,gateway,cni,ztunnel}   Istio Helm charts, e.g. charts/1.30/istiod; charts/<exact version>
 #                  is a symlink to it (e.g. charts/1.30.4-dev.9739e10e), as is bin/istioctl-<exact version>
 #   plugins-build/ the copies of the vendor trees the plugins are built in (../shared/vendor/build-plugins.sh)
 #   src/           wrapper Go modules;  logs/<target>.log  build logs;  build-times.txt  seconds per build
@@ -47,6 +52,7 @@ CHARTS=$CACHE/charts
 STAMPS=$BIN/.stamps
 TOOLCHAIN_PULUMI_HOME=$CACHE/pulumi-home
 TIMES=$CACHE/build-times.txt
+NODE_DIR=$CACHE/node
 
 ISTIO_MINORS=("$ISTIO_OLD_MINOR" "$ISTIO_NEW_MINOR")
 istio_module_version() { if [[ $1 == "$ISTIO_OLD_MINOR" ]]; then echo "$ISTIO_OLD_MODULE_VERSION"; else echo "$ISTIO_NEW_MODULE_VERSION"; fi; }
@@ -61,7 +67,28 @@ declare -A PLUGIN_MAIN=(
 # Stamps say where a plugin came from, so a cache stamped by a stand-in build never matches.
 PLUGIN_ORIGIN=upstream
 
+# The first node on PATH other than the cache's own (a PATH set by --env already holds that one first).
+machine_node() {
+	local dir IFS=:
+	for dir in $PATH; do
+		if [[ $dir != "$NODE_DIR/bin" && -x $dir/node ]]; then
+			echo "$dir/node"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# True when the machine has no node or one older than NODE_MAJOR: then the toolchain installs and uses its own.
+node_needed() {
+	local node major
+	node=$(machine_node) || return 0
+	major=$("$node" -p 'process.versions.node.split(".")[0]' 2>/dev/null) || return 0
+	((major < NODE_MAJOR))
+}
+
 targets() {
+	if node_needed; then echo "node|$NODE_VERSION|1|$NODE_DIR/bin/node"; fi
 	echo "pulumi|$PULUMI_VERSION|1|$BIN/pulumi"
 	echo "pulumi-language-nodejs|$PULUMI_VERSION+$PLUGIN_ORIGIN|1|$BIN/pulumi-language-nodejs"
 	echo "pulumi-resource-kubernetes|$KUBERNETES_PROVIDER_VERSION+$PLUGIN_ORIGIN|1|$TOOLCHAIN_PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION/pulumi-resource-kubernetes"
@@ -77,7 +104,12 @@ targets() {
 	for m in "${ISTIO_MINORS[@]}"; do
 		echo "istioctl-$m|$(istio_chart_version "$m")|1|$BIN/istioctl-$m"
 		echo "charts-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/istiod/Chart.yaml"
+		echo "ztunnel-chart-$m|$(istio_chart_version "$m")|1|$CHARTS/$m/ztunnel/Chart.yaml"
 		echo "pilot-discovery-$m|$(istio_chart_version "$m")|1|$BIN/pilot-discovery-$m"
+	done
+	local v
+	for v in "${GATEWAY_API_VERSIONS[@]}"; do
+		echo "gateway-api-$v|$v|1|$GOMODCACHE/sigs.k8s.io/gateway-api@v$v/config/crd/standard/gateway.networking.k8s.io_gateways.yaml"
 	done
 	echo "egress-proxy|$(egress_proxy_version)|1|$BIN/egress-proxy"
 	echo "prometheus|$PROMETHEUS_DEB_VERSION|1|$BIN/prometheus"
@@ -103,6 +135,9 @@ GOPROXY=${GOPROXY%|direct}
 if [[ -z $GOPROXY || $GOPROXY == direct ]]; then GOPROXY=https://proxy.golang.org; fi
 export GOPROXY
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+# Where `go mod download` leaves modules: the Gateway API manifests are read from there.
+GOMODCACHE=$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")
+export GOMODCACHE
 : "${GOMAXPROCS:=$(nproc)}"
 export GOMAXPROCS
 GOBUILD=(go build -p "$GOMAXPROCS")
@@ -177,6 +212,29 @@ pulumi_wrapper() {
 	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" \
 		"	$from => ${to%@*} ${to#*@}" \
 		'	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"'
+}
+
+# Node.js from the npm registry (see toolchain.versions): npm pack checks the tarball against the registry's sha512.
+build_node() {
+	local arch dir=$SRC/node
+	case $(uname -m) in
+	x86_64) arch=x64 ;;
+	aarch64) arch=arm64 ;;
+	*)
+		echo "no Node.js build for $(uname -m) on the npm registry: install Node.js $NODE_MAJOR (nodejs.org or nvm)"
+		return 1
+		;;
+	esac
+	rm -rf "$dir" "$NODE_DIR.new"
+	mkdir -p "$dir" "$NODE_DIR.new/bin"
+	(cd "$dir" && npm pack --ignore-scripts --loglevel=warn "node-linux-$arch@$NODE_VERSION")
+	tar -xzf "$dir/node-linux-$arch-$NODE_VERSION.tgz" -C "$dir" package/bin/node package/LICENSE
+	install -m 0755 "$dir/package/bin/node" "$NODE_DIR.new/bin/node"
+	cp "$dir/package/LICENSE" "$NODE_DIR.new/LICENSE"
+	[[ "$("$NODE_DIR.new/bin/node" --version)" == "v$NODE_VERSION" ]]
+	rm -rf "$NODE_DIR" "$dir"
+	mv "$NODE_DIR.new" "$NODE_DIR"
+	"$NODE_DIR/bin/node" --version
 }
 
 build_pulumi() {
@@ -380,12 +438,12 @@ build_charts() { # minor: export charts from the module cache, stamped with a re
 	dst=$CHARTS/$m
 	rm -rf "$dst.tmp"
 	mkdir -p "$dst.tmp"
-	for name in base:base istiod:istio-control/istio-discovery gateway:gateway cni:istio-cni; do
+	for name in base:base istiod:istio-control/istio-discovery gateway:gateway cni:istio-cni ztunnel:ztunnel; do
 		from=$src/manifests/charts/${name#*:}
 		cp -r "$from" "$dst.tmp/${name%%:*}"
 	done
 	chmod -R u+w "$dst.tmp"
-	for name in base istiod gateway cni; do
+	for name in base istiod gateway cni ztunnel; do
 		sed -i -e "s/^version: .*/version: $chartver/" -e "s/^appVersion: .*/appVersion: $chartver/" \
 			"$dst.tmp/$name/Chart.yaml"
 	done
@@ -408,11 +466,28 @@ link_aliases() {
 	if [[ -x $BIN/istioctl-$ISTIO_NEW_MINOR ]]; then ln -sfn "istioctl-$ISTIO_NEW_MINOR" "$BIN/istioctl"; fi
 }
 
+build_ztunnel_chart() { # minor: ambient's ztunnel chart beside the others, for a cache whose charts predate it
+	local m=$1 src dst chartver
+	chartver=$(istio_chart_version "$m")
+	src=$(module_dir "istio.io/istio@$(istio_module_version "$m")")
+	dst=$CHARTS/$m/ztunnel
+	mkdir -p "$CHARTS/$m"
+	rm -rf "$dst.tmp"
+	cp -r "$src/manifests/charts/ztunnel" "$dst.tmp"
+	chmod -R u+w "$dst.tmp"
+	sed -i -e "s/^version: .*/version: $chartver/" -e "s/^appVersion: .*/appVersion: $chartver/" "$dst.tmp/Chart.yaml"
+	rm -rf "$dst"
+	mv "$dst.tmp" "$dst"
+	grep -H '^version:' "$dst/Chart.yaml"
+}
+
 build_target() { # name
 	case $1 in
+	ztunnel-chart-*) build_ztunnel_chart "${1#ztunnel-chart-}" ;;
 	istioctl-*) build_istioctl "${1#istioctl-}" ;;
 	charts-*) build_charts "${1#charts-}" ;;
 	pilot-discovery-*) build_pilot_discovery "${1#pilot-discovery-}" ;;
+	gateway-api-*) go mod download -x "sigs.k8s.io/gateway-api@v${1#gateway-api-}" ;;
 	*) "build_$1" ;;
 	esac
 }
@@ -421,9 +496,11 @@ build_target() { # name
 # modes
 
 mode_env() {
+	local path=$BIN
+	if node_needed && stamp_ok node "$NODE_VERSION" "$NODE_DIR/bin/node"; then path=$NODE_DIR/bin:$BIN; fi
 	cat <<EOF
 export ISTIO_MESH_TOOLCHAIN='$CACHE'
-export PATH='$BIN':"\$PATH"
+export PATH='$path':"\$PATH"
 export PULUMI_HOME='$TOOLCHAIN_PULUMI_HOME'
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -432,6 +509,7 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 # 7 days or past this total (its default 500 MB): the harness's runs keep 100 MB (README, Performance).
 export PULUMI_LOG_ROTATION_MAX_TOTAL_MB=100
 export ISTIO_MESH_CHARTS='$CHARTS'
+export GOMODCACHE='$GOMODCACHE'
 export ISTIO_MESH_ISTIO_OLD='$ISTIO_OLD_CHART_VERSION' ISTIO_MESH_ISTIO_NEW='$ISTIO_NEW_CHART_VERSION'
 EOF
 }
@@ -452,7 +530,6 @@ mode_check() {
 			missing=1
 		fi
 	done < <(targets)
-	command -v node >/dev/null || { echo "missing: node (Node.js on PATH)"; missing=1; }
 	return $missing
 }
 
@@ -483,7 +560,7 @@ mode_build() {
 	rm -f "$BIN/pulumi-resource-kubernetes" "$BIN/pulumi-resource-command"
 	# Left by builds that used stand-in plugins (before the real ones were built from ../shared/vendor).
 	rm -rf "$CACHE/providers" "$SRC/nodejs-host" "$SRC/kubernetes-standin" "$SRC/command-standin"
-	command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
+	[[ $only == node ]] || command -v go >/dev/null || { echo "go is required" >&2; exit 1; }
 	# One build at a time per cache folder.
 	exec 9>"$CACHE/.build.lock"
 	if ! flock -n 9; then
