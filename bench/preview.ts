@@ -1,24 +1,29 @@
 /**
- * Parts 3 and 4 of the benchmark: the real engine against a local cluster (needs the offline toolchain).
+ * Issue 27's figures on the real engine against a local KWOK cluster (needs the offline toolchain), each a ratio to
+ * the manual path measured in the same run, on a cluster of 200 namespaces bound to the stack and 100 it does not bind
+ * (which the runbook's loop moves), one 2-replica Deployment each:
  *
- *   3. `pulumi preview` of "add a canary revision" and of "move 50 namespaces" on a 200-namespace cluster,
- *      against the manual baseline measured in the same run: `istioctl manifest generate` of the same revision
- *      plus `kubectl diff --server-side` of it; relabelling the 50 namespaces with kubectl as the runbook's loop
- *      does. Reported as ratio preview / baseline: A within 3x of the baseline that also diffs the CRDs (stretch
- *      1.5x), B within 1.5x of the runbook's loop.
- *   4. Disruption: for each canary step applied with `pulumi up`, pods replaced and workloads restarted inside
- *      the namespaces the step moved (the upgrade plan's namespacesMoving, from meshState before and after) and outside them (target 0).
+ *   1. `pulumi preview` of "add a canary revision" against `istioctl manifest generate` of the revision and of the base
+ *      chart's CRDs plus `kubectl diff --server-side` of both (within 1.5x), and the step's first preview, which renders
+ *      the new CRDs (within 3x). Round one's preview of "move 50 namespaces" against the runbook's label loop too.
+ *   2. `pulumi up` of "add a canary revision" against the manual install of the revision (the new CRDs and istiod
+ *      rendered by istioctl, applied server-side, istiod awaited): within 1.5x. Each run undone before the next.
+ *   3. `pulumi up` of "move 50 namespaces" at rollout.parallelNamespaces 1 and 5 against the runbook's loop (label,
+ *      rollout restart, rollout status per namespace; 1 and 5 at a time) over 50 unbound namespaces: within 1.2x.
+ *   4. `pulumi up` with nothing to do against the same of a program of as many empty components: within 1.5x.
+ *   6. The CLI's automatic logs, the project's .istio-mesh/ and the file backend before and after 100 previews.
+ *   And the disruption of each step applied with `pulumi up`: pods replaced and workloads restarted inside the
+ *   namespaces the step moved (the upgrade plan's namespacesMoving, from meshState before and after) and outside them (0).
  *
- * Every figure is the median of several runs with min and max, on this machine in this run; previews and their
- * baselines alternate so that background load falls on both alike. Each preview's node processes are timed
- * through a small --require hook (written to a temp dir) to split the preview into CLI/engine start, Node and
- * ts-node start, program compilation, program evaluation, the engine's remaining steps and the CLI's end; two
- * reference previews place it: the same stack with no change, and the floor (an empty program importing the SDKs).
+ * Previews and their baselines alternate so that background load falls on both alike, and each figure starts once
+ * the machine is quiet. Each preview's node processes are timed through a small --require hook (written to a temp
+ * dir) to split the preview into CLI/engine start, Node start, program loading, program evaluation, the engine's
+ * remaining steps and the CLI's end; two reference previews place it: the same stack with no change, and the floor
+ * (an empty program importing the SDKs).
  *
  * Run alone with `ts-node --transpile-only bench/preview.ts`, or through `npm run bench`. Knobs (environment):
- *   BENCH_PREVIEW_RUNS (default 5: A's ratio sits near its target, and its baseline alone moves by 0.1 s from run
- *   to run; the whole run takes about 16 minutes on 2 cores, a third of it the first `up`),
- *   BENCH_PREVIEW_NAMESPACES (default 200), BENCH_PREVIEW_MOVE (default 50),
+ *   BENCH_PREVIEW_RUNS (default 5), BENCH_UP_RUNS (default 3), BENCH_PREVIEW_NAMESPACES (default 200),
+ *   BENCH_PREVIEW_MOVE (default 50), BENCH_HYGIENE_PREVIEWS (default 100),
  *   BENCH_PREVIEW_NODES (KWOK nodes, default 8: 110 pods each, room for every Deployment's surge pod).
  * Anything but the defaults is printed with the figures.
  */
@@ -28,21 +33,25 @@ import * as os from "os";
 import * as path from "path";
 import { baseValues, istioctlOverlay, istiodValues, overlayText } from "../istio";
 import { appNamespace, LocalCluster, LocalProject, toolchainEnv } from "../demo/local";
-import { CRD_RENDERS as RENDERS } from "../components/crdFiles";
+import { CRD_RENDERS as RENDERS, KEPT_RENDERS } from "../components/crdFiles";
+import { diskUse, objectsOf, referenceProject, runbookScript } from "./manual";
+import { TARGETS } from "./targets";
 import { RawConfig } from "../model/config";
 import { Binding, MeshState, needsRestart, planUpgrade } from "../model/facts";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { STAMP } = require("../tools/build/stamp") as { STAMP: string };
 const RUNS = Number(process.env.BENCH_PREVIEW_RUNS ?? 5);
+const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
 const NAMESPACES = Number(process.env.BENCH_PREVIEW_NAMESPACES ?? 200);
 const MOVE = Number(process.env.BENCH_PREVIEW_MOVE ?? 50);
 const NODES = Number(process.env.BENCH_PREVIEW_NODES ?? 8);
+const HYGIENE_PREVIEWS = Number(process.env.BENCH_HYGIENE_PREVIEWS ?? 100);
+/** Namespaces restarted at a time by the steps that set the stage (not measured against a manual path). */
+const SETUP_PARALLEL = 10;
 const HUB = "registry.example.com/istio";
-/** The issue's targets: A against the baseline that diffs the same objects, CRDs included; B against the label loop. */
-const TARGET_A = 3;
-const STRETCH_A = 1.5;
-const TARGET_B = 1.5;
+/** What .istio-mesh/ may hold: KEPT_RENDERS + 1 bundles of about 0.9 MB, their records, the cluster access files. */
+const PROJECT_CACHE_BOUND = (KEPT_RENDERS + 1) * 1.2e6;
 
 export interface Stat { median: number; min: number; max: number; runs: number[] }
 
@@ -226,12 +235,7 @@ const FLOOR = "floor: an empty compiled program that imports both SDKs, without 
  */
 function floorPreview(scratch: string, env: NodeJS.ProcessEnv): { ms: number } {
     const dir = path.join(scratch, "floor");
-    fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: floor\nmain: index.js\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
-    fs.writeFileSync(path.join(dir, "index.js"), 'const k8s = require("@pulumi/kubernetes");\nconst command = require("@pulumi/command");\n' +
-        "exports.sdks = [typeof k8s, typeof command];\n");
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "floor", main: "index.js" }));
-    fs.symlinkSync(path.join(__dirname, "..", "node_modules"), path.join(dir, "node_modules"));
+    referenceProject(dir, path.join(__dirname, "..", "node_modules"), 0);
     const fenv = { ...env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` };
     run("pulumi", ["stack", "init", "floor", "--non-interactive", "--cwd", dir], fenv);
     // One untimed run warms the caches as the project's previews are warm.
@@ -365,9 +369,15 @@ export function runPreviewBench(): PreviewBenchResult {
     const noLogHome = pulumiHomeWithoutAutomaticLog(env.PULUMI_HOME!, scratch);
     const names = Array.from({ length: NAMESPACES }, (_, i) => `app-${String(i).padStart(3, "0")}`);
     const nameSet = new Set(names);
-    // Every (NAMESPACES / MOVE)th namespace moves (spread over the cluster, as a team would pick them).
-    const moving = names.filter((_, i) => i % Math.max(1, Math.floor(NAMESPACES / MOVE)) === 0).slice(0, MOVE);
+    // Every (NAMESPACES / MOVE / 2)th namespace moves in the first move, the ones after them in the second (spread over
+    // the cluster, as a team would pick them); the default tag moves the rest.
+    const stride = Math.max(2, Math.floor(NAMESPACES / MOVE));
+    const moving = names.filter((_, i) => i % stride === 0).slice(0, MOVE);
     const movingSet = new Set(moving);
+    const moving5 = names.filter((_, i) => i % stride === 1).slice(0, MOVE);
+    const moving5Set = new Set(moving5);
+    // Namespaces the stack does not bind, moved by the runbook's loop: 2 x MOVE, labelled with the old revision.
+    const manual = Array.from({ length: 2 * MOVE }, (_, i) => `manual-${String(i).padStart(3, "0")}`);
     const phases: Record<string, number> = {};
     const seenLoad: { loadavg: number[]; others: string[] }[] = [loadAtStart];
     let cluster: LocalCluster | undefined;
@@ -385,30 +395,36 @@ export function runPreviewBench(): PreviewBenchResult {
         cluster = phase(`start KWOK cluster (${NODES} nodes)`, () => LocalCluster.start({ ...env, CLUSTER_NODES: String(NODES) }));
         const c = cluster;
         const kenv = { ...c.env, KUBECONFIG: c.kubeconfig };
-        phase(`create ${NAMESPACES} namespaces with one Deployment each`, () => {
+        phase(`create ${NAMESPACES} namespaces and ${manual.length} unbound ones with one Deployment each`, () => {
             for (let i = 0; i < names.length; i += 50) {
                 c.apply(names.slice(i, i + 50).flatMap(n => appNamespace(n, ["web"])));
             }
-            waitSettled(c, nameSet);
+            c.apply(manual.flatMap(n => appNamespace(n, ["web"]).map((o: any) => o.kind === "Namespace"
+                ? { ...o, metadata: { name: n, labels: { "istio.io/rev": oldRev } } } : o)));
+            waitSettled(c, new Set([...names, ...manual]));
         });
         project = LocalProject.create("bench", env);
         const p = project;
-        const config = (revisions: string[], defaultTag: string, movedTo?: string): RawConfig => ({
+        const config = (revisions: string[], defaultTag: string, moved: ReadonlySet<string> = new Set(), parallel = 1): RawConfig => ({
             kubernetesVersion: "1.34",
             registry: { hub: HUB },
             charts: { localDir: `${env.ISTIO_MESH_CHARTS}/{version}` },
             kubernetes: { kubeconfig: c.kubeconfig },
             restartTimeout: "5m",
+            rollout: { parallelNamespaces: parallel },
             revisions: revisions.map(version => ({ version })),
             tags: { default: defaultTag },
-            namespaces: Object.fromEntries(names.map(n => [n, movedTo && movingSet.has(n) ? movedTo : "default"])),
+            namespaces: Object.fromEntries(names.map(n => [n, moved.has(n) ? newRev : "default"])),
         });
+        // The steps outside the figures restart SETUP_PARALLEL namespaces at a time (the first `up` restarts all 200).
         const steps = {
+            adopt: config([OLD], oldRev, new Set(), SETUP_PARALLEL),
             start: config([OLD], oldRev),
             canary: config([OLD, NEW], oldRev),
-            move: config([OLD, NEW], oldRev, newRev),
-            tag: config([OLD, NEW], newRev, newRev),
-            retire: config([NEW], newRev, newRev),
+            move: config([OLD, NEW], oldRev, movingSet),
+            move5: config([OLD, NEW], oldRev, new Set([...moving, ...moving5]), 5),
+            tag: config([OLD, NEW], newRev, nameSet, SETUP_PARALLEL),
+            retire: config([NEW], newRev, nameSet, SETUP_PARALLEL),
         };
 
         const timingFile = path.join(scratch, "timing.jsonl");
@@ -427,10 +443,12 @@ export function runPreviewBench(): PreviewBenchResult {
             const changes = m ? [...m[1].matchAll(/(\d+) to (create|update|delete|replace)/g)].reduce((a, x) => a + Number(x[1]), 0) : -1;
             return { ms: t1 - t0, breakdown: breakdown(t0, t1, marks), changes };
         };
-        const up = (label: string, cfg: RawConfig): number => {
+        // `pulumi up --yes --skip-preview` (a pipeline applying a reviewed preview), timed from the command's start to its end.
+        const upTimed = (cfg: RawConfig, extraEnv: NodeJS.ProcessEnv = {}): number => {
             p.setConfig(cfg);
-            return phase(label, () => timed(() => p.up()).ms);
+            return timed(() => run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", p.dir], { ...p.env, ...extraEnv })).ms;
         };
+        const up = (label: string, cfg: RawConfig): number => phase(label, () => upTimed(cfg));
         // The plan is not a stack output (program.ts stackOutputs): it follows from the recorded states around the up.
         // All outputs, then meshState: asking for the one key fails on a stack that has none yet (before the first up).
         const meshState = (): MeshState | undefined => (JSON.parse(p.mustPulumi("stack", "output", "--json").stdout || "{}") ?? {}).meshState;
@@ -451,17 +469,31 @@ export function runPreviewBench(): PreviewBenchResult {
 
         // The starting state: one revision, the default tag on it, every namespace following the tag. Not a
         // canary step (the program adopts namespaces labelled by hand), but its restarts are recorded too.
-        const adoption = applyStep(`adopt: ${OLD} as ${oldRev}, ${NAMESPACES} namespaces on the default tag (first up, not a canary step)`, steps.start);
+        const adoption = applyStep(`adopt: ${OLD} as ${oldRev}, ${NAMESPACES} namespaces on the default tag (first up, ${SETUP_PARALLEL} at a time; not a canary step)`, steps.adopt);
+        // The figures' steps restart one namespace at a time (the default): the restart step's setting, before them.
+        up("pulumi up: rollout.parallelNamespaces back to 1", steps.start);
         const resourceCount = p.stateResources().length;
 
         const settled: Record<string, { ms: number; busy: number }> = {};
-        const settle = (figure: string) => {
-            settled[figure] = waitQuiet();
-            log(`  before figure ${figure}: machine quiet (${(settled[figure].busy * 100).toFixed(0)} % of the cores busy) after ${sec(settled[figure].ms)} s`);
+        const settle = (figure: string, maxMs?: number) => {
+            settled[figure] = waitQuiet(maxMs);
+            log(`  before ${figure}: machine quiet (${(settled[figure].busy * 100).toFixed(0)} % of the cores busy) after ${sec(settled[figure].ms)} s`);
         };
 
-        // ---- Figure A: add a canary revision. ----
-        settle("A");
+        // A figure that fails is reported as such with its reason; the run goes on with the next.
+        const failed: Record<string, string> = {};
+        const attempt = <T>(figure: string, fn: () => T): T | undefined => {
+            try {
+                return fn();
+            } catch (e) {
+                failed[figure] = String((e as Error).message ?? e).split("\n").slice(0, 12).join(" / ").slice(0, 1500);
+                log(`  figure ${figure} FAILED: ${failed[figure]}`);
+                return undefined;
+            }
+        };
+
+        // ---- Figure A: the preview of "add a canary revision". ----
+        settle("figure A", 120_000);
         p.setConfig(steps.canary);
         const manifest = path.join(scratch, `istiod-${newRev}.yaml`);
         // The same overlay the program's istioctl renderer gives istioctl.
@@ -527,11 +559,58 @@ export function runPreviewBench(): PreviewBenchResult {
             [NO_CHANGE, `${NO_CHANGE}, ${NO_LOG}`, FLOOR].forEach(name => log(`  ${name}: ${sec(variantsA[name].ms)} s`));
         });
 
-        // ---- Disruption step 1: install the canary alongside. ----
-        disruption.push(applyStep(`install ${newRev} alongside ${oldRev}`, steps.canary));
+        // ---- Figure UP-A: `pulumi up` of "add a canary revision" against the manual install of the revision. ----
+        // The manual path renders what `helm upgrade --install --wait` of base and istiod (or `istioctl install
+        // --revision`) installs, the base's CRDs and the revision's istiod, applies both server-side and waits for istiod.
+        // (istioctl install itself would also take over the base chart's other objects, which the stack owns.) Undone with
+        // `kubectl delete` of the revision's objects; the `up` is undone by an `up` of the config before it.
+        const crdsManifest = path.join(scratch, "crds.yaml");
+        const CRD = ["CustomResourceDefinition"];
+        const manualInstall = () => timed(() => {
+            const g = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", "-f", "-"], kenv, [0], overlay);
+            fs.writeFileSync(manifest, g.stdout);
+            const base = run(path.join(bin, `istioctl-${NEW}`), ["manifest", "generate", "-f", "-"], kenv, [0], baseOverlay);
+            fs.writeFileSync(crdsManifest, objectsOf(base.stdout, CRD));
+            run("kubectl", ["apply", "--server-side", "--force-conflicts", "-f", crdsManifest], kenv);
+            run("kubectl", ["wait", "--for=condition=Established", "--timeout=2m", "-f", crdsManifest], kenv);
+            run("kubectl", ["apply", "--server-side", "-f", manifest], kenv);
+            run("kubectl", ["-n", "istio-system", "rollout", "status", `deployment/istiod-${newRev}`, "--timeout=5m"], kenv);
+        }).ms;
+        // Undone: the revision's objects deleted (never a Namespace), the CRDs of the old version applied again (as the
+        // stack's own `crds` step applies them: each `up` of the canary then upgrades them, as the manual path did).
+        const manualUninstall = () => {
+            const objects = path.join(scratch, "revision-objects.yaml");
+            fs.writeFileSync(objects, objectsOf(fs.readFileSync(manifest, "utf8"), ["Namespace", ...CRD], true));
+            run("kubectl", ["delete", "--wait=true", "--ignore-not-found", "-f", objects], kenv);
+            const base = run(path.join(bin, `istioctl-${OLD}`), ["manifest", "generate", "-f", "-"], kenv, [0], baseOverlay);
+            fs.writeFileSync(crdsManifest, objectsOf(base.stdout, CRD));
+            run("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=istio-mesh", "-f", crdsManifest], kenv);
+        };
+        const upA = { up: [] as number[], manual: [] as number[] };
+        let canaryDisruption: StepDisruption | undefined;
+        attempt("2", () => phase(`figure UP-A: ${UP_RUNS} x (manual install of ${newRev} and its removal, pulumi up of the canary and of the config before it)`, () => {
+            for (let i = 0; i < UP_RUNS; i++) {
+                settle(`UP-A run ${i + 1}`, 20_000);
+                upA.manual.push(manualInstall());
+                manualUninstall();
+                settle(`UP-A run ${i + 1}, the up`, 20_000);
+                if (i + 1 < UP_RUNS) {
+                    upA.up.push(upTimed(steps.canary));
+                    // Back to one revision (the CRDs stay at the new version, as the manual path leaves them).
+                    upTimed(steps.start, { ISTIO_MESH_ALLOW_CRD_DOWNGRADE: "1" });
+                } else {
+                    // The last one is also the canary step of the disruption table.
+                    canaryDisruption = applyStep(`install ${newRev} alongside ${oldRev}`, steps.canary);
+                    upA.up.push(canaryDisruption.upMs);
+                }
+                log(`  UP-A run ${i + 1}: pulumi up ${sec(upA.up[i])} s, manual install ${sec(upA.manual[i])} s`);
+            }
+        }));
+        // The rest needs the canary installed, whatever happened above.
+        disruption.push(canaryDisruption ?? applyStep(`install ${newRev} alongside ${oldRev}`, steps.canary));
 
-        // ---- Figure B: move 50 namespaces. ----
-        settle("B");
+        // ---- Figure B: the preview of "move 50 namespaces". ----
+        settle("figure B", 120_000);
         p.setConfig(steps.move);
         const label = (args: string[]) => run("kubectl", ["label", ...args], kenv);
         const revert = () => label(["namespace", ...moving, `istio.io/rev=default`, "--overwrite"]);
@@ -560,10 +639,66 @@ export function runPreviewBench(): PreviewBenchResult {
             log(`  ${name}: ${sec(variantB.ms)} s`);
         });
 
-        // ---- Disruption steps 2-4. ----
-        disruption.push(applyStep(`move ${moving.length} namespaces to ${newRev}`, steps.move));
-        disruption.push(applyStep(`move the default tag to ${newRev} (the other ${NAMESPACES - moving.length} namespaces)`, steps.tag));
+        // ---- Figure UP-B: `pulumi up` of "move 50 namespaces" against the runbook's loop, at parallelism 1 and 5. ----
+        // The runbook moves namespaces the stack does not bind (the same Deployments), so neither path sees the other's.
+        const runbook = (namespaces: string[], parallel: number) => timed(() =>
+            run("bash", ["-c", runbookScript(newRev, parallel)], kenv, [0], namespaces.join("\n") + "\n")).ms;
+        const upB: { parallel: number; up: number; runbook: number }[] = [];
+        for (const [parallel, cfg, set, manualSet] of [[1, steps.move, moving, manual.slice(0, MOVE)], [5, steps.move5, moving5, manual.slice(MOVE)]] as const) {
+            settle(`UP-B at parallelism ${parallel}, the runbook`, 30_000);
+            const ms = attempt(`3 at parallelism ${parallel}`, () =>
+                phase(`figure UP-B: the runbook's loop over ${manualSet.length} namespaces, ${parallel} at a time`, () => runbook([...manualSet], parallel)));
+            settle(`UP-B at parallelism ${parallel}, the up`, 30_000);
+            const d = applyStep(`move ${set.length} namespaces to ${newRev}${parallel > 1 ? `, ${parallel} at a time (rollout.parallelNamespaces)` : ""}`, cfg);
+            disruption.push(d);
+            if (ms !== undefined) {
+                upB.push({ parallel, up: d.upMs, runbook: ms });
+                log(`  UP-B parallelism ${parallel}: pulumi up ${sec(d.upMs)} s, runbook ${sec(ms)} s`);
+            }
+        }
+
+        // ---- Figure UP-0: a re-run (`pulumi up` with nothing to do) against the re-run of an empty program of as many resources. ----
+        const reference = path.join(scratch, "reference");
+        referenceProject(reference, path.join(__dirname, "..", "node_modules"), resourceCount);
+        const renv = { ...p.env, PULUMI_BACKEND_URL: `file://${path.join(reference, ".state")}` };
+        const rerun = { up: [] as number[], reference: [] as number[], changes: -1 };
+        attempt("4", () => phase(`figure UP-0: ${RUNS} x (pulumi up with nothing to do, the same of a program of ${resourceCount} empty components (the CLI and the engine alone))`, () => {
+            run("pulumi", ["stack", "init", "reference", "--non-interactive", "--cwd", reference], renv);
+            run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", reference], renv);
+            settle("figure UP-0", 30_000);
+            for (let i = 0; i < RUNS; i++) {
+                const r = timed(() => run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", p.dir], p.env));
+                rerun.up.push(r.ms);
+                const m = /Resources:\s*\n((?:\s+.*\n)+)/.exec(r.value.stdout);
+                rerun.changes = m ? [...m[1].matchAll(/(\d+) (created|updated|deleted|replaced)/g)].reduce((acc, x) => acc + Number(x[1]), 0) : -1;
+                rerun.reference.push(timed(() => run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", reference], renv)).ms);
+                log(`  UP-0 run ${i + 1}: pulumi up with nothing to do ${sec(rerun.up[i])} s, the reference program's ${sec(rerun.reference[i])} s`);
+            }
+        }));
+
+        // ---- Disruption: the rest of the upgrade. ----
+        disruption.push(applyStep(`move the default tag to ${newRev} (the other ${NAMESPACES - 2 * MOVE} namespaces, ${SETUP_PARALLEL} at a time)`, steps.tag));
         disruption.push(applyStep(`retire ${oldRev}`, steps.retire));
+
+        // ---- Figure H: what grows per preview (the CLI's automatic logs, the project's caches, the backend). ----
+        const logsDir = path.join(env.PULUMI_HOME!, "logs");
+        const caches = () => ({ logs: diskUse(logsDir), project: diskUse(path.join(p.dir, ".istio-mesh")), backend: diskUse(path.join(p.dir, ".state")) });
+        const hygiene = { previews: HYGIENE_PREVIEWS, before: caches(), after: caches(), written: 0, largestLog: 0, maxLogsBytes: 0 };
+        attempt("6", () => phase(`figure H: ${HYGIENE_PREVIEWS} previews of the last step, the caches measured`, () => {
+            p.setConfig(steps.retire);
+            hygiene.before = caches();
+            for (let i = 0; i < HYGIENE_PREVIEWS; i++) {
+                const known = new Set(fs.existsSync(logsDir) ? fs.readdirSync(logsDir) : []);
+                preview();
+                for (const f of fs.readdirSync(logsDir).filter(f => !known.has(f))) {
+                    const size = fs.statSync(path.join(logsDir, f)).size;
+                    hygiene.written += size;
+                    hygiene.largestLog = Math.max(hygiene.largestLog, size);
+                }
+                hygiene.maxLogsBytes = Math.max(hygiene.maxLogsBytes, diskUse(logsDir).bytes);
+            }
+            hygiene.after = caches();
+        }));
 
         // ---- Report. ----
         const loadAtEnd = machineLoad(c.dir);
@@ -575,6 +710,10 @@ export function runPreviewBench(): PreviewBenchResult {
         const ratioA = A.preview.median / A.baselineWithCrds.median;
         const ratioB = B.preview.median / B.runbook.median;
         const ratioAFirst = a.first / A.baselineWithCrds.median;
+        const UA = { up: stat(upA.up), manual: stat(upA.manual) };
+        const ratioUpA = UA.up.median / UA.manual.median;
+        const R0 = { up: stat(rerun.up), reference: stat(rerun.reference) };
+        const ratioRerun = R0.up.median / R0.reference.median;
         const medianBreakdown = (bs: PreviewBreakdown[]): PreviewBreakdown | undefined => bs.length === 0 ? undefined
             : Object.fromEntries(Object.keys(bs[0]).map(k => [k, stat(bs.map(x => (x as any)[k])).median])) as unknown as PreviewBreakdown;
         const bdA = medianBreakdown(a.breakdowns);
@@ -586,32 +725,50 @@ export function runPreviewBench(): PreviewBenchResult {
             const d = v.breakdown;
             return `| ${name} | ${sec(v.ms)} s | ${(v.ms / A.baselineWithCrds.median).toFixed(1)}x | ${d ? sec(d.compileAndLoad) : "n/a"} | ${d ? sec(d.engineAfterProgram) : "n/a"} | ${d ? sec(d.otherNodeMs) : "n/a"} |`;
         };
+        const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}x, target <= ${target}x: ${ratio <= target ? "MET" : "MISSED"}`;
         // Our own cluster and pulumi runs load the machine too; "under load" means someone else's work ran beside them.
         const underLoad = othersSeen.length > 0;
         const deviations = [
             NAMESPACES !== 200 ? `${NAMESPACES} namespaces instead of 200` : "",
             MOVE !== 50 ? `${MOVE} namespaces moved instead of 50` : "",
+            HYGIENE_PREVIEWS !== 100 ? `${HYGIENE_PREVIEWS} previews instead of 100 for the caches` : "",
         ].filter(Boolean);
         const okDisruption = disruption.every(d => d.workloadsRestartedOutside === 0 && d.podsReplacedOutside === 0 &&
             d.workloadsRestartedInMoved === d.workloadsInMoved);
+        const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+        const logBound = Number(env.PULUMI_LOG_ROTATION_MAX_TOTAL_MB ?? 500) * 1024 * 1024;
+        const hygieneOk = hygiene.after.logs.bytes <= logBound + hygiene.largestLog && hygiene.after.project.bytes <= PROJECT_CACHE_BOUND;
 
         const lines = [
-            `### Real engine on a local KWOK cluster: ${NAMESPACES} namespaces (one Deployment, 2 replicas each), ${resourceCount} resources in the stack, ${RUNS} runs each`,
+            `### Real engine on a local KWOK cluster: ${NAMESPACES} namespaces (one Deployment, 2 replicas each), ${resourceCount} resources in the stack`,
             ...(deviations.length ? [`NOTE: reduced run: ${deviations.join("; ")}`] : []),
             "",
-            `| step | pulumi preview, median (min-max) | manual baseline, median (min-max) | ratio | target |`,
-            `|---|---:|---:|---:|---|`,
-            `| A. add a canary revision (${newRev}) | ${fmt(A.preview)} | ${fmt(A.baselineWithCrds)} (istioctl manifest generate of the revision and of the base chart's CRDs + kubectl diff --server-side of both, ${a.baselineObjects} revision objects) | ${ratioA.toFixed(1)}x | <= ${TARGET_A}x: ${ratioA <= TARGET_A ? "met" : "MISSED"}; stretch <= ${STRETCH_A}x: ${ratioA <= STRETCH_A ? "met" : "missed"} |`,
-            `| A, the step's first preview (renders the ${NEW} CRDs; the runs above reuse that render) | ${sec(a.first)} s (one run) | ${fmt(A.baselineWithCrds)} | ${ratioAFirst.toFixed(1)}x | <= ${TARGET_A}x: ${ratioAFirst <= TARGET_A ? "met" : "MISSED"} |`,
-            `| B. move ${moving.length} namespaces to ${newRev} | ${fmt(B.preview)} | ${fmt(B.runbook)} (runbook loop: 2 kubectl label calls per namespace) | ${ratioB.toFixed(1)}x | <= ${TARGET_B}x: ${ratioB <= TARGET_B ? "met" : "MISSED"} |`,
+            `| figure | istio-mesh, median (min-max) | manual baseline, median (min-max) | ratio and target |`,
+            `|---|---:|---:|---|`,
+            `| 1. preview of "add a canary revision" (${newRev}), ${RUNS} runs | ${fmt(A.preview)} | ${fmt(A.baselineWithCrds)}: istioctl manifest generate of the revision and of the base chart's CRDs + kubectl diff --server-side of both | ${verdict(ratioA, TARGETS.previewCanary)} |`,
+            `| 1. its first preview (renders the ${NEW} CRDs; the runs above reuse that render), one run | ${sec(a.first)} s | the same | ${verdict(ratioAFirst, TARGETS.previewCanaryFirst)} |`,
+            failed["2"] ? `| 2. \`pulumi up\` of "add a canary revision" | FAILED: ${failed["2"]} | | |`
+                : `| 2. \`pulumi up\` of "add a canary revision", ${UP_RUNS} runs | ${fmt(UA.up)} | ${fmt(UA.manual)}: the base's CRDs and istiod ${newRev} rendered by istioctl, kubectl apply --server-side, wait for the CRDs and \`kubectl rollout status\` of istiod | ${verdict(ratioUpA, TARGETS.upCanary)} |`,
+            ...upB.map(u => `| 3. \`pulumi up\` of "move ${MOVE} namespaces", ${u.parallel} at a time, one run | ${sec(u.up)} s | ${sec(u.runbook)} s: the runbook's loop (2 label calls, rollout restart, rollout status of each Deployment) over ${MOVE} namespaces, ${u.parallel} at a time | ${verdict(u.up / u.runbook, TARGETS.upMove)} |`),
+            ...Object.entries(failed).filter(([k]) => k.startsWith("3 ")).map(([k, v]) => `| ${k.replace("3 at", "3. `pulumi up` of a move, the runbook at")} | FAILED: ${v} | | |`),
+            failed["4"] ? `| 4. \`pulumi up\` with nothing to do | FAILED: ${failed["4"]} | | |` : `| 4. \`pulumi up\` with nothing to do, ${RUNS} runs | ${fmt(R0.up)} | ${fmt(R0.reference)}: \`pulumi up\` with nothing to do of a program of ${resourceCount} empty components (the CLI and the engine alone) | ${verdict(ratioRerun, TARGETS.rerun)} |`,
+            `| (round one) preview of "move ${moving.length} namespaces", ${RUNS} runs | ${fmt(B.preview)} | ${fmt(B.runbook)}: the runbook's 2 kubectl label calls per namespace | ${verdict(ratioB, TARGETS.previewMove)} |`,
             "",
-            `A against the revision's objects alone (no CRDs; the preview also upgrades the CRDs): ${fmt(A.baseline)}, ratio ${(A.preview.median / A.baseline.median).toFixed(1)}x` +
-            ".",
-            `B without the CLI's automatic log (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(1)}x the runbook loop` : "n/a"}.`,
-            `Other baselines for B: one kubectl label call per namespace ${fmt(B.perNamespace)} (ratio ${(B.preview.median / B.perNamespace.median).toFixed(1)}x); ` +
-            `one kubectl label call for all ${moving.length} ${fmt(B.single)} (ratio ${(B.preview.median / B.single.median).toFixed(1)}x; ` +
-            `that call sends a GET and a PATCH per namespace through kubectl's client-side rate limiter).`,
-            `Preview changes reported: A ${a.changes}, B ${b.changes}.`,
+            `Every \`up\` is \`pulumi up --yes --skip-preview\` (a pipeline applying a reviewed preview), timed from the command's start to its end (istiod ready: the provider awaits its Deployment).`,
+            `Changes reported by the re-run: ${rerun.changes}. Preview changes reported: A ${a.changes}, B ${b.changes}.`,
+            `A against the revision's objects alone (no CRDs; the preview also upgrades the CRDs): ${fmt(A.baseline)}, ratio ${(A.preview.median / A.baseline.median).toFixed(2)}x.`,
+            `B without the CLI's automatic log (one run): ${variantB ? `${sec(variantB.ms)} s, ${(variantB.ms / B.runbook.median).toFixed(2)}x the runbook loop` : "n/a"}. ` +
+            `Other baselines for B: one kubectl label call per namespace ${fmt(B.perNamespace)}; one call for all ${fmt(B.single)}.`,
+            "",
+            `6. Caches after ${HYGIENE_PREVIEWS} previews of the stack (${Object.keys(steps.retire.namespaces as object).length} namespaces):`,
+            "",
+            "| cache | before | after | bound |",
+            "|---|---:|---:|---|",
+            `| the CLI's automatic logs (${logsDir}) | ${mb(hygiene.before.logs.bytes)} (${hygiene.before.logs.files} files) | ${mb(hygiene.after.logs.bytes)} (${hygiene.after.logs.files} files; at most ${mb(hygiene.maxLogsBytes)} during the run) | ${mb(logBound)} + one command's log (PULUMI_LOG_ROTATION_MAX_TOTAL_MB; the CLI deletes the oldest at each start): the previews wrote ${mb(hygiene.written)}, ${mb(hygiene.largestLog)} the largest |`,
+            `| the project's .istio-mesh/ | ${mb(hygiene.before.project.bytes)} (${hygiene.before.project.files} files) | ${mb(hygiene.after.project.bytes)} (${hygiene.after.project.files} files) | ${mb(PROJECT_CACHE_BOUND)}: ${KEPT_RENDERS} renders and the bundles they name (components/crdFiles.ts) |`,
+            `| the file backend (.state: checkpoint, history and backups of each \`up\`) | ${mb(hygiene.before.backend.bytes)} (${hygiene.before.backend.files} files) | ${mb(hygiene.after.backend.bytes)} (${hygiene.after.backend.files} files) | a preview writes none (pulumi's diy backend writes history and a backup per \`up\`) |`,
+            "",
+            failed["6"] ? `target: the caches stay under their bound: FAILED: ${failed["6"]}` : `target: the caches stay under their bound: ${hygieneOk ? "MET" : "MISSED"}`,
             "",
             "Where a preview's time goes (median of the timed runs, seconds):",
             "",
@@ -632,7 +789,7 @@ export function runPreviewBench(): PreviewBenchResult {
             "",
             "| variant of the preview | total | ratio | compile and load | engine after the program function | other node processes |",
             "|---|---:|---:|---:|---:|---:|",
-            `| as measured above (median) | ${sec(A.preview.median)} s | ${ratioA.toFixed(1)}x | ${bdA ? sec(bdA.compileAndLoad) : "n/a"} | ${bdA ? sec(bdA.engineAfterProgram) : "n/a"} | ${bdA ? sec(bdA.otherNodeMs) : "n/a"} |`,
+            `| as measured above (median) | ${sec(A.preview.median)} s | ${ratioA.toFixed(2)}x | ${bdA ? sec(bdA.compileAndLoad) : "n/a"} | ${bdA ? sec(bdA.engineAfterProgram) : "n/a"} | ${bdA ? sec(bdA.otherNodeMs) : "n/a"} |`,
             ...Object.keys(variantsA).map(variantRow),
             "",
             "Disruption: the canary steps, each applied with `pulumi up` (the first row is the first `up`, which adopts the namespaces: not a canary step). " +
@@ -642,11 +799,10 @@ export function runPreviewBench(): PreviewBenchResult {
             "|---|---:|---:|---:|---:|---:|---:|---:|",
             ...[adoption, ...disruption].map(d => `| ${d.step} | ${sec(d.upMs)} s | ${d.moved}${d.movedLabelOnly ? ` (+${d.movedLabelOnly} label only)` : ""} | ${d.workloadsInMoved} | ${d.workloadsRestartedInMoved} | ${d.podsReplacedInMoved} of ${d.podsInMovedBefore} | ${d.workloadsRestartedOutside} | ${d.podsReplacedOutside}${d.namespacesChangedOutside.length ? ` (${d.namespacesChangedOutside.slice(0, 5).join(", ")}${d.namespacesChangedOutside.length > 5 ? ", ..." : ""})` : ""} |`),
             "",
-            `targets: A within ${TARGET_A}x of the baseline with CRDs ${ratioA <= TARGET_A ? "met" : "MISSED"} (${ratioA.toFixed(1)}x; the step's first preview ${ratioAFirst <= TARGET_A ? "met" : "MISSED"}, ${ratioAFirst.toFixed(1)}x); B within ${TARGET_B}x of the runbook loop ${ratioB <= TARGET_B ? "met" : "MISSED"} (${ratioB.toFixed(1)}x); ` +
-            `no restart outside the moved namespaces and every workload in them restarted: ${okDisruption ? "met" : "MISSED"}`,
+            `target: no restart outside the moved namespaces and every workload in them restarted: ${okDisruption ? "MET" : "MISSED"}`,
             `setup (not in the figures): the first pulumi up (adoption of ${NAMESPACES} namespaces) ${sec(adoption.upMs)} s; whole run ${sec(totalMs)} s.`,
-            `each figure starts once the machine is quiet (under ${QUIET_BUSY * 100} % of the cores busy for 4 s after the \`up\` before it): ` +
-            `A after ${sec(settled.A.ms)} s, B after ${sec(settled.B.ms)} s (${Object.values(settled).some(q => q.busy >= QUIET_BUSY) ? "NOT QUIET: gave up waiting" : "both quiet"}).`,
+            `each figure starts once the machine is quiet (under ${QUIET_BUSY * 100} % of the cores busy for 4 s): ` +
+            Object.entries(settled).map(([k, q]) => `${k} after ${sec(q.ms)} s${q.busy >= QUIET_BUSY ? " (NOT QUIET: gave up waiting)" : ""}`).join(", ") + ".",
             `machine: ${os.cpus().length} cores, load average ${loadAtStart.loadavg[0]} before the run, ` +
             `${Math.max(...seenLoad.map(l => l.loadavg[0]))} at most during it (including its own cluster)` +
             (underLoad ? `; TAKEN UNDER LOAD${othersSeen.length ? `: also running during the run: ${othersSeen.slice(0, 4).join(" | ")}` : ""}` : "; no other heavy work seen"),
@@ -656,9 +812,10 @@ export function runPreviewBench(): PreviewBenchResult {
             json: {
                 machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadSamples: seenLoad, othersSeen, underLoad },
                 versions: { old: OLD, new: NEW },
-                namespaces: NAMESPACES, moved: moving.length, runs: RUNS, nodes: NODES, resources: resourceCount, deviations,
+                namespaces: NAMESPACES, moved: moving.length, runs: RUNS, upRuns: UP_RUNS, nodes: NODES, resources: resourceCount, deviations,
                 figureA: { ...A, ratio: ratioA, first: a.first, ratioFirst: ratioAFirst, breakdown: bdA, breakdowns: a.breakdowns, changes: a.changes, baselineObjects: a.baselineObjects, variants: variantsA },
                 figureB: { ...B, ratio: ratioB, breakdown: bdB, breakdowns: b.breakdowns, changes: b.changes, variant: variantB },
+                failed, upA: { ...UA, ratio: ratioUpA }, upB, rerun: { ...R0, ratio: ratioRerun, changes: rerun.changes }, hygiene,
                 adoption, disruption, settled,
                 phases, totalMs,
             },

@@ -3,6 +3,8 @@
  *   worker.ts program <namespaces>   the program under mocks (registration of every resource, after module
  *                                    loading): wall time and peak memory
  *   worker.ts policies <namespaces>  the policy pack over what the program registers for that mesh
+ *   worker.ts floor <namespaces>     the SDK's floor: as many namespace patches as the program registers (same inputs, 50
+ *                                    in flight), under the same mocks, and nothing else
  *   worker.ts gate <namespaces>      the health gate's own cost per wave of that many namespaces, Prometheus' answers
  *                                    and the bake excluded: in the restart step (checks resolved, judged, logged) and
  *                                    in the program (the wave's gate planned)
@@ -33,20 +35,42 @@ async function gateCost(n: number): Promise<{ stepPerWaveMs: number; programPerW
     return { stepPerWaveMs, programPerWaveMs, checksPerWave: waveChecks(wave, targets).length };
 }
 
+/** What the SDK costs for `n` namespace patches alone, registered as the program registers them. */
+async function sdkFloor(n: number): Promise<{ ms: number; cpuMs: number; maxRssMB: number }> {
+    const pulumi = await import("@pulumi/pulumi");
+    const { bindNamespace, bindPaced } = await import("../components/namespaceBinding");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    await pulumi.runtime.setMocks({ newResource: a => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, "istio-mesh", "test", false, "organization");
+    const names = Object.keys(benchMeshConfig(n).namespaces as Record<string, string>);
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    await bindPaced(names, name => bindNamespace(`namespace-${name}`, { namespace: name, binding: { target: "default", revision: "1-29", version: "1.29.3" } }, {}));
+    await settings.waitForRPCs();
+    const used = process.cpuUsage(cpu);
+    return { ms: Number(process.hrtime.bigint() - start) / 1e6, cpuMs: (used.user + used.system) / 1000, maxRssMB: process.resourceUsage().maxRSS / 1024 };
+}
+
 async function main() {
     const [what, n] = [process.argv[2], Number(process.argv[3])];
     if (what === "gate") {
         console.log(JSON.stringify(await gateCost(n)));
         return;
     }
+    if (what === "floor") {
+        console.log(JSON.stringify(await sdkFloor(n)));
+        return;
+    }
     // Module loading (ts-node, the SDKs) is done by now and not counted.
     const config = benchMeshConfig(n);
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const run = await runProgram(config);
     const programMs = Number(process.hrtime.bigint() - start) / 1e6;
     if (what === "program") {
+        const used = process.cpuUsage(cpu);
         const maxRssMB = process.resourceUsage().maxRSS / 1024;
-        console.log(JSON.stringify({ ms: programMs, maxRssMB, resources: run.resources.length }));
+        console.log(JSON.stringify({ ms: programMs, cpuMs: (used.user + used.system) / 1000, maxRssMB, resources: run.resources.length }));
         return;
     }
     const { evaluatePolicies } = await import("../test/support/evaluate");

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { baseValues, CHART, CRD_KIND, CrdBundle, crdBundle } from "../istio";
 import { ChartSourceSpec } from "../model/config";
 import { chartLocation, helmTemplateOptions, istioctlPath } from "./chartSource";
-import { chartDirectoryDigest, crdRenderKey, rememberCrds, rememberedCrds, writeCrdFile } from "./crdFiles";
+import { chartDirectoryDigest, crdRenderKey, pruneCrdFiles, rememberCrds, rememberedCrds, writeCrdFile } from "./crdFiles";
 import { CRDS_APPLY_SCRIPT } from "./kubectl";
 import { childOptions } from "./options";
 import { Release, ReleaseArgs, renderApart, renderRelease } from "./release";
@@ -70,6 +70,9 @@ export class IstioBase extends pulumi.ComponentResource {
             helmTemplateOptions(location, name, args.istioNamespace, release.values),
             args.charts.localDir ? chartDirectoryDigest(location.chart) : undefined, PROVIDER_VERSION);
         const remembered = key ? rememberedCrds(key, args.version) : undefined;
+        if (remembered) {
+            pruneCrdFiles(args.version, remembered.digest);
+        }
         const render = remembered ? undefined : renderApart(this, name, release);
         const bundle = remembered ? pulumi.output(remembered) : render!.objects.apply(objects => {
             const b = crdBundle(objects, args.charts.renderer === "istioctl"
@@ -79,6 +82,7 @@ export class IstioBase extends pulumi.ComponentResource {
             if (key) {
                 rememberCrds(key, args.version, b);
             }
+            pruneCrdFiles(args.version, b.digest);
             return b;
         });
         // Their version and digest are the step's inputs: the preview of an upgrade reads "CRDS_VERSION 1.30.4 => 1.31.0",

@@ -65,6 +65,14 @@ export function keepsLastRequest(request: string, plan: UpgradePlan): boolean {
     return request === "" && plan.namespacesMoving.length === 0 && plan.namespacesReleased.length === 0;
 }
 
+/**
+ * Sets a read-only field that `Object.keys` does not list, so the SDK's search for unknown values in an output's
+ * value (which follows every enumerable field, a resource's parent included) does not walk it.
+ */
+export function dataField<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): void {
+    Object.defineProperty(target, key, { value, enumerable: false, writable: false });
+}
+
 /** Per revision, what the stack exports. */
 export interface RevisionOutput {
     version: string;
@@ -81,12 +89,18 @@ export interface RevisionOutput {
  * config are deleted last by Pulumi, after everything has moved off them, and only past their retirement guard.
  */
 export class IstioMesh extends pulumi.ComponentResource {
-    public readonly revisions: Record<string, RevisionOutput>;
-    public readonly upgradePlan: UpgradePlan;
-    /** Resolves once every namespace's patch is registered (they are registered a few at a time: bindPaced). */
+    // The three data fields below grow with the namespaces and are not enumerable (dataField): the SDK walks every
+    // object reachable from an output's value looking for unknowns, and every resource of the mesh reaches this
+    // component through its parent; enumerable, each of those walks crossed them (README, Performance).
+    declare public readonly revisions: Record<string, RevisionOutput>;
+    declare public readonly upgradePlan: UpgradePlan;
+    /**
+     * Resolves with the namespaces' patches once every one is registered (a few at a time: bindPaced) and, after them,
+     * the steps that depend on them (legacy labels, restarts, retirement guards, the destroy lock); rejects if one fails.
+     */
     public readonly namespacesBound: Promise<pulumi.Resource[]>;
     /** Recorded for the next run (in-place checks, restart selection, the upgrade plan). */
-    public readonly meshState: MeshState;
+    declare public readonly meshState: MeshState;
     /** Ambient mode: ztunnel's target configuration and each node as observed when the program ran, with the step's plan. */
     public readonly ztunnelNodes?: { target: string; nodes: NodeState[]; plan: NodePlan };
 
@@ -324,7 +338,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             ...spec.namespaces.map(n => ({ name: n.name, ambient: false as const })),
             ...ambientNamespaces.map(name => ({ name, ambient: true as const })),
         ];
-        this.namespacesBound = bindPaced(bound, ns => {
+        const patches = bindPaced(bound, ns => {
             if (ns.ambient) {
                 return bindNamespace(`namespace-${ns.name}`, { namespace: ns.name, ambient: true, useWaypoint: useWaypoint[ns.name] },
                     { ...parent, dependsOn: [...nodeAgents, ...preflight, ...gatewayGates] });
@@ -336,23 +350,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         });
         // Steps that may run at delete time read the cluster access of the latest run (program.ts writes it).
         const deleteTimeEnvironment = kubectlEnvironment && { ...kubectlEnvironment, CLUSTER_ACCESS_FILE: clusterAccessFile(pulumi.getStack()) };
-        // The legacy istio-injection labels: removed after every patch (so after the control planes and tags), given back
-        // by the step when their namespace leaves the config (before its patch is deleted) or when the step is deleted.
         const legacyStep = legacyInjectionStep(facts.state, args.previous, args.observation?.namespaceInjection);
-        const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command(LEGACY_INJECTION_STEP, {
-            create: LEGACY_INJECTION_APPLY_SCRIPT,
-            update: LEGACY_INJECTION_APPLY_SCRIPT,
-            delete: LEGACY_INJECTION_RESTORE_SCRIPT,
-            interpreter: ["/bin/bash", "-c"],
-            stdin: legacyStep.request,
-            environment: deleteTimeEnvironment,
-        }, {
-            ...parent,
-            dependsOn: this.namespacesBound,
-            // Nothing to do in this step: the last request holds the same labels, so a re-run shows no change.
-            ignoreChanges: legacyStep.changes ? [] : ["stdin"],
-        })] : [];
-        const bindings = this.namespacesBound.then(b => [...b, ...legacy]);
         // The restarts, decided from what the pods run (model/rollout/decide.ts). The request (the step's stdin) names every
         // workload, so the preview's diff of the step shows them. With nothing to restart and no binding changed, the
         // last request is kept: a re-run shows no change, and the kept request still names the current targets
@@ -386,16 +384,34 @@ export class IstioMesh extends pulumi.ComponentResource {
                 return { ...m, deployment: gw ? gatewayDeploymentName(gw.name, gw.className) : m.name };
             }),
         });
-        this.upgradePlan = gatePlan ? { ...plan, healthGate: gatePlan, summary: [...plan.summary, ...gateSummary(gatePlan)] } : plan;
+        dataField(this, "upgradePlan", gatePlan ? { ...plan, healthGate: gatePlan, summary: [...plan.summary, ...gateSummary(gatePlan)] } : plan);
         if (gatePlan?.onNoData === "skip" && gatePlan.points.length > 0) {
             pulumi.log.warn("istio-mesh:healthGate.onNoData is skip: where Prometheus cannot answer, or a query has no data, the gate lets the step through " +
                 "without that check (fail closed is the default)", this);
         }
-        let restarts: command.local.Command | undefined;
-        if (kubectlEnvironment && targets.length > 0 && spec.rollout.restarts === "auto") {
-            const request = rollout ? formatRequest(rollout) : "";
-            const keepLast = keepsLastRequest(request, this.upgradePlan);
-            restarts = new command.local.Command("workload-restarts", {
+        const request = kubectlEnvironment && targets.length > 0 && spec.rollout.restarts === "auto" ? (rollout ? formatRequest(rollout) : "") : undefined;
+
+        // The steps after the namespace patches are registered once every patch is, and depend on them as a plain list: a
+        // promise or output of thousands of resources is walked whole by the SDK (its search for unknown values), three
+        // times per step (README, Performance).
+        this.namespacesBound = patches.then(bound => {
+            // The legacy istio-injection labels: removed after every patch (so after the control planes and tags), given back
+            // by the step when their namespace leaves the config (before its patch is deleted) or when the step is deleted.
+            const legacy = deleteTimeEnvironment && legacyStep.request !== "" ? [new command.local.Command(LEGACY_INJECTION_STEP, {
+                create: LEGACY_INJECTION_APPLY_SCRIPT,
+                update: LEGACY_INJECTION_APPLY_SCRIPT,
+                delete: LEGACY_INJECTION_RESTORE_SCRIPT,
+                interpreter: ["/bin/bash", "-c"],
+                stdin: legacyStep.request,
+                environment: deleteTimeEnvironment,
+            }, {
+                ...parent,
+                dependsOn: bound,
+                // Nothing to do in this step: the last request holds the same labels, so a re-run shows no change.
+                ignoreChanges: legacyStep.changes ? [] : ["stdin"],
+            })] : [];
+            const bindings = [...bound, ...legacy];
+            const restarts = kubectlEnvironment && request !== undefined ? new command.local.Command("workload-restarts", {
                 create: ROLLOUT_STEP_COMMAND,
                 update: ROLLOUT_STEP_COMMAND,
                 interpreter: ["/bin/bash", "-c"],
@@ -412,38 +428,40 @@ export class IstioMesh extends pulumi.ComponentResource {
                 ...parent,
                 // After every namespace is labelled (its legacy label gone), and after the CNI DaemonSet has rolled out
                 // (new pods need its node agent).
-                dependsOn: bindings.then<pulumi.Resource[]>(b => [...b, ...(cni ? [cni.release] : [])]),
-                ignoreChanges: keepLast ? ["stdin"] : [],
-            });
-        }
-        if (deleteTimeEnvironment) {
-            // Armed last, each guard and the lock depend on every object above through dependencies alone (the engine
-            // holds back what a failed delete depends on, transitively, but never looks into a component's children):
-            // each release's objects one by one, the base release's included; the restart step, which depends on every
-            // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
-            const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : []), ...(ztunnel ? [ztunnel] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
-            const everything = pulumi.all([pulumi.all(releases), restarts ? [restarts] : bindings]).apply(([objects, last]) => [
-                ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
-                ...[...gatewayApiGateways.values()].map(g => g.gateway), ...[...awaited.values()].flat(), ...namespaces.values(), ...pullSecrets.values(), ...preflight, ...last,
-            ]);
-            const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
-            revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
-            // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
-            // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
-            new command.local.Command(DECOMMISSION_LOCK, {
-                create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
-            }, { ...parent, dependsOn: everything, protect: !spec.decommission });
-        }
+                dependsOn: [...bindings, ...(cni ? [cni.release] : [])],
+                ignoreChanges: keepsLastRequest(request, this.upgradePlan) ? ["stdin"] : [],
+            }) : undefined;
+            if (deleteTimeEnvironment) {
+                // Armed last, each guard and the lock depend on every object above through dependencies alone (the engine
+                // holds back what a failed delete depends on, transitively, but never looks into a component's children):
+                // each release's objects one by one, the base release's included; the restart step, which depends on every
+                // namespace's patch and legacy-label step (one dependency, not thousands); the rest directly.
+                const releases = [base, ...revisions.values(), ...gateways, ...(cni ? [cni] : []), ...(ztunnel ? [ztunnel] : [])].map(c => releaseObjects(c.release, pulumi.resourceName(c)));
+                const everything = pulumi.all(releases).apply(objects => [
+                    ...objects.flat(), ...(base.crds ? [base.crds] : []), ...gatewayApiBase, tags,
+                    ...[...gatewayApiGateways.values()].map(g => g.gateway), ...[...awaited.values()].flat(), ...namespaces.values(), ...pullSecrets.values(), ...preflight,
+                    ...(restarts ? [restarts] : bindings),
+                ]);
+                const guardEnvironment = { ...deleteTimeEnvironment, ...(spec.decommission ? { DECOMMISSION: "true" } : {}) };
+                revisions.forEach(r => r.armRetirementGuard(guardEnvironment, everything));
+                // `pulumi destroy` runs no program: the engine's own rules must refuse it. A protected resource's delete
+                // fails in the preview and, under --skip-preview or --continue-on-error, holds back all it depends on.
+                new command.local.Command(DECOMMISSION_LOCK, {
+                    create: "echo 'istio-mesh: pulumi destroy is refused while this lock is protected; istio-mesh:decommission lifts it (README, Safety)'",
+                }, { ...parent, dependsOn: everything, protect: !spec.decommission });
+            }
+            return bound;
+        });
 
-        this.revisions = Object.fromEntries(facts.revisions.map(r => [r.name, {
+        dataField(this, "revisions", Object.fromEntries(facts.revisions.map(r => [r.name, {
             version: r.version,
             istiod: revisions.get(r.name)!.istiodName,
             tags: [...r.tags],
             namespaces: [...r.namespaces],
             gateways: [...r.gateways],
             ...(r.upgradedFrom ? { upgradedFrom: r.upgradedFrom } : {}),
-        }]));
-        this.meshState = facts.state;
+        }])));
+        dataField(this, "meshState", facts.state);
         this.registerOutputs({ revisions: this.revisions, upgradePlan: this.upgradePlan, meshState: this.meshState });
     }
 }

@@ -3,7 +3,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { chartDirectoryDigest, crdRenderKey } from "../../components/crdFiles";
+import { chartDirectoryDigest, CRD_RENDERS, CrdDirEntry, crdFilesToPrune, crdRenderKey, KEPT_RENDERS, PRUNE_GRACE_MS } from "../../components/crdFiles";
+import { crdFile } from "../../components/kubectl";
 import { runProgram } from "../support/mocks";
 
 const made: string[] = [];
@@ -52,5 +53,63 @@ describe("crdFiles: the key of a base chart's render", () => {
         assert.strictEqual(await templates(), 0);
         fs.appendFileSync(path.join(dir, "base", "files", "crd-all.gen.yaml"), "# patched\n");
         assert.strictEqual(await templates(), 1);
+    });
+});
+
+describe("crdFiles: pruning .istio-mesh/crds/ (crdFilesToPrune)", () => {
+    const now = Date.parse("2026-12-05T12:00:00Z");
+    const hoursAgo = (h: number) => now - h * 3_600_000;
+    const render = (key: string, h: number, bundle?: string): CrdDirEntry => ({ file: `renders/${key}.json`, mtimeMs: hoursAgo(h), ...(bundle ? { bundle } : {}) });
+    const bundle = (name: string, h: number): CrdDirEntry => ({ file: name, mtimeMs: hoursAgo(h) });
+    /** Renders a0..a(n-1), a0 the most recently used, each naming its own bundle 1.30.<i>-d.yaml, all a day or more old. */
+    const history = (n: number) => Array.from({ length: n }, (_, i) => [render(`a${i}`, 24 + i, `1.30.${i}-d.yaml`), bundle(`1.30.${i}-d.yaml`, 24 + i)]).flat();
+
+    it("keeps everything while there are no more than KEPT_RENDERS records", () => {
+        assert.deepStrictEqual(crdFilesToPrune(history(KEPT_RENDERS), "1.30.0-d.yaml", now), []);
+    });
+
+    it("beyond KEPT_RENDERS, deletes the least recently used records and the bundles only they named", () => {
+        const pruned = crdFilesToPrune(history(KEPT_RENDERS + 2), "1.30.0-d.yaml", now).sort();
+        assert.deepStrictEqual(pruned, [`1.30.${KEPT_RENDERS}-d.yaml`, `1.30.${KEPT_RENDERS + 1}-d.yaml`,
+            `renders/a${KEPT_RENDERS + 1}.json`, `renders/a${KEPT_RENDERS}.json`].sort());
+    });
+
+    it("never deletes the bundle in use, nor a bundle a kept record names, however old", () => {
+        const entries = [...history(KEPT_RENDERS + 2), render("5ba7ed", 40, `1.30.${KEPT_RENDERS + 1}-d.yaml`)];
+        const pruned = crdFilesToPrune(entries, `1.30.${KEPT_RENDERS}-d.yaml`, now);
+        assert.ok(!pruned.includes(`1.30.${KEPT_RENDERS}-d.yaml`), "in use");
+        // 5ba7ed is among the KEPT_RENDERS most recently used records only if it is recent enough: at 40 h it is not.
+        assert.ok(pruned.includes("renders/5ba7ed.json"));
+        const recent = [...history(KEPT_RENDERS + 2), render("5ba7ed", 1.5, `1.30.${KEPT_RENDERS + 1}-d.yaml`)];
+        assert.ok(!crdFilesToPrune(recent, "1.30.0-d.yaml", now).includes(`1.30.${KEPT_RENDERS + 1}-d.yaml`), "named by a kept record");
+    });
+
+    it("never deletes what the last hour wrote (another stack's run may be about to read it), nor files it does not know", () => {
+        const young = now - PRUNE_GRACE_MS / 2;
+        const entries = [...history(KEPT_RENDERS + 2), { file: "renders/cc01.json", mtimeMs: young }, { file: "1.31.0-e.yaml", mtimeMs: young },
+            { file: "notes.txt", mtimeMs: 0 }, { file: "renders/README", mtimeMs: 0 }];
+        const pruned = crdFilesToPrune(entries, "1.30.0-d.yaml", now);
+        assert.ok(!pruned.includes("renders/cc01.json") && !pruned.includes("1.31.0-e.yaml"));
+        assert.ok(!pruned.includes("notes.txt") && !pruned.includes("renders/README"));
+        assert.ok(pruned.includes(`renders/a${KEPT_RENDERS + 1}.json`), "older records still go");
+    });
+
+    it("deletes the temporary files of interrupted writes once they are an hour old, and a bundle no record names", () => {
+        const entries = [bundle("1.30.0-d.yaml.4242", 2), bundle("renders/k.json.4242", 2), bundle("1.30.1-d.yaml.77", 0.1), bundle("1.29.0-x.yaml", 3)];
+        assert.deepStrictEqual(crdFilesToPrune(entries, "1.30.0-d.yaml", now).sort(), ["1.29.0-x.yaml", "1.30.0-d.yaml.4242", "renders/k.json.4242"].sort());
+    });
+
+    it("under mocks: a run deletes an old bundle no record names, and keeps its own", async () => {
+        const root = path.join(__dirname, "..", "..");
+        const stale = path.join(root, crdFile("0.0.1", "0000000000000000"));
+        fs.mkdirSync(path.dirname(stale), { recursive: true });
+        fs.writeFileSync(stale, "kind: CustomResourceDefinition\n");
+        const past = new Date(Date.now() - 2 * PRUNE_GRACE_MS);
+        fs.utimesSync(stale, past, past);
+        const run = await runProgram({ revisions: [{ version: "1.29.3" }] });
+        assert.strictEqual(fs.existsSync(stale), false);
+        const crds = run.resources.find(r => r.name === "crds")!.inputs.environment;
+        assert.ok(fs.existsSync(path.join(root, crdFile(crds.CRDS_VERSION, crds.CRDS_DIGEST))), "this run's bundle");
+        assert.ok(fs.readdirSync(path.join(root, CRD_RENDERS)).length > 0);
     });
 });

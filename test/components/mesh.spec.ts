@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { RawConfig } from "../../model/config";
 import { MeshState } from "../../model/facts";
-import { keepsLastRequest } from "../../components/mesh";
+import { dataField, keepsLastRequest } from "../../components/mesh";
 import { formerBindingPatchUrn } from "../../components/namespaceBinding";
 import { Observation } from "../../model/rollout";
 import { workload } from "../support/cluster";
@@ -565,6 +565,17 @@ describe("IstioMesh under mocks: nothing lost", () => {
         assert.deepStrictEqual(added.outputs.meshState.crds, { version: "1.30.2", step: true });
         await assert.rejects(runProgram({ revisions: [{ version: "1.29.3" }] }, added.outputs.meshState),
             /istio-mesh:revisions = .*the CRDs are at 1\.30\.2; this config's newest revision is 1\.29\.3/);
+    });
+});
+
+describe("IstioMesh: its data fields (dataField)", () => {
+    it("read as set, cannot be reassigned, and are not listed by Object.keys (the SDK's walk for unknown values follows only what it lists)", () => {
+        const mesh = { urn: "u" } as { urn: string; meshState?: { namespaces: Record<string, string> } };
+        const state = { namespaces: { shop: "1-30" } };
+        dataField(mesh, "meshState", state);
+        assert.strictEqual(mesh.meshState, state);
+        assert.deepStrictEqual(Object.keys(mesh), ["urn"]);
+        assert.throws(() => { "use strict"; (mesh as any).meshState = {}; }, TypeError);
     });
 });
 

@@ -505,6 +505,9 @@ export PULUMI_HOME='$TOOLCHAIN_PULUMI_HOME'
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+# The CLI writes an automatic log of every command into \$PULUMI_HOME/logs and, at each start, deletes the oldest past
+# 7 days or past this total (its default 500 MB): the harness's runs keep 100 MB (README, Performance).
+export PULUMI_LOG_ROTATION_MAX_TOTAL_MB=100
 export ISTIO_MESH_CHARTS='$CHARTS'
 export GOMODCACHE='$GOMODCACHE'
 export ISTIO_MESH_ISTIO_OLD='$ISTIO_OLD_CHART_VERSION' ISTIO_MESH_ISTIO_NEW='$ISTIO_NEW_CHART_VERSION'
