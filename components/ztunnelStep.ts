@@ -15,7 +15,7 @@
  * take, for the preview's diff; the step decides again).
  */
 import * as fs from "fs";
-import { ZTUNNEL_APP } from "../istio";
+import { DEFAULT_ISTIO_NAMESPACE, ZTUNNEL_APP, ZTUNNEL_DAEMONSET } from "../istio";
 import { CORDONED_BY_ANNOTATION, NodeAction, NodeSettings, observeNodes, planNodes } from "../model/ambient/nodes";
 import { parseDuration } from "../model/duration";
 import type { KubeObject } from "../model/rollout";
@@ -204,7 +204,7 @@ async function scheduled(settings: ZtunnelStepSettings, cluster: ZtunnelCluster,
 export function kubectlZtunnelCluster(kubectl: Kubectl, namespace: string): ZtunnelCluster {
     const patchNode = (node: string, patch: object) => kubectl.run(["patch", "node", node, "--type=merge", "-p", JSON.stringify(patch)]);
     return {
-        daemonSet: () => kubectl.json(["get", "daemonset", "ztunnel"], namespace),
+        daemonSet: () => kubectl.json(["get", "daemonset", ZTUNNEL_DAEMONSET], namespace),
         nodes: () => kubectl.json(["get", "nodes"]).items,
         ztunnelPods: () => kubectl.json(["get", "pods", "-l", `app=${ZTUNNEL_APP}`], namespace).items,
         cordon: (node, target) => patchNode(node, { metadata: { annotations: { [CORDONED_BY_ANNOTATION]: target } }, spec: { unschedulable: true } }),
@@ -232,6 +232,6 @@ export function main(): void {
     fs.readFileSync(0, "utf8"); // the request: for the preview's diff only
     const kubectl = new Kubectl(process.env);
     Promise.resolve()
-        .then(() => runZtunnelStep(ztunnelStepSettings(process.env), kubectlZtunnelCluster(kubectl, process.env.ZTUNNEL_NAMESPACE || "istio-system"), log, REAL_CLOCK))
+        .then(() => runZtunnelStep(ztunnelStepSettings(process.env), kubectlZtunnelCluster(kubectl, process.env.ZTUNNEL_NAMESPACE || DEFAULT_ISTIO_NAMESPACE), log, REAL_CLOCK))
         .then(() => exitStep(0), e => exitStep(1, `${e instanceof Error ? e.message : e}`));
 }

@@ -8,10 +8,14 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { GATEWAY_CLASS, gatewayApiSupportFor, gatewayDeploymentName } from "../istio";
 import { RawConfig } from "../model/config";
 import { pulumiCliProblem } from "../plan/pulumi-cli";
 import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "./local";
 import { proxyStatusLines } from "./proxyStatus";
+
+/** The storefront Gateway API gateway's Deployment, as istiod names it. */
+const STOREFRONT = gatewayDeploymentName("storefront", GATEWAY_CLASS.istio);
 
 function say(text: string): void {
     process.stdout.write(`\n== ${text}\n`);
@@ -43,8 +47,8 @@ function main(): number {
         cluster.apply(namespaces.flatMap(ns => appNamespace(ns, [`${ns}-api`], true)));
         cluster.traffic([...namespaces.map(namespace => ({ namespace, rps: 20, errorRatio: 0, latencyMs: 25 })),
             { namespace: "istio-ingress", gateway: "istio-ingressgateway", rps: 80, errorRatio: 0, latencyMs: 10 },
-            // The Gateway API gateway's Deployment (named by istiod: <gateway>-<class>), which the gate watches after its move.
-            { namespace: "catalog", gateway: "storefront-istio", rps: 40, errorRatio: 0, latencyMs: 10 }]);
+            // The Gateway API gateway's Deployment (istiod names it), which the gate watches after its move.
+            { namespace: "catalog", gateway: STOREFRONT, rps: 40, errorRatio: 0, latencyMs: 10 }]);
         project = LocalProject.create("local", env);
         const base = (step: Partial<RawConfig>): RawConfig => ({
             kubernetesVersion: "1.34",
@@ -58,7 +62,8 @@ function main(): number {
             ...step,
             // A Gateway API gateway of class istio: its revision's istiod deploys it; the program pins it with istio.io/rev.
             gatewayApi: {
-                version: (step.revisions as unknown[]).length > 1 ? "1.6.0" : "1.5.1",
+                // The release each step's newest Istio is built against: raised with the Istio CRDs when 1-31 comes.
+                version: gatewayApiSupportFor((step.revisions as unknown[]).length > 1 ? NEW : OLD)!.builtAgainst!,
                 gateways: [{ name: "storefront", namespace: "catalog", revision: (step.revisions as unknown[]).length > 1 ? "1-31" : "1-30", serviceType: "ClusterIP", listeners: [{ port: 80 }] }],
             },
         });
@@ -72,8 +77,8 @@ function main(): number {
         say("Proxies, as istioctl proxy-status lists them: workload, pod, the revision that injected it, proxy version");
         process.stdout.write(proxyStatusLines(cluster.workloadPods(["checkout", "catalog", "payments", "search", "istio-ingress"])).join("\n") + "\n");
 
-        const storefront = cluster.json("get", "deployment", "storefront-istio", "-n", "catalog");
-        say(`Gateway API gateway catalog/storefront: its Deployment storefront-istio was deployed by istiod-${storefront.spec.template.metadata.annotations["istio.io/rev"]} ` +
+        const storefront = cluster.json("get", "deployment", STOREFRONT, "-n", "catalog");
+        say(`Gateway API gateway catalog/storefront: its Deployment ${STOREFRONT} was deployed by istiod-${storefront.spec.template.metadata.annotations["istio.io/rev"]} ` +
             `(proxy ${storefront.spec.template.spec.containers[0].image})`);
 
         say(`The next step, as a config change: add ${NEW} as revision 1-31 (and the Gateway API CRDs it is built against), move checkout and catalog ` +

@@ -38,7 +38,8 @@ export const WAYPOINT_LISTENER = { name: "mesh", port: 15008, protocol: "HBONE" 
 /** The label on a namespace (or service account, service, pod) naming the waypoint its traffic goes through. */
 export const USE_WAYPOINT_LABEL = "istio.io/use-waypoint";
 
-/** ztunnel's pod label and image name (its chart is CHART.ztunnel, its DaemonSet `ztunnel`). */
+/** ztunnel's DaemonSet (its chart is CHART.ztunnel), its pods' app label and its image name. */
+export const ZTUNNEL_DAEMONSET = "ztunnel";
 export const ZTUNNEL_APP = "ztunnel";
 export const ZTUNNEL_IMAGE = "ztunnel";
 

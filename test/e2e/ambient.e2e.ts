@@ -12,13 +12,13 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { podProxy } from "../../istio";
+import { gatewayApiSupportFor, podProxy } from "../../istio";
 import { RawConfig } from "../../model/config";
 import { CORDONED_BY_ANNOTATION, ZTUNNEL_CONFIG_ANNOTATION } from "../../model/ambient/nodes";
-import { appNamespace, LocalCluster, LocalProject, REPO, toolchainEnv, toolchainMissing } from "../../demo/local";
+import { appNamespace, LocalCluster, LocalProject, REPO } from "../../demo/local";
 import { Recorded } from "../../demo/watch";
+import { toolchainOrSkip } from "../support/e2e";
 
-const missing = toolchainMissing();
 const NODES = ["kwok-node-1", "kwok-node-2", "kwok-node-3"];
 const WATCHED = [
     "/api/v1/nodes",
@@ -28,8 +28,8 @@ const WATCHED = [
     "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
     "/apis/gateway.networking.k8s.io/v1/gateways",
 ];
-/** The Gateway API release both Istio minors of the toolchain support (istio/gatewayApi.ts). */
-const GATEWAY_API = "1.6.0";
+/** The Gateway API release both Istio minors of the toolchain support: the one the newer is built against (istio/gatewayApi.ts). */
+const gatewayApiRelease = (istioVersion: string) => gatewayApiSupportFor(istioVersion)!.builtAgainst!;
 
 describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by node (3 KWOK nodes)", function () {
     let env: NodeJS.ProcessEnv;
@@ -42,14 +42,9 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
     let events: string;
 
     before(function () {
-        if (missing) {
-            // Reported as pending (skipped) with the reason, never as passed.
-            this.test!.title += ` (skipped: toolchain missing: ${missing}; build it with 'npm run toolchain')`;
-            this.skip();
-        }
-        env = { ...toolchainEnv(), CLUSTER_NODES: String(NODES.length) };
-        OLD = env.ISTIO_MESH_ISTIO_OLD!;
-        NEW = env.ISTIO_MESH_ISTIO_NEW!;
+        const toolchain = toolchainOrSkip(this);
+        ({ OLD, NEW } = toolchain);
+        env = { ...toolchain.env, CLUSTER_NODES: String(NODES.length) };
         charts = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-charts-"));
         fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, OLD), path.join(charts, OLD));
         fs.symlinkSync(path.join(env.ISTIO_MESH_CHARTS!, NEW), path.join(charts, NEW));
@@ -84,7 +79,7 @@ describe("end to end: an ambient mesh upgraded in Istio's order, ztunnel node by
             cni: { enabled: true },
             ambient: { enabled: true, namespaces: ambientNamespaces ?? ["shop"], ztunnel: { drain: true, pauseBetween: "1s", drainTimeout: "2m", readyTimeout: "2m", ...ztunnel } },
             // shop's waypoint (from step 7), deployed by istiod of its revision.
-            gatewayApi: { version: GATEWAY_API, gateways: waypoint ? [{ name: "waypoint", namespace: "shop", revision: waypoint, className: "istio-waypoint" }] : [] },
+            gatewayApi: { version: gatewayApiRelease(NEW), gateways: waypoint ? [{ name: "waypoint", namespace: "shop", revision: waypoint, className: "istio-waypoint" }] : [] },
             ...rest,
         };
     }

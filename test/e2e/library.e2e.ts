@@ -13,7 +13,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO, toolchainEnv, toolchainMissing } from "../../demo/local";
+import { REPO, toolchainMissing } from "../../demo/local";
+import { toolchainOrSkip } from "../support/e2e";
 
 const NEEDED = /^(node|pulumi|pulumi-language-nodejs|pulumi-resource-kubernetes|pulumi-resource-command|charts-[\d.]+)$/;
 
@@ -34,16 +35,8 @@ describe("end to end: istio-mesh as a library (examples/mesh installed from the 
     };
 
     before(function () {
-        const missing = toolchainMissing(NEEDED);
-        if (missing) {
-            // Reported as pending (skipped) with the reason, never as passed.
-            const reason = `skipped: toolchain missing: ${missing}; build it with 'npm run toolchain'`;
-            console.log(`    ${reason}`);
-            this.test!.title += ` (${reason})`;
-            this.skip();
-        }
-        const toolchain = toolchainEnv();
-        version = toolchain.ISTIO_MESH_ISTIO_NEW!;
+        const { env: toolchain, NEW } = toolchainOrSkip(this, toolchainMissing(NEEDED));
+        version = NEW;
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mesh-library-"));
         const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, env: toolchain, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         // As the package is published: compiled (bin/ with its declarations), then packed by npm's own rules.
